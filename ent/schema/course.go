@@ -1,0 +1,113 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Course is the unit of the catalogue: sections of lessons, an FAQ, tags and
+// the people who teach it.
+type Course struct{ ent.Schema }
+
+func (Course) Mixin() []ent.Mixin { return []ent.Mixin{idMixin{}, timeMixin{}} }
+
+func (Course) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("slug").Match(slugPattern).Validate(runes(1, 80)).Unique(),
+		field.String("title").Validate(runes(1, 200)).
+			Annotations(entgql.OrderField("TITLE")),
+		field.String("summary").Default("").Validate(runes(0, 500)),
+		field.Text("description").Default("").Validate(runes(0, 100_000)).
+			Comment("Markdown."),
+		field.Enum("level").Values("BEGINNER", "INTERMEDIATE", "ADVANCED").Default("BEGINNER").
+			Annotations(entgql.Type("CourseLevel")),
+		field.String("language").Default("en").Validate(languageTag).
+			Comment("BCP 47 language tag in canonical form."),
+		field.Enum("status").Values("DRAFT", "PUBLISHED", "ARCHIVED").Default("DRAFT").
+			Annotations(entgql.Type("CourseStatus")),
+		field.Time("published_at").Optional().Nillable().
+			Annotations(entgql.OrderField("PUBLISHED_AT")),
+		field.Strings("requirements").Default([]string{}).Validate(stringList(20, 200)),
+		field.Strings("takeaways").Default([]string{}).Validate(stringList(20, 200)),
+
+		// Counters the catalogue shows on every card. Recounting them per
+		// page would cost a join and an aggregate per course, so they are
+		// stored here and recomputed by catalog.RecountCourse inside the same
+		// transaction as every write that moves them (enrolment, lesson
+		// publishing, reviews); seeding uses the same function. CHECKs keep
+		// them in range even if a write forgets.
+		field.Int("enrollment_count").Default(0).NonNegative().
+			Annotations(entgql.OrderField("ENROLLMENT_COUNT")),
+		field.Int("lesson_count").Default(0).NonNegative().
+			Comment("Published lessons."),
+		field.Int("rating_count").Default(0).NonNegative(),
+		field.Int("rating_sum").Default(0).NonNegative().Annotations(hidden()),
+		field.Float("rating_average").Default(0).Min(0).Max(5).
+			Annotations(entgql.OrderField("RATING_AVERAGE")),
+	}
+}
+
+func (Course) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("members", CourseMember.Type).Annotations(cascade(), hidden()),
+		edge.To("sections", Section.Type).Annotations(cascade()),
+		edge.To("lessons", Lesson.Type).Annotations(cascade(), hidden()),
+		edge.To("faq", FAQEntry.Type).Annotations(cascade()),
+		edge.To("tags", Tag.Type).Through("course_tags", CourseTag.Type),
+		edge.To("enrollments", Enrollment.Type).Annotations(restrict(), hidden()),
+		edge.To("reviews", Review.Type).Annotations(restrict(), entgql.RelayConnection()),
+	}
+}
+
+func (Course) Indexes() []ent.Index {
+	return []ent.Index{
+		// The catalogue always filters on status (anonymous callers see
+		// PUBLISHED only) and then sorts by one allowlisted field.
+		index.Fields("status", "published_at"),
+		index.Fields("status", "title"),
+		index.Fields("status", "rating_average"),
+		index.Fields("status", "enrollment_count"),
+		index.Fields("status", "level"),
+		index.Fields("status", "language"),
+		// Text search: trigram indexes serve ILIKE '%term%' on PostgreSQL.
+		index.Fields("title").Annotations(trigram()),
+		index.Fields("summary").Annotations(trigram()),
+	}
+}
+
+func (Course) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+		entsql.Checks(map[string]string{
+			"course_slug":        "length(slug) BETWEEN 1 AND 80 AND slug = lower(slug)",
+			"course_title":       lengthCheck("title", 1, 200),
+			"course_summary":     lengthCheck("summary", 0, 500),
+			"course_description": lengthCheck("description", 0, 100_000),
+			"course_level":       "level IN ('BEGINNER', 'INTERMEDIATE', 'ADVANCED')",
+			"course_status":      "status IN ('DRAFT', 'PUBLISHED', 'ARCHIVED')",
+			"course_published":   "status = 'DRAFT' OR published_at IS NOT NULL",
+			"course_counters":    "enrollment_count >= 0 AND lesson_count >= 0 AND rating_count >= 0 AND rating_sum BETWEEN rating_count AND 5 * rating_count",
+			"course_rating":      "rating_average BETWEEN 0 AND 5",
+		}),
+	}
+}
+
+// trigram makes an index a GIN trigram index on PostgreSQL (pg_trgm, created
+// by the first migration); SQLite gets a plain index.
+func trigram() schema.Annotation {
+	return entsql.IndexAnnotation{
+		Types:    map[string]string{dialect.Postgres: "GIN"},
+		OpClass: "gin_trgm_ops",
+	}
+}
+
+func (Course) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{visibleTo(courseRule)}
+}

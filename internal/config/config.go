@@ -1,0 +1,158 @@
+// Package config loads and validates Lectern's runtime settings from
+// environment variables.
+//
+// Load reads every variable before judging any of them, so an operator fixing
+// a broken deployment sees all mistakes in one start-up attempt instead of one
+// per restart. Load has no side effects: it neither creates DATA_DIR nor checks
+// that PLAYGROUND_ASSETS_DIR exists; the components using those paths do.
+package config
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Env names a deployment environment.
+type Env string
+
+// The deployment environments Lectern knows. Dev is forgiving (demo data,
+// SQLite, text logs); stage and prod refuse settings that only make sense on a
+// developer machine.
+const (
+	EnvDev   Env = "dev"
+	EnvStage Env = "stage"
+	EnvProd  Env = "prod"
+)
+
+// Database drivers reported by Config.Driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// DefaultSQLiteFile is the database file created inside DataDir when
+// DATABASE_URL is empty.
+const DefaultSQLiteFile = "lectern.db"
+
+// Config holds validated settings. Values returned by Load are always valid;
+// a Config built by hand (in tests) is used as given.
+type Config struct {
+	// Env is the deployment environment (APP_ENV).
+	Env Env
+	// HTTPAddr is the listen address as host:port (HTTP_ADDR).
+	HTTPAddr string
+	// DatabaseURL is the raw DATABASE_URL. It may hold a password: log it
+	// only through LogValue, String or RedactDatabaseURL.
+	DatabaseURL string
+	// DataDir holds the default SQLite file (DATA_DIR).
+	DataDir string
+	// LogLevel is the minimum level logged (LOG_LEVEL).
+	LogLevel slog.Level
+	// LogFormat is "text" or "json" (LOG_FORMAT).
+	LogFormat string
+	// AllowSQLite lets stage and prod run on SQLite
+	// (ALLOW_SQLITE_IN_PRODUCTION).
+	AllowSQLite bool
+	// PlaygroundAssetsDir optionally serves playground assets from disk
+	// (PLAYGROUND_ASSETS_DIR); empty means none.
+	PlaygroundAssetsDir string
+	// ShutdownTimeout bounds graceful shutdown (SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// SeedDemoData loads demo courses at start-up (SEED_DEMO_DATA).
+	SeedDemoData bool
+	// RequestTimeout bounds a single request (REQUEST_TIMEOUT).
+	RequestTimeout time.Duration
+	// MaxBodyBytes caps request body size (MAX_BODY_BYTES).
+	MaxBodyBytes int64
+}
+
+// Load reads and validates every setting through getenv; a nil getenv reads
+// the process environment. Surrounding whitespace is ignored and an empty
+// value means "use the default". On failure it returns the zero Config and a
+// *ValidationError listing every problem found.
+func Load(getenv func(string) string) (Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	l := &loader{getenv: getenv}
+	cfg := l.load()
+	if len(l.problems) > 0 {
+		return Config{}, &ValidationError{Problems: l.problems}
+	}
+	return cfg, nil
+}
+
+// Driver returns DriverSQLite or DriverPostgres, or "" when DatabaseURL is
+// not a supported URL (possible only for a Config not produced by Load).
+func (c Config) Driver() string {
+	t, err := parseDatabaseURL(c.DatabaseURL, c.DataDir)
+	if err != nil {
+		return ""
+	}
+	return t.driver
+}
+
+// SQLitePath returns the SQLite database file: DataDir/lectern.db when
+// DatabaseURL is empty, otherwise the path inside the sqlite: or file: URL.
+// It returns "" when the driver is not SQLite.
+func (c Config) SQLitePath() string {
+	t, err := parseDatabaseURL(c.DatabaseURL, c.DataDir)
+	if err != nil {
+		return ""
+	}
+	return t.path
+}
+
+// Playground reports whether the GraphQL playground is served (dev and
+// stage, never prod).
+func (c Config) Playground() bool {
+	return c.Env == EnvDev || c.Env == EnvStage
+}
+
+// Dev reports whether c describes a developer environment.
+func (c Config) Dev() bool {
+	return c.Env == EnvDev
+}
+
+// LogValue returns the configuration as a log group with the database
+// password redacted, so a start-up line can record exactly what was loaded.
+func (c Config) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("env", string(c.Env)),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("driver", c.Driver()),
+		slog.String("database_url", RedactDatabaseURL(c.DatabaseURL)),
+	}
+	if p := c.SQLitePath(); p != "" {
+		attrs = append(attrs, slog.String("sqlite_path", p))
+	}
+	attrs = append(attrs,
+		slog.String("data_dir", c.DataDir),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.String("log_format", c.LogFormat),
+		slog.Bool("allow_sqlite", c.AllowSQLite),
+		slog.String("playground_assets_dir", c.PlaygroundAssetsDir),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Bool("seed_demo_data", c.SeedDemoData),
+		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+	)
+	return slog.GroupValue(attrs...)
+}
+
+// String returns the same redacted view as LogValue as key=value pairs, so
+// that printing a Config with %v cannot leak the database password.
+func (c Config) String() string {
+	var b strings.Builder
+	for i, a := range c.LogValue().Group() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Key)
+		b.WriteByte('=')
+		b.WriteString(a.Value.String())
+	}
+	return b.String()
+}

@@ -1,0 +1,227 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variable names.
+const (
+	VarAppEnv              = "APP_ENV"
+	VarHTTPAddr            = "HTTP_ADDR"
+	VarDatabaseURL         = "DATABASE_URL"
+	VarDataDir             = "DATA_DIR"
+	VarLogLevel            = "LOG_LEVEL"
+	VarLogFormat           = "LOG_FORMAT"
+	VarAllowSQLite         = "ALLOW_SQLITE_IN_PRODUCTION"
+	VarPlaygroundAssetsDir = "PLAYGROUND_ASSETS_DIR"
+	VarShutdownTimeout     = "SHUTDOWN_TIMEOUT"
+	VarSeedDemoData        = "SEED_DEMO_DATA"
+	VarRequestTimeout      = "REQUEST_TIMEOUT"
+	VarMaxBodyBytes        = "MAX_BODY_BYTES"
+)
+
+// Defaults and limits.
+const (
+	DefaultHTTPAddr        = "127.0.0.1:8080"
+	DefaultDataDir         = "./data"
+	DefaultShutdownTimeout = 15 * time.Second
+	DefaultRequestTimeout  = 30 * time.Second
+	DefaultMaxBodyBytes    = 1 << 20
+
+	minShutdownTimeout = time.Second
+	maxShutdownTimeout = 5 * time.Minute
+	minRequestTimeout  = time.Second
+	maxRequestTimeout  = 10 * time.Minute
+	minMaxBodyBytes    = 1 << 10
+	maxMaxBodyBytes    = 64 << 20
+)
+
+// loader accumulates problems instead of stopping at the first, which is the
+// whole point of Load's error contract.
+type loader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (l *loader) load() Config {
+	env := l.env()
+	c := Config{Env: env}
+	c.HTTPAddr = l.httpAddr()
+	c.DataDir = l.dataDir()
+	c.DatabaseURL = l.databaseURL(c.DataDir)
+	c.LogLevel = l.logLevel()
+	c.LogFormat = l.logFormat(env)
+	c.AllowSQLite = l.boolean(VarAllowSQLite, false)
+	c.PlaygroundAssetsDir = l.path(VarPlaygroundAssetsDir, "")
+	c.ShutdownTimeout = l.duration(VarShutdownTimeout, DefaultShutdownTimeout, minShutdownTimeout, maxShutdownTimeout)
+	c.SeedDemoData = l.seedDemoData(env)
+	c.RequestTimeout = l.duration(VarRequestTimeout, DefaultRequestTimeout, minRequestTimeout, maxRequestTimeout)
+	c.MaxBodyBytes = l.maxBodyBytes()
+	l.checkSQLiteAllowed(c)
+	return c
+}
+
+func (l *loader) lookup(name string) string {
+	return strings.TrimSpace(l.getenv(name))
+}
+
+func (l *loader) reject(name, format string, args ...any) {
+	l.problems = append(l.problems, name+": "+fmt.Sprintf(format, args...))
+}
+
+// env falls back to dev on a bad value so that env-dependent defaults do not
+// add follow-on problems to the APP_ENV one.
+func (l *loader) env() Env {
+	v := l.lookup(VarAppEnv)
+	switch e := Env(strings.ToLower(v)); e {
+	case "":
+		return EnvDev
+	case EnvDev, EnvStage, EnvProd:
+		return e
+	}
+	l.reject(VarAppEnv, "%q is not one of dev, stage, prod", v)
+	return EnvDev
+}
+
+func (l *loader) httpAddr() string {
+	v := l.lookup(VarHTTPAddr)
+	if v == "" {
+		return DefaultHTTPAddr
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		l.reject(VarHTTPAddr, "%q is not host:port", v)
+		return v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		l.reject(VarHTTPAddr, "%q has invalid port %q (want 1-65535)", v, port)
+	}
+	return v
+}
+
+func (l *loader) dataDir() string {
+	return l.path(VarDataDir, DefaultDataDir)
+}
+
+// path rejects NUL because no file system accepts it and it would otherwise
+// surface later as a confusing open error.
+func (l *loader) path(name, def string) string {
+	v := l.lookup(name)
+	if v == "" {
+		return def
+	}
+	if strings.ContainsRune(v, 0) {
+		l.reject(name, "%q contains a NUL byte", v)
+	}
+	return v
+}
+
+func (l *loader) databaseURL(dataDir string) string {
+	v := l.lookup(VarDatabaseURL)
+	if _, err := parseDatabaseURL(v, dataDir); err != nil {
+		l.reject(VarDatabaseURL, "%q %v", RedactDatabaseURL(v), err)
+	}
+	return v
+}
+
+func (l *loader) logLevel() slog.Level {
+	v := l.lookup(VarLogLevel)
+	switch strings.ToLower(v) {
+	case "", "info":
+		return slog.LevelInfo
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	l.reject(VarLogLevel, "%q is not one of debug, info, warn, error", v)
+	return slog.LevelInfo
+}
+
+// logFormat defaults to json outside dev because log collectors parse it,
+// while people read dev logs in a terminal.
+func (l *loader) logFormat(env Env) string {
+	v := l.lookup(VarLogFormat)
+	switch f := strings.ToLower(v); f {
+	case "":
+		if env == EnvDev {
+			return "text"
+		}
+		return "json"
+	case "text", "json":
+		return f
+	}
+	l.reject(VarLogFormat, "%q is not one of text, json", v)
+	return "text"
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.lookup(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.reject(name, "%q is not a boolean (want true or false)", v)
+		return def
+	}
+	return b
+}
+
+// seedDemoData refuses demo data outside dev because seeding writes fake
+// users and courses into a real database.
+func (l *loader) seedDemoData(env Env) bool {
+	seed := l.boolean(VarSeedDemoData, env == EnvDev)
+	if seed && env != EnvDev {
+		l.reject(VarSeedDemoData, "%q is not allowed in %s", l.lookup(VarSeedDemoData), env)
+	}
+	return seed
+}
+
+func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v := l.lookup(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		l.reject(name, "%q is not a duration (e.g. 15s, 2m)", v)
+		return def
+	}
+	if d < lo || d > hi {
+		l.reject(name, "%q is outside %v..%v", v, lo, hi)
+	}
+	return d
+}
+
+func (l *loader) maxBodyBytes() int64 {
+	v := l.lookup(VarMaxBodyBytes)
+	if v == "" {
+		return DefaultMaxBodyBytes
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		l.reject(VarMaxBodyBytes, "%q is not a whole number of bytes", v)
+		return DefaultMaxBodyBytes
+	}
+	if n < minMaxBodyBytes || n > maxMaxBodyBytes {
+		l.reject(VarMaxBodyBytes, "%q is outside %d..%d", v, minMaxBodyBytes, maxMaxBodyBytes)
+	}
+	return n
+}
+
+// checkSQLiteAllowed keeps stage and prod off SQLite by default because a
+// single local file is neither backed up nor shared between replicas.
+func (l *loader) checkSQLiteAllowed(c Config) {
+	if c.Env == EnvDev || c.AllowSQLite || c.Driver() != DriverSQLite {
+		return
+	}
+	l.reject(VarDatabaseURL, "%s refuses SQLite unless %s=true", c.Env, VarAllowSQLite)
+}

@@ -1,0 +1,131 @@
+// Package database opens Lectern's database (SQLite or PostgreSQL), applies
+// its versioned migrations, and records the statements each request runs.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq" // PostgreSQL driver
+	_ "modernc.org/sqlite" // SQLite driver, pure Go
+
+	"lectern/ent"
+	_ "lectern/ent/runtime" // schema defaults, validators and row visibility
+)
+
+// Dialects Lectern runs on.
+const (
+	SQLite   = dialect.SQLite
+	Postgres = dialect.Postgres
+)
+
+// DB is an open database with its ent client.
+type DB struct {
+	SQL     *sql.DB
+	Dialect string
+	Ent     *ent.Client
+}
+
+// Open connects to url: "postgres://…" or "postgresql://…" for PostgreSQL;
+// "sqlite:PATH" or "file:PATH" for SQLite. It pings the database and fails
+// if it cannot be reached.
+func Open(ctx context.Context, url string) (*DB, error) {
+	dia, db, err := openSQL(url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open database: ping: %w", err)
+	}
+	drv := &countingDriver{Driver: entsql.OpenDB(dia, db)}
+	return &DB{SQL: db, Dialect: dia, Ent: ent.NewClient(ent.Driver(drv))}, nil
+}
+
+// Close closes the connection pool.
+func (d *DB) Close() error { return d.Ent.Close() }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
+
+func openSQL(raw string) (string, *sql.DB, error) {
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		db, err := sql.Open("postgres", raw)
+		if err != nil {
+			return "", nil, err
+		}
+		// Sized for one process on a small machine; PostgreSQL's default
+		// max_connections (100) leaves room for several instances.
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		db.SetConnMaxLifetime(30 * time.Minute)
+		return Postgres, db, nil
+	case strings.HasPrefix(raw, "sqlite:"), strings.HasPrefix(raw, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "file:")
+		if path == "" {
+			return "", nil, errors.New("empty SQLite path")
+		}
+		db, err := sql.Open("sqlite", sqliteDSN(path))
+		if err != nil {
+			return "", nil, err
+		}
+		// WAL lets readers run beside the single writer; a handful of
+		// connections is all SQLite can use.
+		db.SetMaxOpenConns(4)
+		db.SetMaxIdleConns(4)
+		return SQLite, db, nil
+	}
+	return "", nil, errors.New("unsupported database URL scheme")
+}
+
+// sqliteDSN turns a path into a modernc.org/sqlite DSN with the settings
+// Lectern relies on: foreign keys enforced, WAL, a busy timeout instead of
+// immediate SQLITE_BUSY, and transactions that take the write lock up front
+// so two writers never deadlock upgrading a read lock.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_txlock", "immediate")
+	if path != ":memory:" {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// InTx runs fn inside a transaction on client, committing when fn returns
+// nil and rolling back otherwise (also on panic, which it re-raises).
+func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			return fmt.Errorf("%w (rollback: %v)", err, rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}

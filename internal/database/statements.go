@@ -1,0 +1,92 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// StatementLog collects the SQL statements run for one request, so tests can
+// assert how many a query costs and developers can see them (dev responses
+// carry them in extensions.debug). Arguments are never recorded: they may
+// hold secrets.
+type StatementLog struct {
+	mu    sync.Mutex
+	stmts []string
+}
+
+// Statements returns a copy of the statements recorded so far.
+func (l *StatementLog) Statements() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.stmts...)
+}
+
+func (l *StatementLog) add(q string) {
+	l.mu.Lock()
+	l.stmts = append(l.stmts, q)
+	l.mu.Unlock()
+}
+
+type logKey struct{}
+
+// WithStatementLog returns a context whose database statements are recorded
+// in the returned log.
+func WithStatementLog(ctx context.Context) (context.Context, *StatementLog) {
+	l := &StatementLog{}
+	return context.WithValue(ctx, logKey{}, l), l
+}
+
+func record(ctx context.Context, query string) {
+	if l, ok := ctx.Value(logKey{}).(*StatementLog); ok {
+		l.add(query)
+	}
+}
+
+// countingDriver records every statement in the context's StatementLog.
+type countingDriver struct {
+	*entsql.Driver
+}
+
+func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
+	record(ctx, query)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
+	record(ctx, query)
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	return d.BeginTx(ctx, nil)
+}
+
+// BeginTx starts a transaction whose statements are recorded too.
+func (d *countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	tx, err := d.Driver.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{Tx: tx, ctx: ctx}, nil
+}
+
+// countingTx records the statements of a transaction in the log of the
+// context that began it.
+type countingTx struct {
+	dialect.Tx
+	ctx context.Context
+}
+
+func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
+	record(t.ctx, query)
+	return t.Tx.Exec(ctx, query, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
+	record(t.ctx, query)
+	return t.Tx.Query(ctx, query, args, v)
+}
