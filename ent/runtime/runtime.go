@@ -197,6 +197,7 @@ func init() {
 	faqentryMixin := schema.FAQEntry{}.Mixin()
 	faqentryInters := schema.FAQEntry{}.Interceptors()
 	faqentry.Interceptors[0] = faqentryInters[0]
+	faqentry.Interceptors[1] = faqentryInters[1]
 	faqentryMixinFields0 := faqentryMixin[0].Fields()
 	_ = faqentryMixinFields0
 	faqentryMixinFields1 := faqentryMixin[1].Fields()
@@ -232,6 +233,7 @@ func init() {
 	lessonMixin := schema.Lesson{}.Mixin()
 	lessonInters := schema.Lesson{}.Interceptors()
 	lesson.Interceptors[0] = lessonInters[0]
+	lesson.Interceptors[1] = lessonInters[1]
 	lessonMixinFields0 := lessonMixin[0].Fields()
 	_ = lessonMixinFields0
 	lessonMixinFields1 := lessonMixin[1].Fields()
@@ -337,6 +339,7 @@ func init() {
 	sectionMixin := schema.Section{}.Mixin()
 	sectionInters := schema.Section{}.Interceptors()
 	section.Interceptors[0] = sectionInters[0]
+	section.Interceptors[1] = sectionInters[1]
 	sectionMixinFields0 := sectionMixin[0].Fields()
 	_ = sectionMixinFields0
 	sectionMixinFields1 := sectionMixin[1].Fields()

@@ -51,5 +51,5 @@ func (FAQEntry) Annotations() []schema.Annotation {
 }
 
 func (FAQEntry) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(inVisibleCourse)}
+	return []ent.Interceptor{inPositionOrder(), visibleTo(inVisibleCourse)}
 }

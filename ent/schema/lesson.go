@@ -70,5 +70,5 @@ func (Lesson) Annotations() []schema.Annotation {
 }
 
 func (Lesson) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(lessonRule)}
+	return []ent.Interceptor{inPositionOrder(), visibleTo(lessonRule)}
 }

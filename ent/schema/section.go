@@ -47,5 +47,5 @@ func (Section) Annotations() []schema.Annotation {
 }
 
 func (Section) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(inVisibleCourse)}
+	return []ent.Interceptor{inPositionOrder(), visibleTo(inVisibleCourse)}
 }

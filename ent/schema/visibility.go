@@ -7,6 +7,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 
+	"lectern/ent/intercept"
 	"lectern/internal/viewer"
 )
 
@@ -32,9 +33,9 @@ func visibleTo(r rule) ent.Interceptor {
 		if p == nil {
 			return nil
 		}
-		w, isFilterable := q.(interface{ WhereP(...func(*sql.Selector)) })
-		if !isFilterable {
-			return fmt.Errorf("visibility: %T cannot be filtered", q)
+		w, err := intercept.NewQuery(q)
+		if err != nil {
+			return fmt.Errorf("visibility: %w", err)
 		}
 		w.WhereP(p)
 		return nil

@@ -32,8 +32,12 @@ const (
 	GraphQLParseFailed Code = "GRAPHQL_PARSE_FAILED"
 	// GraphQLValidationFailed: the document does not fit the schema.
 	GraphQLValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"
-	// Unavailable: a dependency (the database) cannot serve the request now.
+	// Unavailable: a dependency (the database) cannot serve the request now,
+	// or the request ran out of time.
 	Unavailable Code = "UNAVAILABLE"
+	// QueryTooComplex: the document is nested too deeply or would fetch too
+	// much; ask for less (smaller pages, fewer levels).
+	QueryTooComplex Code = "QUERY_TOO_COMPLEX"
 )
 
 // Error is a failure with a stable code and a message safe for end users.

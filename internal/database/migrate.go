@@ -27,7 +27,7 @@ type Migration struct {
 // Migrations returns the embedded migrations for the dialect, oldest first.
 // It fails if a file was edited after its checksum was recorded in atlas.sum.
 func Migrations(dialect string) ([]Migration, error) {
-	sub, err := fs.Sub(migrations.FS, dialect)
+	sub, err := fs.Sub(migrations.FS, migrationDir(dialect))
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -65,6 +65,14 @@ func Migrations(dialect string) ([]Migration, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// migrationDir names the directory of a dialect's migrations.
+func migrationDir(dialect string) string {
+	if dialect == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // Migrate applies every pending migration, each in its own transaction, and

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 
 	"entgo.io/ent/dialect"
@@ -89,4 +90,31 @@ func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
 	record(t.ctx, query)
 	return t.Tx.Query(ctx, query, args, v)
+}
+
+// StatementsFrom returns the statements recorded in ctx's log, or nil when
+// ctx has none.
+func StatementsFrom(ctx context.Context) []string {
+	if l, ok := ctx.Value(logKey{}).(*StatementLog); ok {
+		return l.Statements()
+	}
+	return nil
+}
+
+// ExecContext runs a raw statement (ent's ExecContext), recorded like the rest.
+func (d *countingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	record(ctx, query)
+	return d.Driver.ExecContext(ctx, query, args...)
+}
+
+// ExecContext runs a raw statement inside the transaction.
+func (t *countingTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	record(t.ctx, query)
+	e, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("transaction does not support ExecContext")
+	}
+	return e.ExecContext(ctx, query, args...)
 }

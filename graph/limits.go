@@ -1,0 +1,177 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"lectern/internal/apperr"
+)
+
+// Page-size bounds for every connection.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+	// MaxDepth bounds how deeply selections may nest.
+	MaxDepth = 12
+	// MaxComplexity bounds the estimated cost of a document, where a
+	// connection multiplies its selection by its page size.
+	MaxComplexity = 10_000
+)
+
+// limits enforces request-wide bounds before execution, so one rule covers
+// every connection, present and future, and eager loading sees the same
+// arguments as resolvers:
+//   - a connection gets `first: 20` when neither first nor last is given;
+//   - first/last outside 0..100, or both given, is BAD_USER_INPUT;
+//   - selections nested deeper than MaxDepth are QUERY_TOO_COMPLEX.
+//
+// It rewrites the parsed document of the request in place. That is safe
+// because the executor parses every request afresh (no query cache is
+// configured); with a shared cache this would need a copy.
+type limits struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = limits{}
+
+func (limits) ExtensionName() string                   { return "Limits" }
+func (limits) Validate(graphql.ExecutableSchema) error { return nil }
+func (limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	w := walker{oc: oc, seen: map[*ast.Field]bool{}}
+	return w.selections(oc.Operation.SelectionSet, 1)
+}
+
+type walker struct {
+	oc   *graphql.OperationContext
+	seen map[*ast.Field]bool
+}
+
+func (w walker) selections(set ast.SelectionSet, depth int) *gqlerror.Error {
+	for _, sel := range set {
+		var err *gqlerror.Error
+		switch s := sel.(type) {
+		case *ast.Field:
+			err = w.field(s, depth)
+		case *ast.InlineFragment:
+			err = w.selections(s.SelectionSet, depth)
+		case *ast.FragmentSpread:
+			if def := w.oc.Doc.Fragments.ForName(s.Name); def != nil {
+				err = w.selections(def.SelectionSet, depth)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w walker) field(f *ast.Field, depth int) *gqlerror.Error {
+	if depth > MaxDepth {
+		return limitError(f, apperr.Newf(apperr.QueryTooComplex, "selections are nested more than %d levels deep", MaxDepth))
+	}
+	if !w.seen[f] {
+		w.seen[f] = true
+		if err := w.page(f); err != nil {
+			return err
+		}
+	}
+	return w.selections(f.SelectionSet, depth+1)
+}
+
+// page checks and defaults the pagination arguments of a connection field.
+func (w walker) page(f *ast.Field) *gqlerror.Error {
+	if !isConnection(f.Definition) {
+		return nil
+	}
+	first, err := w.intArg(f, "first")
+	if err != nil {
+		return limitError(f, err)
+	}
+	last, err := w.intArg(f, "last")
+	if err != nil {
+		return limitError(f, err)
+	}
+	switch {
+	case first != nil && last != nil:
+		return limitError(f, apperr.New(apperr.BadUserInput, "pass either first or last, not both"))
+	case first == nil && last == nil:
+		setArg(f, "first", DefaultPageSize)
+	}
+	return nil
+}
+
+// intArg returns the value of an Int argument, nil when absent or null, and
+// an error when it lies outside 0..MaxPageSize.
+func (w walker) intArg(f *ast.Field, name string) (*int64, *apperr.Error) {
+	arg := f.Arguments.ForName(name)
+	if arg == nil {
+		return nil, nil
+	}
+	raw, err := arg.Value.Value(w.oc.Variables)
+	if err != nil || raw == nil {
+		return nil, nil
+	}
+	n, ok := toInt(raw)
+	if !ok || n < 0 || n > MaxPageSize {
+		return nil, apperr.Newf(apperr.BadUserInput, "%s must be between 0 and %d", name, MaxPageSize)
+	}
+	return &n, nil
+}
+
+func toInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	case float64:
+		return int64(n), float64(int64(n)) == n
+	}
+	return 0, false
+}
+
+func setArg(f *ast.Field, name string, value int) {
+	v := &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(value), Position: f.Position}
+	if arg := f.Arguments.ForName(name); arg != nil {
+		arg.Value = v
+		return
+	}
+	f.Arguments = append(f.Arguments, &ast.Argument{Name: name, Value: v, Position: f.Position})
+}
+
+// isConnection reports whether a field returns a Relay connection and takes
+// the standard pagination arguments.
+func isConnection(def *ast.FieldDefinition) bool {
+	return def != nil && strings.HasSuffix(def.Type.Name(), "Connection") &&
+		def.Arguments.ForName("first") != nil && def.Arguments.ForName("last") != nil
+}
+
+func limitError(f *ast.Field, err *apperr.Error) *gqlerror.Error {
+	g := &gqlerror.Error{Message: err.Message, Err: err}
+	if f.Position != nil {
+		g.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
+	}
+	return g
+}
+
+// pageSize is the number of items a connection may return, for complexity.
+func pageSize(first, last *int) int {
+	switch {
+	case first != nil:
+		return *first
+	case last != nil:
+		return *last
+	}
+	return DefaultPageSize
+}

@@ -1,0 +1,18 @@
+// Package graph is Lectern's GraphQL layer: the gqlgen-generated executor,
+// thin resolvers that call one domain function each, the error presenter and
+// the handler with its limits. It holds no business rules.
+package graph
+
+import (
+	"lectern/ent"
+	"lectern/internal/catalog"
+)
+
+//go:generate go run -mod=mod github.com/99designs/gqlgen generate
+//go:generate go run -mod=mod schemaprint.go ../schema.graphql
+
+// Resolver is the root resolver.
+type Resolver struct {
+	client  *ent.Client
+	catalog *catalog.Service
+}

@@ -1,0 +1,48 @@
+// Package access makes Lectern's authorization decisions: which operations a
+// caller may run (the Casbin policy in policy/) and which protected parts of
+// visible objects they may read (facts from the database, never from input).
+package access
+
+import (
+	"context"
+	"strings"
+
+	"lectern/internal/apperr"
+	"lectern/internal/viewer"
+	"lectern/policy"
+)
+
+// Authorizer answers operation-level questions from the policy.
+type Authorizer struct {
+	policy *policy.Enforcer
+}
+
+// New returns an Authorizer over p.
+func New(p *policy.Enforcer) *Authorizer { return &Authorizer{policy: p} }
+
+// Subject returns the policy subject for the caller in ctx: its global role
+// in lower case, or policy.Anonymous.
+func Subject(ctx context.Context) string {
+	v, ok := viewer.FromContext(ctx)
+	switch {
+	case !ok:
+		return policy.Anonymous
+	case v.IsSystem():
+		return string(viewer.RoleAdmin)
+	}
+	return strings.ToLower(string(v.Role))
+}
+
+// Operation returns nil when the caller may run op ("Query.courses"). It
+// fails with UNAUTHENTICATED for an anonymous caller who would need to sign
+// in and FORBIDDEN for a signed-in caller whose role does not allow it.
+func (a *Authorizer) Operation(ctx context.Context, op string) error {
+	subject := Subject(ctx)
+	if a.policy.Allowed(subject, op, policy.ActCall) {
+		return nil
+	}
+	if subject == policy.Anonymous {
+		return apperr.New(apperr.Unauthenticated, "sign in to do this")
+	}
+	return apperr.New(apperr.Forbidden, "you are not allowed to do this")
+}

@@ -1,0 +1,64 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+
+// Execer runs a statement: *ent.Client and *ent.Tx are both one, so a
+// recount joins the transaction of the write that calls it.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// RecountCourses recomputes the denormalised counters of the given courses
+// (all courses when none are given) and the progress of their enrolments
+// from the rows they summarise. Writes that move a counter (enrolling,
+// publishing a lesson, reviewing) call it for their course inside their own
+// transaction, so readers never see a counter out of step with its rows;
+// seeding calls it once at the end.
+func RecountCourses(ctx context.Context, db Execer, ids ...uuid.UUID) error {
+	where, args := idFilter("id", ids)
+	if _, err := db.ExecContext(ctx, recountCourses+where, args...); err != nil {
+		return fmt.Errorf("recount courses: %w", err)
+	}
+	where, args = idFilter("course_id", ids)
+	if _, err := db.ExecContext(ctx, recountEnrollments+where, args...); err != nil {
+		return fmt.Errorf("recount enrolment progress: %w", err)
+	}
+	return nil
+}
+
+// Portable SQL (PostgreSQL and SQLite). Cancelled enrolments do not count;
+// only published lessons count, for the catalogue and for progress alike.
+const (
+	recountCourses = `UPDATE courses SET
+  enrollment_count = (SELECT COUNT(*) FROM enrollments e WHERE e.course_id = courses.id AND e.status <> 'CANCELLED'),
+  lesson_count = (SELECT COUNT(*) FROM lessons l WHERE l.course_id = courses.id AND l.status = 'PUBLISHED'),
+  rating_count = (SELECT COUNT(*) FROM reviews r WHERE r.course_id = courses.id),
+  rating_sum = (SELECT COALESCE(SUM(r.rating), 0) FROM reviews r WHERE r.course_id = courses.id),
+  rating_average = COALESCE((SELECT AVG(r.rating) FROM reviews r WHERE r.course_id = courses.id), 0)`
+	recountEnrollments = `UPDATE enrollments SET
+  completed_lesson_count = (SELECT COUNT(*) FROM lesson_progresses p JOIN lessons l ON l.id = p.lesson_id
+    WHERE p.enrollment_id = enrollments.id AND l.status = 'PUBLISHED')`
+)
+
+// idFilter returns " WHERE col IN (?, …)" for ids, or nothing for none.
+// Placeholders are written as $n, which both PostgreSQL and SQLite accept.
+func idFilter(col string, ids []uuid.UUID) (string, []any) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = id
+	}
+	return " WHERE " + col + " IN (" + strings.Join(marks, ", ") + ")", args
+}

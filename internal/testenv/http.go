@@ -1,0 +1,113 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"lectern/internal/config"
+	"lectern/internal/database"
+	"lectern/internal/httpserver"
+	"lectern/internal/seed"
+)
+
+// Now is the fixed clock of seeded test data.
+var Now = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// Seeded returns db after loading the demo dataset into it.
+func Seeded(t testing.TB, db *database.DB) *database.DB {
+	t.Helper()
+	if _, err := seed.Demo(context.Background(), db.Ent, Now); err != nil {
+		t.Fatalf("seed demo: %v", err)
+	}
+	return db
+}
+
+// Client posts GraphQL documents to a handler assembled exactly as the
+// server assembles it (dev configuration, so responses carry
+// extensions.debug.sqlQueries).
+type Client struct {
+	t       testing.TB
+	Handler http.Handler
+	Logs    *bytes.Buffer
+}
+
+// NewClient builds the application handler over db.
+func NewClient(t testing.TB, db *database.DB) *Client {
+	t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &bytes.Buffer{}
+	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, err := httpserver.NewApp(cfg, db, logger, httpserver.WithLoaderWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatalf("app: %v", err)
+	}
+	return &Client{t: t, Handler: h, Logs: logs}
+}
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status     int
+	Header     http.Header
+	Data       json.RawMessage `json:"data"`
+	Errors     []Error         `json:"errors"`
+	Extensions struct {
+		Debug struct {
+			SQLQueries    []string `json:"sqlQueries"`
+			SQLQueryCount int      `json:"sqlQueryCount"`
+		} `json:"debug"`
+	} `json:"extensions"`
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string `json:"message"`
+	Path       []any  `json:"path"`
+	Extensions struct {
+		Code      string `json:"code"`
+		RequestID string `json:"requestId"`
+	} `json:"extensions"`
+}
+
+// Query posts query with variables and decodes the answer.
+func (c *Client) Query(query string, vars map[string]any) Response {
+	c.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/v1/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	return c.Do(req)
+}
+
+// Do sends any request to the handler and decodes a GraphQL-shaped answer.
+func (c *Client) Do(req *http.Request) Response {
+	c.t.Helper()
+	rec := httptest.NewRecorder()
+	c.Handler.ServeHTTP(rec, req)
+	raw, _ := io.ReadAll(rec.Body)
+	var r Response
+	if len(raw) > 0 && json.Unmarshal(raw, &r) != nil {
+		c.t.Fatalf("response is not JSON (%d): %s", rec.Code, raw)
+	}
+	r.Status, r.Header = rec.Code, rec.Header()
+	return r
+}
+
+// Decode unmarshals the response data into v, failing the test on errors.
+func (r Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode data %s: %v", r.Data, err)
+	}
+}

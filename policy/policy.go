@@ -1,0 +1,50 @@
+// Package policy holds Lectern's Casbin model and policy, embedded in the
+// binary, and the enforcer that reads them.
+package policy
+
+import (
+	_ "embed"
+	"fmt"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	stringadapter "github.com/casbin/casbin/v2/persist/string-adapter"
+)
+
+//go:embed model.conf
+var modelText string
+
+//go:embed policy.csv
+var policyText string
+
+// Subjects of the policy besides the global roles.
+const Anonymous = "anonymous"
+
+// ActCall is the action of running a GraphQL root field.
+const ActCall = "call"
+
+// Enforcer decides whether a subject may run an operation.
+type Enforcer struct {
+	e *casbin.Enforcer
+}
+
+// New loads the embedded model and policy. It fails if either is invalid.
+func New() (*Enforcer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("policy: model: %w", err)
+	}
+	e, err := casbin.NewEnforcer(m, stringadapter.NewAdapter(policyText))
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return &Enforcer{e: e}, nil
+}
+
+// Allowed reports whether subject (a global role in lower case, or
+// Anonymous) may perform act on obj ("Query.courses"). An evaluation error
+// denies.
+func (p *Enforcer) Allowed(subject, obj, act string) bool {
+	ok, err := p.e.Enforce(subject, obj, act)
+	return err == nil && ok
+}

@@ -1,0 +1,221 @@
+// Command lectern serves Lectern's GraphQL API. It is the only place where
+// components are wired together:
+//
+//	lectern            serve (dev: migrate and load demo data first)
+//	lectern migrate    apply pending migrations
+//	lectern seed       load the demo dataset into an empty database
+//	lectern seed --courses N [--seed S]   add a synthetic dataset
+//	lectern version    print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"lectern/internal/config"
+	"lectern/internal/database"
+	"lectern/internal/httpserver"
+	"lectern/internal/obs"
+	"lectern/internal/seed"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "lectern:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes one command. It returns when the command is done or, for
+// serve, after ctx is cancelled and the server has shut down.
+func run(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", args
+	if len(args) > 0 {
+		cmd, rest = args[0], args[1:]
+	}
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "lectern", buildVersion())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "serve", "migrate", "seed":
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	db, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch cmd {
+	case "migrate":
+		return migrate(ctx, db, logger)
+	case "seed":
+		return seedCommand(ctx, db, rest, stdout)
+	}
+	return serve(ctx, cfg, db, logger)
+}
+
+const usage = `usage: lectern [command]
+  serve (default)                 serve the API on HTTP_ADDR
+  migrate                         apply pending database migrations
+  seed                            load the demo dataset into an empty database
+  seed --courses N [--seed S]     add a deterministic synthetic dataset of N courses
+  version                         print the version
+Configuration comes from environment variables; see README.md.
+`
+
+func openDatabase(ctx context.Context, cfg config.Config) (*database.DB, error) {
+	url := cfg.DatabaseURL
+	if cfg.Driver() == config.DriverSQLite {
+		path := cfg.SQLitePath()
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		url = "sqlite:" + path
+	}
+	return database.Open(ctx, url)
+}
+
+func migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
+	applied, err := db.Migrate(ctx)
+	for _, v := range applied {
+		logger.InfoContext(ctx, "migration applied", slog.String("version", v))
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		logger.InfoContext(ctx, "migrations: already up to date")
+	}
+	return nil
+}
+
+func seedCommand(ctx context.Context, db *database.DB, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	courses := fs.Int("courses", 0, "generate a synthetic dataset of this many courses")
+	seedValue := fs.Uint64("seed", 1, "random seed of the synthetic dataset")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if pending, err := db.Pending(ctx); err != nil || len(pending) > 0 {
+		return fmt.Errorf("seed: the database needs migrating first (go run . migrate): %v pending", len(pending))
+	}
+	now := time.Now().UTC()
+	if *courses > 0 {
+		start := time.Now()
+		if err := seed.Synthetic(ctx, db.Ent, *courses, *seedValue, now); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "seeded %d synthetic courses (seed %d) in %s\n", *courses, *seedValue, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	loaded, err := seed.Demo(ctx, db.Ent, now)
+	if err != nil {
+		return err
+	}
+	if !loaded {
+		fmt.Fprintln(stdout, "the database already has data; demo dataset not loaded")
+		return nil
+	}
+	fmt.Fprintln(stdout, "demo dataset loaded")
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog.Logger) error {
+	logger.InfoContext(ctx, "starting", slog.String("version", buildVersion()), slog.Any("config", cfg))
+	if cfg.Dev() {
+		if err := migrate(ctx, db, logger); err != nil {
+			return err
+		}
+	}
+	if cfg.SeedDemoData {
+		if loaded, err := seed.Demo(ctx, db.Ent, time.Now().UTC()); err != nil {
+			return err
+		} else if loaded {
+			logger.InfoContext(ctx, "demo dataset loaded")
+		}
+	}
+	handler, err := httpserver.NewApp(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return listenUntilDone(ctx, srv, ln, cfg, logger)
+}
+
+// listenUntilDone serves until ctx is cancelled, then stops accepting and
+// waits for in-flight requests (up to SHUTDOWN_TIMEOUT).
+func listenUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, cfg config.Config, logger *slog.Logger) error {
+	addr := "http://" + ln.Addr().String()
+	logger.InfoContext(ctx, "serving", slog.String("graphql", addr+"/v1/graphql"), slog.Bool("playground", cfg.Playground()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// buildVersion is the version set at build time, with the module version
+// and VCS revision when the build recorded them.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	v := version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v + " (" + info.GoVersion + ")"
+}
