@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 )
 
-
 // Execer runs a statement: *ent.Client and *ent.Tx are both one, so a
 // recount joins the transaction of the write that calls it.
 type Execer interface {

@@ -129,12 +129,24 @@ func (g *generator) courses(ctx context.Context, tx *ent.Tx, from, to int) error
 		g.course(tx, b, i)
 	}
 	steps := []func() error{
-		func() error { return bulk(ctx, b.courses, func(c []*ent.CourseCreate) error { return tx.Course.CreateBulk(c...).Exec(ctx) }) },
-		func() error { return bulk(ctx, b.members, func(c []*ent.CourseMemberCreate) error { return tx.CourseMember.CreateBulk(c...).Exec(ctx) }) },
-		func() error { return bulk(ctx, b.sections, func(c []*ent.SectionCreate) error { return tx.Section.CreateBulk(c...).Exec(ctx) }) },
-		func() error { return bulk(ctx, b.lessons, func(c []*ent.LessonCreate) error { return tx.Lesson.CreateBulk(c...).Exec(ctx) }) },
-		func() error { return bulk(ctx, b.enrollments, func(c []*ent.EnrollmentCreate) error { return tx.Enrollment.CreateBulk(c...).Exec(ctx) }) },
-		func() error { return bulk(ctx, b.reviews, func(c []*ent.ReviewCreate) error { return tx.Review.CreateBulk(c...).Exec(ctx) }) },
+		func() error {
+			return bulk(ctx, b.courses, func(c []*ent.CourseCreate) error { return tx.Course.CreateBulk(c...).Exec(ctx) })
+		},
+		func() error {
+			return bulk(ctx, b.members, func(c []*ent.CourseMemberCreate) error { return tx.CourseMember.CreateBulk(c...).Exec(ctx) })
+		},
+		func() error {
+			return bulk(ctx, b.sections, func(c []*ent.SectionCreate) error { return tx.Section.CreateBulk(c...).Exec(ctx) })
+		},
+		func() error {
+			return bulk(ctx, b.lessons, func(c []*ent.LessonCreate) error { return tx.Lesson.CreateBulk(c...).Exec(ctx) })
+		},
+		func() error {
+			return bulk(ctx, b.enrollments, func(c []*ent.EnrollmentCreate) error { return tx.Enrollment.CreateBulk(c...).Exec(ctx) })
+		},
+		func() error {
+			return bulk(ctx, b.reviews, func(c []*ent.ReviewCreate) error { return tx.Review.CreateBulk(c...).Exec(ctx) })
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -164,4 +164,3 @@ func randomSuffix() string {
 	_, _ = rand.Read(b)
 	return strings.ToLower(hex.EncodeToString(b))
 }
-
