@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"lectern/internal/apperr"
 	"lectern/internal/obs"
 )
 
@@ -42,9 +43,15 @@ func readyz(check Checker, logger *slog.Logger) http.Handler {
 // notFound answers unknown paths with a JSON error that carries the
 // request ID, like every other error.
 func notFound(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusNotFound, map[string]any{"errors": []map[string]any{{
-		"message":    "no such endpoint; GraphQL is served at POST /v1/graphql",
-		"extensions": map[string]string{"code": "NOT_FOUND", "requestId": obs.RequestIDFromContext(r.Context())},
+	writeError(w, r, http.StatusNotFound, apperr.NotFound, "no such endpoint; GraphQL is served at POST /v1/graphql")
+}
+
+// writeError answers in the shape of a GraphQL error response, so clients
+// parse every failure the same way.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
+		"message":    message,
+		"extensions": map[string]string{"code": string(code), "requestId": obs.RequestIDFromContext(r.Context())},
 	}}})
 }
 

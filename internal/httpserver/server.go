@@ -4,12 +4,16 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"lectern/internal/apperr"
 	"lectern/internal/obs"
 )
 
@@ -71,10 +75,29 @@ func deadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over n bytes.
+// limitBody refuses request bodies over n bytes with 413 before anything
+// parses them. The body is read here, so a client that streams a large body
+// without a Content-Length gets the same clean answer.
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, n)
+		tooLarge := func() {
+			writeError(w, r, http.StatusRequestEntityTooLarge, apperr.BadUserInput,
+				fmt.Sprintf("request body exceeds %d bytes", n))
+		}
+		if r.ContentLength > n {
+			tooLarge()
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, n))
+		if err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				tooLarge()
+				return
+			}
+			writeError(w, r, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
 }
