@@ -98,4 +98,3 @@ func withScratchPostgres(ctx context.Context, fn func(*sql.DB) error) error {
 	defer db.Close()
 	return fn(db)
 }
-

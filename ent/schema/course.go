@@ -103,7 +103,7 @@ func (Course) Annotations() []schema.Annotation {
 // by the first migration); SQLite gets a plain index.
 func trigram() schema.Annotation {
 	return entsql.IndexAnnotation{
-		Types:    map[string]string{dialect.Postgres: "GIN"},
+		Types:   map[string]string{dialect.Postgres: "GIN"},
 		OpClass: "gin_trgm_ops",
 	}
 }
