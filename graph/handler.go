@@ -111,6 +111,9 @@ func debugStatements(ctx context.Context, next graphql.ResponseHandler) *graphql
 		return nil
 	}
 	stmts := database.StatementsFrom(ctx)
+	if stmts == nil {
+		stmts = []string{}
+	}
 	if resp.Extensions == nil {
 		resp.Extensions = map[string]any{}
 	}

@@ -11,7 +11,7 @@ import (
 
 // routes lists every route Lectern serves.
 func routes(mux *http.ServeMux, d Deps) {
-	mux.Handle("POST /v1/graphql", limitBody(d.MaxBodyBytes, d.GraphQL))
+	mux.Handle("/v1/graphql", graphqlRequest(d.MaxBodyBytes, d.GraphQL))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))
 	if d.Playground != nil {

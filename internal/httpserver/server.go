@@ -6,10 +6,12 @@ package httpserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
@@ -75,11 +77,21 @@ func deadline(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over n bytes with 413 before anything
-// parses them. The body is read here, so a client that streams a large body
-// without a Content-Length gets the same clean answer.
-func limitBody(n int64, next http.Handler) http.Handler {
+// graphqlRequest admits only what the GraphQL endpoint can execute: a POST
+// with a JSON body of at most n bytes. Anything else is refused here, in the
+// API's error shape and before any parsing, so clients get a precise status
+// (405, 415, 413, 400) rather than a generic failure.
+func graphqlRequest(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, r, http.StatusMethodNotAllowed, apperr.BadUserInput, "GraphQL requests must use POST")
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, r, http.StatusUnsupportedMediaType, apperr.BadUserInput, "the request body must be JSON (Content-Type: application/json)")
+			return
+		}
 		tooLarge := func() {
 			writeError(w, r, http.StatusRequestEntityTooLarge, apperr.BadUserInput,
 				fmt.Sprintf("request body exceeds %d bytes", n))
@@ -89,12 +101,12 @@ func limitBody(n int64, next http.Handler) http.Handler {
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, n))
-		if err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				tooLarge()
-				return
-			}
-			writeError(w, r, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			tooLarge()
+			return
+		}
+		if err != nil || !json.Valid(body) {
+			writeError(w, r, http.StatusBadRequest, apperr.BadUserInput, "the request body is not valid JSON")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
