@@ -49,7 +49,8 @@ func New(d Deps) (http.Handler, error) {
 	mux := http.NewServeMux()
 	routes(mux, d)
 	// Outermost first: request ID, access log and panic recovery (obs), then
-	// security headers and the request deadline; body limits are per route.
+	// security headers and the request deadline; the GraphQL route admits only
+	// POSTed JSON within the body limit.
 	var h http.Handler = mux
 	h = deadline(d.RequestTimeout, h)
 	h = securityHeaders(h)
