@@ -74,6 +74,11 @@ func (w walker) selections(set ast.SelectionSet, depth int) *gqlerror.Error {
 }
 
 func (w walker) field(f *ast.Field, depth int) *gqlerror.Error {
+	if isIntrospection(f.Name) {
+		// Bounded by the schema itself; GraphiQL's introspection query
+		// nests type references deeper than any data query needs to.
+		return nil
+	}
 	if depth > MaxDepth {
 		return limitError(f, apperr.Newf(apperr.QueryTooComplex, "selections are nested more than %d levels deep", MaxDepth))
 	}
