@@ -51,12 +51,20 @@ func (r *lessonResolver) LockedReason(ctx context.Context, obj *ent.Lesson) (*mo
 // Courses is the resolver for the courses field.
 func (r *queryResolver) Courses(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, where *model.CourseWhereInput, orderBy []*ent.CourseOrder) (*ent.CourseConnection, error) {
 	page := catalog.Page{After: after, First: first, Before: before, Last: last}
-	return r.catalog.Courses(ctx, courseFilter(where), page, orderBy)
+	conn, err := r.catalog.Courses(ctx, courseFilter(where), page, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	return conn, primeStaff(ctx, courseIDs(conn), "edges", "node")
 }
 
 // Course is the resolver for the course field.
 func (r *queryResolver) Course(ctx context.Context, slug string) (*ent.Course, error) {
-	return r.catalog.Course(ctx, slug)
+	c, err := r.catalog.Course(ctx, slug)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return c, primeStaff(ctx, []uuid.UUID{c.ID})
 }
 
 // Lesson is the resolver for the lesson field.

@@ -10,7 +10,6 @@ import (
 	"lectern/ent"
 	"lectern/internal/catalog"
 	"lectern/internal/gid"
-	"lectern/internal/loader"
 )
 
 // Sections is the resolver for the sections field.
@@ -30,7 +29,7 @@ func (r *courseResolver) Tags(ctx context.Context, obj *ent.Course) ([]*ent.Tag,
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) {
-	return loader.FromContext(ctx).Node.Load(ctx, id)()
+	return loadNode(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.

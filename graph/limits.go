@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -104,6 +106,11 @@ func (w walker) page(f *ast.Field) *gqlerror.Error {
 	if err != nil {
 		return limitError(f, err)
 	}
+	for _, name := range []string{"after", "before"} {
+		if err := w.cursorArg(f, name); err != nil {
+			return limitError(f, err)
+		}
+	}
 	switch {
 	case first != nil && last != nil:
 		return limitError(f, apperr.New(apperr.BadUserInput, "pass either first or last, not both"))
@@ -129,6 +136,25 @@ func (w walker) intArg(f *ast.Field, name string) (*int64, *apperr.Error) {
 		return nil, apperr.Newf(apperr.BadUserInput, "%s must be between 0 and %d", name, MaxPageSize)
 	}
 	return &n, nil
+}
+
+// cursorArg checks that a cursor argument decodes. Eager loading decodes
+// nested cursors itself and cannot report a bad one, so every cursor is
+// checked here, once, before anything runs.
+func (w walker) cursorArg(f *ast.Field, name string) *apperr.Error {
+	arg := f.Arguments.ForName(name)
+	if arg == nil {
+		return nil
+	}
+	raw, err := arg.Value.Value(w.oc.Variables)
+	if err != nil || raw == nil {
+		return nil
+	}
+	var c entgql.Cursor[uuid.UUID]
+	if c.UnmarshalGQL(raw) != nil {
+		return apperr.Newf(apperr.BadUserInput, "%s is not a valid cursor", name)
+	}
+	return nil
 }
 
 func toInt(v any) (int64, bool) {

@@ -92,9 +92,14 @@ func openSQL(raw string) (string, *sql.DB, error) {
 // sqliteDSN turns a path into a modernc.org/sqlite DSN with the settings
 // Lectern relies on: foreign keys enforced, WAL, a busy timeout instead of
 // immediate SQLITE_BUSY, and transactions that take the write lock up front
-// so two writers never deadlock upgrading a read lock.
+// so two writers never deadlock upgrading a read lock. SQLite compares
+// times as text, so every time is written in UTC in one fixed format
+// ("2006-01-02 15:04:05.999999999-07:00"), whose text order is time order;
+// the driver's default (time.String, in the value's own zone) is not.
 func sqliteDSN(path string) string {
 	q := url.Values{}
+	q.Add("_time_format", "sqlite")
+	q.Add("_timezone", "UTC")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_txlock", "immediate")

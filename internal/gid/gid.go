@@ -43,7 +43,8 @@ func Parse(s string) (ID, error) {
 		return ID{}, ErrMalformed
 	}
 	raw, err := encoding.DecodeString(s)
-	if err != nil {
+	// The decoder skips line breaks; only the canonical spelling is an ID.
+	if err != nil || encoding.EncodeToString(raw) != s {
 		return ID{}, ErrMalformed
 	}
 	typ, key, found := bytes.Cut(raw, []byte{':'})

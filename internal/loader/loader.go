@@ -12,7 +12,6 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"lectern/ent"
-	"lectern/internal/gid"
 )
 
 // DefaultWait is how long a loader collects keys before it queries. Sibling
@@ -23,7 +22,8 @@ const DefaultWait = 2 * time.Millisecond
 // Loaders are the batch loaders of one request. They cache for the request's
 // lifetime only, so no caller ever sees another's data.
 type Loaders struct {
-	Node   *dataloader.Loader[gid.ID, ent.Noder]
+	client *ent.Client
+	Node     *dataloader.Loader[NodeKeyT, ent.Noder]
 	Staff  *dataloader.Loader[uuid.UUID, []*ent.CourseMember]
 	Viewer *dataloader.Loader[uuid.UUID, CourseRelation]
 }
@@ -35,10 +35,29 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 		wait = DefaultWait
 	}
 	return &Loaders{
-		Node:   dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[gid.ID, ent.Noder](wait)),
+		client: client,
+		Node:   dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKeyT, ent.Noder](wait)),
 		Staff:  dataloader.NewBatchedLoader(staff(client), dataloader.WithWait[uuid.UUID, []*ent.CourseMember](wait)),
 		Viewer: dataloader.NewBatchedLoader(relations(client), dataloader.WithWait[uuid.UUID, CourseRelation](wait)),
 	}
+}
+
+// PrimeStaff loads the staff of courses in one query and primes the Staff
+// loader with it. A resolver that returns a list of courses calls it, so the
+// list costs one staff query however its field resolvers are scheduled,
+// rather than relying on all of them calling Load within the batch window.
+func (l *Loaders) PrimeStaff(ctx context.Context, courseIDs []uuid.UUID) error {
+	if len(courseIDs) == 0 {
+		return nil
+	}
+	res := staff(l.client)(ctx, courseIDs)
+	for i, id := range courseIDs {
+		if res[i].Error != nil {
+			return res[i].Error
+		}
+		l.Staff.Prime(ctx, id, res[i].Data)
+	}
+	return nil
 }
 
 type ctxKey struct{}

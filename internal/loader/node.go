@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/graph-gophers/dataloader/v7"
 
@@ -11,26 +12,53 @@ import (
 	"lectern/internal/gid"
 )
 
-// nodes loads nodes by global ID, one query per node type in the batch. An
-// ID whose type is not a node, or whose row does not exist or is not visible
-// to the caller, loads as nil: clients cannot tell these apart.
-func nodes(client *ent.Client) dataloader.BatchFunc[gid.ID, ent.Noder] {
-	return func(ctx context.Context, keys []gid.ID) []*dataloader.Result[ent.Noder] {
-		byTable := map[string][]uuid.UUID{}
+// NodeKeyT identifies one node requested by one GraphQL field. The field is
+// part of the key because loading also eager-loads what that field selects:
+// keys of one field (nodes(ids:)) share a query per type, while two aliased
+// node(id:) fields with different selections are loaded separately.
+type NodeKeyT struct {
+	ID    gid.ID
+	field *graphql.FieldContext
+}
+
+// NodeKey returns the key of id as requested by the field running in ctx.
+func NodeKey(ctx context.Context, id gid.ID) NodeKeyT {
+	return NodeKeyT{ID: id, field: graphql.GetFieldContext(ctx)}
+}
+
+// nodes loads nodes by global ID, one query per node type and requesting
+// field. An ID whose row does not exist or is not visible to the caller
+// loads as nil: clients cannot tell these apart.
+func nodes(client *ent.Client) dataloader.BatchFunc[NodeKeyT, ent.Noder] {
+	return func(ctx context.Context, keys []NodeKeyT) []*dataloader.Result[ent.Noder] {
+		type group struct {
+			field *graphql.FieldContext
+			table string
+		}
+		groups := map[group][]uuid.UUID{}
 		for _, k := range keys {
-			if table, ok := ent.NodeTable(k.Type); ok {
-				byTable[table] = append(byTable[table], k.UUID)
+			if table, ok := ent.NodeTable(k.ID.Type); ok {
+				g := group{field: k.field, table: table}
+				groups[g] = append(groups[g], k.ID.UUID)
 			}
 		}
-		found := make(map[gid.ID]ent.Noder, len(keys))
-		for table, ids := range byTable {
-			got, err := client.NodesOf(ctx, table, ids)
+		found := make(map[NodeKeyT]ent.Noder, len(keys))
+		for g, ids := range groups {
+			gctx := ctx
+			if g.field != nil {
+				// Eager loading reads the selection from the field context.
+				// WithFieldContext re-parents what it is given, so it gets a
+				// copy and the requesting field's own context stays intact.
+				fc := *g.field
+				gctx = graphql.WithFieldContext(ctx, &fc)
+			}
+			got, err := client.NodesOf(gctx, g.table, ids)
 			if err != nil {
-				return results[gid.ID, ent.Noder](keys, nil, fmt.Errorf("load %s nodes: %w", table, err))
+				return results[NodeKeyT, ent.Noder](keys, nil, fmt.Errorf("load %s nodes: %w", g.table, err))
 			}
 			for _, n := range got {
-				if g, ok := n.(interface{ GlobalID() gid.ID }); ok && n != nil {
-					found[g.GlobalID()] = n
+				if id, ok := n.(interface{ GlobalID() gid.ID }); ok && n != nil {
+					found[NodeKeyT{ID: id.GlobalID(), field: g.field}] = n
 				}
 			}
 		}

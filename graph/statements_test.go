@@ -1,0 +1,205 @@
+package graph_test
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+
+	"lectern/internal/database"
+	"lectern/internal/testenv"
+)
+
+// catalogueDoc is the catalogue page: a page of courses with everything a
+// course card shows.
+const catalogueDoc = `query Catalogue($n: Int) {
+  courses(first: $n) {
+    totalCount
+    edges { node {
+      id title
+      owner { displayName }
+      tags { name }
+      instructors { displayName }
+      sections { title lessons { title } }
+    } }
+  }
+}`
+
+// courseDetailDoc is the course page.
+const courseDetailDoc = `query Course($slug: String!) {
+  course(slug: $slug) {
+    id title
+    sections { title lessons { title } }
+    faq { question }
+    tags { name }
+    instructors { displayName }
+    reviews(first: 5) { edges { node { author { displayName } } } }
+  }
+}`
+
+var fromTable = regexp.MustCompile("(?i)\\bFROM\\s+[`\"]?(\\w+)")
+
+// tablesRead names the table each statement reads first, sorted, so a test
+// can say which tables a request touches regardless of the order in which
+// batches ran.
+func tablesRead(t *testing.T, r testenv.Response) []string {
+	t.Helper()
+	var tables []string
+	for _, s := range r.Extensions.Debug.SQLQueries {
+		m := fromTable.FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("statement without FROM: %s", s)
+		}
+		tables = append(tables, m[1])
+	}
+	slices.Sort(tables)
+	return tables
+}
+
+func TestStatementCounts(t *testing.T) {
+	t.Parallel()
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		t.Parallel()
+
+		// A catalogue page costs one statement per table, however many
+		// courses it shows:
+		//   1. courses (COUNT) for totalCount;
+		//   2. courses, the page itself;
+		//   3. sections of all the page's courses (eager-loaded);
+		//   4. lessons of all those sections (eager-loaded);
+		//   5. tags of all the page's courses, through course_tags;
+		//   6. course_members of all the page's courses (the staff loader,
+		//      shared by owner and instructors);
+		//   7. users behind those memberships.
+		t.Run("CataloguePageIsIndependentOfPageSize", func(t *testing.T) {
+			t.Parallel()
+			seedSynthetic(t, db, syntheticCourses)
+			c := testenv.NewClient(t, db)
+			want := []string{"course_members", "courses", "courses", "lessons", "sections", "tags", "users"}
+			for _, n := range []int{1, 5, 20} {
+				r := c.Query(catalogueDoc, map[string]any{"n": n})
+				var out struct {
+					Courses struct {
+						Edges []struct {
+							Node struct {
+								Owner    *struct{ DisplayName string }
+								Sections []struct{ Lessons []struct{ Title string } }
+							}
+						}
+					}
+				}
+				r.Decode(t, &out)
+				if len(out.Courses.Edges) != n {
+					t.Fatalf("first: %d returned %d courses", n, len(out.Courses.Edges))
+				}
+				for _, e := range out.Courses.Edges {
+					if e.Node.Owner == nil || e.Node.Owner.DisplayName == "" || len(e.Node.Sections) == 0 {
+						t.Fatalf("first: %d: a course card lacks its owner or sections: %+v", n, e.Node)
+					}
+				}
+				if got := r.Extensions.Debug.SQLQueryCount; got != len(want) {
+					t.Errorf("first: %d ran %d statements, want %d:%s", n, got, len(want), statementSummary(r))
+				}
+				if got := tablesRead(t, r); !slices.Equal(got, want) {
+					t.Errorf("first: %d read tables %v, want %v", n, got, want)
+				}
+			}
+		})
+
+		// The course page: the course, then one statement per list on it:
+		// sections, lessons, FAQ, tags, the first reviews (one windowed
+		// statement), the reviews' authors, the staff and the staff's users.
+		t.Run("CoursePage", func(t *testing.T) {
+			t.Parallel()
+			db := testenv.Open(t, db.Dialect)
+			testenv.Seeded(t, db)
+			c := testenv.NewClient(t, db)
+			want := []string{"course_members", "courses", "faq_entries", "lessons", "reviews", "sections", "tags", "users", "users"}
+			for _, slug := range []string{graphqlCourse, backendCourse} {
+				r := c.Query(courseDetailDoc, map[string]any{"slug": slug})
+				var out struct {
+					Course *struct {
+						Sections []struct{ Lessons []struct{ Title string } }
+						Reviews  struct {
+							Edges []struct {
+								Node struct{ Author struct{ DisplayName string } }
+							}
+						}
+					}
+				}
+				r.Decode(t, &out)
+				if out.Course == nil || len(out.Course.Sections) == 0 || len(out.Course.Reviews.Edges) == 0 {
+					t.Fatalf("%s: course page is missing parts: %s", slug, r.Data)
+				}
+				if got := r.Extensions.Debug.SQLQueryCount; got != len(want) {
+					t.Errorf("%s: %d statements, want %d:%s", slug, got, len(want), statementSummary(r))
+				}
+				if got := tablesRead(t, r); !slices.Equal(got, want) {
+					t.Errorf("%s: read tables %v, want %v", slug, got, want)
+				}
+			}
+		})
+
+		t.Run("NodesCostOneStatementPerType", func(t *testing.T) {
+			t.Parallel()
+			db := testenv.Open(t, db.Dialect)
+			testenv.Seeded(t, db)
+			c := testenv.NewClient(t, db)
+			var lessons, tags, users []string
+			add := func(list *[]string, id string) {
+				if !slices.Contains(*list, id) {
+					*list = append(*list, id)
+				}
+			}
+			for _, slug := range []string{pgCourse, graphqlCourse} {
+				var out struct {
+					Course struct {
+						Sections    []struct{ Lessons []struct{ ID string } }
+						Tags        []struct{ ID string }
+						Instructors []struct{ ID string }
+					}
+				}
+				c.Query(`query($s: String!) { course(slug: $s) { sections { lessons { id } } tags { id } instructors { id } } }`,
+					map[string]any{"s": slug}).Decode(t, &out)
+				for _, s := range out.Course.Sections {
+					add(&lessons, s.Lessons[0].ID)
+				}
+				for _, tag := range out.Course.Tags {
+					add(&tags, tag.ID)
+				}
+				for _, u := range out.Course.Instructors {
+					add(&users, u.ID)
+				}
+			}
+			if len(lessons) < 4 || len(tags) < 3 || len(users) < 3 {
+				t.Fatalf("collected %d lessons, %d tags, %d users", len(lessons), len(tags), len(users))
+			}
+			// 10 IDs of three types, interleaved.
+			ids := []string{lessons[0], tags[0], users[0], lessons[1], tags[1], users[1], lessons[2], tags[2], users[2], lessons[3]}
+			r := c.Query(`query($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }`, map[string]any{"ids": ids})
+			var out struct {
+				Nodes []*struct {
+					ID       string `json:"id"`
+					Typename string `json:"__typename"`
+				}
+			}
+			r.Decode(t, &out)
+			types := map[string]int{}
+			for i, n := range out.Nodes {
+				if n == nil || n.ID != ids[i] {
+					t.Fatalf("nodes[%d] = %+v, want %s", i, n, ids[i])
+				}
+				types[n.Typename]++
+			}
+			if len(types) != 3 {
+				t.Fatalf("IDs span types %v, want three", types)
+			}
+			if got := r.Extensions.Debug.SQLQueryCount; got != len(types) {
+				t.Errorf("nodes(ids:) of %d IDs in %d types ran %d statements, want one per type:%s", len(ids), len(types), got, statementSummary(r))
+			}
+			tables := tablesRead(t, r)
+			if len(slices.Compact(slices.Clone(tables))) != len(tables) {
+				t.Errorf("a table was read twice: %v", tables)
+			}
+		})
+	})
+}
