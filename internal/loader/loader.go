@@ -23,7 +23,7 @@ const DefaultWait = 2 * time.Millisecond
 // lifetime only, so no caller ever sees another's data.
 type Loaders struct {
 	client *ent.Client
-	Node     *dataloader.Loader[NodeKeyT, ent.Noder]
+	Node   *dataloader.Loader[NodeKeyT, ent.Noder]
 	Staff  *dataloader.Loader[uuid.UUID, []*ent.CourseMember]
 	Viewer *dataloader.Loader[uuid.UUID, CourseRelation]
 }
