@@ -42,19 +42,15 @@ func visibleTo(r rule) ent.Interceptor {
 	})
 }
 
-// visibleCourses selects the IDs of the courses v may see: published ones,
-// plus, for a signed-in user, the courses they are staff of; admins see all.
-func visibleCourses(v viewer.Viewer, anonymous bool) *sql.Selector {
-	c := sql.Table("courses").As("vis_c")
-	s := sql.Select(c.C("id")).From(c)
-	published := sql.EQ(c.C("status"), "PUBLISHED")
-	switch {
-	case anonymous:
-		return s.Where(published)
-	case v.IsAdmin():
-		return s
+// courseVisible is the predicate "course c is visible to v": published,
+// or, for a signed-in user, one they are staff of; admins see all.
+// col qualifies a column of the course row being tested.
+func courseVisible(col func(string) string, v viewer.Viewer, anonymous bool) *sql.Predicate {
+	published := sql.EQ(col("status"), "PUBLISHED")
+	if anonymous {
+		return published
 	}
-	return s.Where(sql.Or(published, sql.In(c.C("id"), staffCourses(v))))
+	return sql.Or(published, sql.In(col("id"), staffCourses(v)))
 }
 
 // staffCourses selects the IDs of the courses where v holds a course role.
@@ -64,8 +60,8 @@ func staffCourses(v viewer.Viewer) *sql.Selector {
 }
 
 // courseRule: drafts and archived courses are visible to their staff and
-// admins only. The predicate is on the row's own status (not an IN over
-// visibleCourses) so the (status, sort key) indexes serve the catalogue's
+// admins only. The predicate is on the row's own status (not a subquery
+// over courses) so the (status, sort key) indexes serve the catalogue's
 // ordered pages; measured on PostgreSQL with 5,000 courses, the subquery
 // form sorted the whole table (17 ms) where this reads 21 index entries.
 func courseRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
@@ -73,23 +69,29 @@ func courseRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 		return nil
 	}
 	return func(s *sql.Selector) {
-		published := sql.EQ(s.C("status"), "PUBLISHED")
-		if anonymous {
-			s.Where(published)
-			return
-		}
-		s.Where(sql.Or(published, sql.In(s.C("id"), staffCourses(v))))
+		s.Where(courseVisible(s.C, v, anonymous))
 	}
 }
 
 // inVisibleCourse hides rows that belong to a course the viewer cannot see.
+// It is a correlated EXISTS on the course's primary key, so the planner
+// drives the query from the row's own filters (a list of parent IDs when
+// eager loading) and checks each row's course by key: with an IN over all
+// visible courses, SQLite without statistics scanned every visible lesson
+// (7 ms for a 200-course catalogue page, against well under 1 ms).
 func inVisibleCourse(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 	if !anonymous && v.IsAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
-		s.Where(sql.In(s.C("course_id"), visibleCourses(v, anonymous)))
+		s.Where(ofVisibleCourse(s, v, anonymous))
 	}
+}
+
+func ofVisibleCourse(s *sql.Selector, v viewer.Viewer, anonymous bool) *sql.Predicate {
+	c := sql.Table("courses").As("vis_c")
+	return sql.Exists(sql.Select(c.C("id")).From(c).
+		Where(sql.And(sql.ColumnsEQ(c.C("id"), s.C("course_id")), courseVisible(c.C, v, anonymous))))
 }
 
 // lessonRule: draft lessons are visible to course staff and admins only.
@@ -98,7 +100,7 @@ func lessonRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 		return nil
 	}
 	return func(s *sql.Selector) {
-		s.Where(sql.In(s.C("course_id"), visibleCourses(v, anonymous)))
+		s.Where(ofVisibleCourse(s, v, anonymous))
 		published := sql.EQ(s.C("status"), "PUBLISHED")
 		if anonymous {
 			s.Where(published)
