@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, _ io.Re
 	case "migrate":
 		return migrate(ctx, db, logger)
 	case "seed":
-		return seedCommand(ctx, db, rest, stdout)
+		return seedCommand(ctx, db, rest, stdout, stderr)
 	}
 	return serve(ctx, cfg, db, logger)
 }
@@ -115,18 +115,21 @@ func migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
 	return nil
 }
 
-func seedCommand(ctx context.Context, db *database.DB, args []string, stdout io.Writer) error {
+func seedCommand(ctx context.Context, db *database.DB, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	courses := fs.Int("courses", 0, "generate a synthetic dataset of this many courses")
+	fs.SetOutput(stderr)
+	courses := fs.Int("courses", 0, "generate a synthetic dataset of this many courses (1..100000)")
 	seedValue := fs.Uint64("seed", 1, "random seed of the synthetic dataset")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	synthetic := false
+	fs.Visit(func(f *flag.Flag) { synthetic = synthetic || f.Name == "courses" })
 	if pending, err := db.Pending(ctx); err != nil || len(pending) > 0 {
 		return fmt.Errorf("seed: the database needs migrating first (go run . migrate): %v pending", len(pending))
 	}
 	now := time.Now().UTC()
-	if *courses > 0 {
+	if synthetic {
 		start := time.Now()
 		if err := seed.Synthetic(ctx, db.Ent, *courses, *seedValue, now); err != nil {
 			return err

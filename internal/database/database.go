@@ -58,9 +58,13 @@ func (d *DB) Close() error { return d.Ent.Close() }
 func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
 
 func openSQL(raw string) (string, *sql.DB, error) {
+	// URL schemes are case-insensitive (RFC 3986).
+	lower := strings.ToLower(raw)
 	switch {
-	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		db, err := sql.Open("postgres", raw)
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		// lib/pq recognises URLs by a lowercase scheme only.
+		_, rest, _ := strings.Cut(raw, "://")
+		db, err := sql.Open("postgres", "postgres://"+rest)
 		if err != nil {
 			return "", nil, err
 		}
@@ -71,8 +75,8 @@ func openSQL(raw string) (string, *sql.DB, error) {
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		db.SetConnMaxLifetime(30 * time.Minute)
 		return Postgres, db, nil
-	case strings.HasPrefix(raw, "sqlite:"), strings.HasPrefix(raw, "file:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "file:")
+	case strings.HasPrefix(lower, "sqlite:"), strings.HasPrefix(lower, "file:"):
+		_, path, _ := strings.Cut(raw, ":")
 		if path == "" {
 			return "", nil, errors.New("empty SQLite path")
 		}

@@ -101,49 +101,47 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range all {
-		done, err := isApplied(ctx, conn, d.Dialect, m.Version)
+		done, err := apply(ctx, conn, d.Dialect, m)
 		if err != nil {
 			return applied, err
 		}
 		if done {
-			continue
+			applied = append(applied, m.Version)
 		}
-		if err := apply(ctx, conn, d.Dialect, m); err != nil {
-			return applied, err
-		}
-		applied = append(applied, m.Version)
 	}
 	return applied, nil
 }
 
-func isApplied(ctx context.Context, conn *sql.Conn, dialect, version string) (bool, error) {
-	var n int
-	err := conn.QueryRowContext(ctx, rebind(dialect, `SELECT COUNT(*) FROM `+revisionTable+` WHERE version = ?`), version).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("migrate: read revisions: %w", err)
-	}
-	return n > 0, nil
-}
-
-func apply(ctx context.Context, conn *sql.Conn, dialect string, m Migration) error {
+// apply runs m in a transaction unless it is already recorded, and reports
+// whether it ran. The check is inside the transaction: on SQLite that
+// transaction holds the write lock (BEGIN IMMEDIATE), so two processes can
+// never both decide to apply the same version.
+func apply(ctx context.Context, conn *sql.Conn, dialect string, m Migration) (bool, error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", m.Name, err)
+		return false, fmt.Errorf("migrate %s: %w", m.Name, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	var n int
+	if err := tx.QueryRowContext(ctx, rebind(dialect, `SELECT COUNT(*) FROM `+revisionTable+` WHERE version = ?`), m.Version).Scan(&n); err != nil {
+		return false, fmt.Errorf("migrate: read revisions: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
 	for i, stmt := range m.stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate %s: statement %d: %w", m.Name, i+1, err)
+			return false, fmt.Errorf("migrate %s: statement %d: %w", m.Name, i+1, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, rebind(dialect, `INSERT INTO `+revisionTable+` (version, name) VALUES (?, ?)`),
 		m.Version, strings.TrimSuffix(path.Base(m.Name), ".sql")); err != nil {
-		return fmt.Errorf("migrate %s: record: %w", m.Name, err)
+		return false, fmt.Errorf("migrate %s: record: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate %s: commit: %w", m.Name, err)
+		return false, fmt.Errorf("migrate %s: commit: %w", m.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // Pending returns the versions not yet applied; readiness requires none.
@@ -152,14 +150,41 @@ func (d *DB) Pending(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	exists, err := d.revisionTableExists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	if exists {
+		if applied, err = d.appliedVersions(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var pending []string
+	for _, m := range all {
+		if !slices.Contains(applied, m.Version) {
+			pending = append(pending, m.Version)
+		}
+	}
+	return pending, nil
+}
+
+func (d *DB) revisionTableExists(ctx context.Context) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '` + revisionTable + `'`
+	if d.Dialect == Postgres {
+		q = `SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '` + revisionTable + `'`
+	}
+	var n int
+	if err := d.SQL.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return false, fmt.Errorf("pending migrations: %w", err)
+	}
+	return n > 0, nil
+}
+
+func (d *DB) appliedVersions(ctx context.Context) ([]string, error) {
 	rows, err := d.SQL.QueryContext(ctx, `SELECT version FROM `+revisionTable)
 	if err != nil {
-		// No revision table yet: nothing was applied.
-		versions := make([]string, len(all))
-		for i, m := range all {
-			versions[i] = m.Version
-		}
-		return versions, nil
+		return nil, fmt.Errorf("pending migrations: %w", err)
 	}
 	defer rows.Close()
 	var applied []string
@@ -173,13 +198,7 @@ func (d *DB) Pending(ctx context.Context) ([]string, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("pending migrations: %w", err)
 	}
-	var pending []string
-	for _, m := range all {
-		if !slices.Contains(applied, m.Version) {
-			pending = append(pending, m.Version)
-		}
-	}
-	return pending, nil
+	return applied, nil
 }
 
 // rebind turns ? placeholders into $n for PostgreSQL.
