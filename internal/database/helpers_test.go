@@ -2,10 +2,6 @@ package database_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"path/filepath"
 	"testing"
 
@@ -29,29 +25,7 @@ func emptyURL(t testing.TB, dialect string) string {
 	if dialect != database.Postgres {
 		return "sqlite:" + filepath.Join(t.TempDir(), "empty.db")
 	}
-	base := testenv.Postgres(t)
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "lectern_dbtest_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return testenv.EmptyPostgres(t)
 }
 
 // openURL opens url with database.Open, closing it when the test ends.

@@ -96,8 +96,24 @@ func postgresDB(t testing.TB) string {
 	if template.err != nil {
 		t.Fatalf("postgres template: %v", template.err)
 	}
+	return createDatabase(t, base, admin, " TEMPLATE "+template.name)
+}
+
+// EmptyPostgres returns the URL of a new PostgreSQL database with nothing in
+// it (not even migrations), dropped when the test ends. It skips or fails
+// like Postgres when there is no test server.
+func EmptyPostgres(t testing.TB) string {
+	t.Helper()
+	base := Postgres(t)
+	return createDatabase(t, base, adminConn(t, base), "")
+}
+
+// createDatabase creates a uniquely named database (with the given CREATE
+// DATABASE options) and drops it when the test ends.
+func createDatabase(t testing.TB, base string, admin *sql.DB, options string) string {
+	t.Helper()
 	name := "lectern_test_" + randomSuffix()
-	if _, err := admin.Exec("CREATE DATABASE " + name + " TEMPLATE " + template.name); err != nil {
+	if _, err := admin.Exec("CREATE DATABASE " + name + options); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
