@@ -24,10 +24,18 @@ const MaxNodes = 100
 // hidden from the caller. An ID naming a type that has no nodes could never
 // have been issued, so it is malformed.
 func loadNode(ctx context.Context, id gid.ID) (ent.Noder, error) {
-	if _, ok := ent.NodeTable(id.Type); !ok {
-		return nil, gid.ErrMalformed
+	key, err := nodeKey(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return loader.FromContext(ctx).Node.Load(ctx, loader.NodeKey(ctx, id))()
+	return loader.FromContext(ctx).Node.Load(ctx, key)()
+}
+
+func nodeKey(ctx context.Context, id gid.ID) (loader.NodeKey, error) {
+	if _, ok := ent.NodeTable(id.Type); !ok {
+		return loader.NodeKey{}, gid.ErrMalformed
+	}
+	return loader.NodeKeyFor(ctx, id), nil
 }
 
 // loadNodes is loadNode for up to MaxNodes IDs, in one query per type.
@@ -35,12 +43,13 @@ func loadNodes(ctx context.Context, ids []*gid.ID) ([]ent.Noder, error) {
 	if len(ids) > MaxNodes {
 		return nil, apperr.Newf(apperr.BadUserInput, "ids: at most %d IDs per request", MaxNodes)
 	}
-	keys := make([]loader.NodeKeyT, len(ids))
+	keys := make([]loader.NodeKey, len(ids))
 	for i, id := range ids {
-		if _, ok := ent.NodeTable(id.Type); !ok {
-			return nil, gid.ErrMalformed
+		key, err := nodeKey(ctx, *id)
+		if err != nil {
+			return nil, err
 		}
-		keys[i] = loader.NodeKey(ctx, *id)
+		keys[i] = key
 	}
 	nodes, errs := loader.FromContext(ctx).Node.LoadMany(ctx, keys)()
 	for _, err := range errs {

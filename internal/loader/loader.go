@@ -23,7 +23,7 @@ const DefaultWait = 2 * time.Millisecond
 // lifetime only, so no caller ever sees another's data.
 type Loaders struct {
 	client *ent.Client
-	Node   *dataloader.Loader[NodeKeyT, ent.Noder]
+	Node   *dataloader.Loader[NodeKey, ent.Noder]
 	Staff  *dataloader.Loader[uuid.UUID, []*ent.CourseMember]
 	Viewer *dataloader.Loader[uuid.UUID, CourseRelation]
 }
@@ -36,7 +36,7 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 	}
 	return &Loaders{
 		client: client,
-		Node:   dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKeyT, ent.Noder](wait)),
+		Node:   dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKey, ent.Noder](wait)),
 		Staff:  dataloader.NewBatchedLoader(staff(client), dataloader.WithWait[uuid.UUID, []*ent.CourseMember](wait)),
 		Viewer: dataloader.NewBatchedLoader(relations(client), dataloader.WithWait[uuid.UUID, CourseRelation](wait)),
 	}

@@ -12,25 +12,25 @@ import (
 	"lectern/internal/gid"
 )
 
-// NodeKeyT identifies one node requested by one GraphQL field. The field is
+// NodeKey identifies one node requested by one GraphQL field. The field is
 // part of the key because loading also eager-loads what that field selects:
 // keys of one field (nodes(ids:)) share a query per type, while two aliased
 // node(id:) fields with different selections are loaded separately.
-type NodeKeyT struct {
+type NodeKey struct {
 	ID    gid.ID
 	field *graphql.FieldContext
 }
 
-// NodeKey returns the key of id as requested by the field running in ctx.
-func NodeKey(ctx context.Context, id gid.ID) NodeKeyT {
-	return NodeKeyT{ID: id, field: graphql.GetFieldContext(ctx)}
+// NodeKeyFor returns the key of id as requested by the field running in ctx.
+func NodeKeyFor(ctx context.Context, id gid.ID) NodeKey {
+	return NodeKey{ID: id, field: graphql.GetFieldContext(ctx)}
 }
 
 // nodes loads nodes by global ID, one query per node type and requesting
 // field. An ID whose row does not exist or is not visible to the caller
 // loads as nil: clients cannot tell these apart.
-func nodes(client *ent.Client) dataloader.BatchFunc[NodeKeyT, ent.Noder] {
-	return func(ctx context.Context, keys []NodeKeyT) []*dataloader.Result[ent.Noder] {
+func nodes(client *ent.Client) dataloader.BatchFunc[NodeKey, ent.Noder] {
+	return func(ctx context.Context, keys []NodeKey) []*dataloader.Result[ent.Noder] {
 		type group struct {
 			field *graphql.FieldContext
 			table string
@@ -42,7 +42,7 @@ func nodes(client *ent.Client) dataloader.BatchFunc[NodeKeyT, ent.Noder] {
 				groups[g] = append(groups[g], k.ID.UUID)
 			}
 		}
-		found := make(map[NodeKeyT]ent.Noder, len(keys))
+		found := make(map[NodeKey]ent.Noder, len(keys))
 		for g, ids := range groups {
 			gctx := ctx
 			if g.field != nil {
@@ -54,11 +54,11 @@ func nodes(client *ent.Client) dataloader.BatchFunc[NodeKeyT, ent.Noder] {
 			}
 			got, err := client.NodesOf(gctx, g.table, ids)
 			if err != nil {
-				return results[NodeKeyT, ent.Noder](keys, nil, fmt.Errorf("load %s nodes: %w", g.table, err))
+				return results[NodeKey, ent.Noder](keys, nil, fmt.Errorf("load %s nodes: %w", g.table, err))
 			}
 			for _, n := range got {
 				if id, ok := n.(interface{ GlobalID() gid.ID }); ok && n != nil {
-					found[NodeKeyT{ID: id.GlobalID(), field: g.field}] = n
+					found[NodeKey{ID: id.GlobalID(), field: g.field}] = n
 				}
 			}
 		}
