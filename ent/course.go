@@ -23,13 +23,13 @@ type Course struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Slug holds the value of the "slug" field.
+	// Unique, lowercase kebab-case, at most 80 characters; used in URLs.
 	Slug string `json:"slug,omitempty"`
 	// Title holds the value of the "title" field.
 	Title string `json:"title,omitempty"`
-	// Summary holds the value of the "summary" field.
+	// One or two sentences, at most 500 characters.
 	Summary string `json:"summary,omitempty"`
-	// Markdown.
+	// Markdown, at most 100,000 characters.
 	Description string `json:"description,omitempty"`
 	// Level holds the value of the "level" field.
 	Level course.Level `json:"level,omitempty"`
@@ -37,21 +37,21 @@ type Course struct {
 	Language string `json:"language,omitempty"`
 	// Status holds the value of the "status" field.
 	Status course.Status `json:"status,omitempty"`
-	// PublishedAt holds the value of the "published_at" field.
+	// When the course was first published; null for drafts.
 	PublishedAt *time.Time `json:"published_at,omitempty"`
-	// Requirements holds the value of the "requirements" field.
+	// What a learner should bring, in order.
 	Requirements []string `json:"requirements,omitempty"`
-	// Takeaways holds the value of the "takeaways" field.
+	// What a learner will be able to do afterwards, in order.
 	Takeaways []string `json:"takeaways,omitempty"`
-	// EnrollmentCount holds the value of the "enrollment_count" field.
+	// Learners enrolled (active or completed).
 	EnrollmentCount int `json:"enrollment_count,omitempty"`
 	// Published lessons.
 	LessonCount int `json:"lesson_count,omitempty"`
-	// RatingCount holds the value of the "rating_count" field.
+	// Number of reviews.
 	RatingCount int `json:"rating_count,omitempty"`
 	// RatingSum holds the value of the "rating_sum" field.
 	RatingSum int `json:"rating_sum,omitempty"`
-	// RatingAverage holds the value of the "rating_average" field.
+	// Mean review rating, 0 when there are no reviews.
 	RatingAverage float64 `json:"rating_average,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CourseQuery when eager-loading is set.
@@ -63,17 +63,17 @@ type Course struct {
 type CourseEdges struct {
 	// Members holds the value of the members edge.
 	Members []*CourseMember `json:"members,omitempty"`
-	// Sections holds the value of the sections edge.
+	// Sections in position order, each with its lessons.
 	Sections []*Section `json:"sections,omitempty"`
 	// Lessons holds the value of the lessons edge.
 	Lessons []*Lesson `json:"lessons,omitempty"`
-	// Faq holds the value of the faq edge.
+	// Frequently asked questions, in position order.
 	Faq []*FAQEntry `json:"faq,omitempty"`
-	// Tags holds the value of the tags edge.
+	// Topic tags, by name.
 	Tags []*Tag `json:"tags,omitempty"`
 	// Enrollments holds the value of the enrollments edge.
 	Enrollments []*Enrollment `json:"enrollments,omitempty"`
-	// Reviews holds the value of the reviews edge.
+	// Reviews, newest first by default.
 	Reviews []*Review `json:"reviews,omitempty"`
 	// CourseTags holds the value of the course_tags edge.
 	CourseTags []*CourseTag `json:"course_tags,omitempty"`

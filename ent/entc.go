@@ -21,7 +21,7 @@ func main() {
 		entgql.WithSchemaPath("../graph/ent.graphqls"),
 		entgql.WithWhereInputs(false),
 		entgql.WithRelaySpec(true),
-		entgql.WithSchemaHook(newestReviewsFirst, nonNullLists),
+		entgql.WithSchemaHook(newestReviewsFirst, nonNullLists, describeTypes),
 	)
 	if err != nil {
 		log.Fatalf("entgql extension: %v", err)
@@ -79,6 +79,37 @@ func nonNullLists(_ *gen.Graph, s *ast.Schema) error {
 				f.Type = ast.NonNullListType(f.Type.Elem, f.Type.Position)
 			}
 		}
+	}
+	return nil
+}
+
+// typeDocs describe the GraphQL types generated from ent/schema, for
+// GraphiQL and typed clients (fields are described by their schema
+// comments).
+var typeDocs = map[string]string{
+	"Course":           "A course: ordered sections of article-style lessons, an FAQ and tags. Anonymous callers see published courses only.",
+	"Section":          "A titled group of lessons within a course, in position order.",
+	"Lesson":           "An article-style lesson. Its body may be reserved for enrolled learners (see `access` and `lockedReason`).",
+	"FAQEntry":         "A question and answer shown on a course page.",
+	"Tag":              "A topic label; a course carries at most ten.",
+	"User":             "A person's public profile.",
+	"Review":           "A learner's rating (1 to 5) and comment on a course; one per learner and course.",
+	"Enrollment":       "A learner's enrolment in a course. Visible only to that learner.",
+	"LessonProgress":   "A lesson completed within an enrolment.",
+	"CourseLevel":      "How much a learner should already know.",
+	"CourseStatus":     "Where a course is in its life: DRAFT (being written, visible to its staff only), PUBLISHED (in the catalogue), ARCHIVED (withdrawn from the catalogue).",
+	"LessonStatus":     "DRAFT lessons are visible to course staff only; PUBLISHED lessons to everyone who can see the course.",
+	"LessonAccess":     "Who may read a lesson's body: PUBLIC (anyone) or ENROLLED (enrolled learners and course staff).",
+	"EnrollmentStatus": "ACTIVE while learning, COMPLETED when every published lesson is done, CANCELLED after unenrolling.",
+}
+
+func describeTypes(_ *gen.Graph, s *ast.Schema) error {
+	for name, doc := range typeDocs {
+		def := s.Types[name]
+		if def == nil {
+			return fmt.Errorf("schema hook: no type %s to describe", name)
+		}
+		def.Description = doc
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type FAQEntry struct {
 	Question string `json:"question,omitempty"`
 	// Markdown.
 	Answer string `json:"answer,omitempty"`
-	// Position holds the value of the "position" field.
+	// Order on the course page, from 0.
 	Position int `json:"position,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FAQEntryQuery when eager-loading is set.

@@ -34,9 +34,9 @@ type Lesson struct {
 	Title string `json:"title,omitempty"`
 	// Markdown.
 	Body string `json:"body,omitempty"`
-	// ReadingMinutes holds the value of the "reading_minutes" field.
+	// Estimated reading time in minutes.
 	ReadingMinutes int `json:"reading_minutes,omitempty"`
-	// Position holds the value of the "position" field.
+	// Order within the section, from 0.
 	Position int `json:"position,omitempty"`
 	// Status holds the value of the "status" field.
 	Status lesson.Status `json:"status,omitempty"`

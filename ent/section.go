@@ -27,7 +27,7 @@ type Section struct {
 	CourseID uuid.UUID `json:"course_id,omitempty"`
 	// Title holds the value of the "title" field.
 	Title string `json:"title,omitempty"`
-	// Position holds the value of the "position" field.
+	// Order within the course, from 0.
 	Position int `json:"position,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SectionQuery when eager-loading is set.
@@ -39,7 +39,7 @@ type Section struct {
 type SectionEdges struct {
 	// Course holds the value of the course edge.
 	Course *Course `json:"course,omitempty"`
-	// Lessons holds the value of the lessons edge.
+	// Lessons visible to the caller, in position order.
 	Lessons []*Lesson `json:"lessons,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -19,12 +19,14 @@ func (Course) Mixin() []ent.Mixin { return []ent.Mixin{idMixin{}, timeMixin{}} }
 
 func (Course) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("slug").Match(slugPattern).Validate(runes(1, 80)).Unique(),
+		field.String("slug").Match(slugPattern).Validate(runes(1, 80)).Unique().
+			Comment("Unique, lowercase kebab-case, at most 80 characters; used in URLs."),
 		field.String("title").Validate(runes(1, 200)).
 			Annotations(entgql.OrderField("TITLE")),
-		field.String("summary").Default("").Validate(runes(0, 500)),
+		field.String("summary").Default("").Validate(runes(0, 500)).
+			Comment("One or two sentences, at most 500 characters."),
 		field.Text("description").Default("").Validate(runes(0, 100_000)).
-			Comment("Markdown."),
+			Comment("Markdown, at most 100,000 characters."),
 		field.Enum("level").Values("BEGINNER", "INTERMEDIATE", "ADVANCED").Default("BEGINNER").
 			Annotations(entgql.Type("CourseLevel")),
 		field.String("language").Default("en").Validate(languageTag).
@@ -32,9 +34,12 @@ func (Course) Fields() []ent.Field {
 		field.Enum("status").Values("DRAFT", "PUBLISHED", "ARCHIVED").Default("DRAFT").
 			Annotations(entgql.Type("CourseStatus")),
 		field.Time("published_at").Optional().Nillable().
+			Comment("When the course was first published; null for drafts.").
 			Annotations(entgql.OrderField("PUBLISHED_AT")),
-		field.Strings("requirements").Default([]string{}).Validate(stringList(20, 200)),
-		field.Strings("takeaways").Default([]string{}).Validate(stringList(20, 200)),
+		field.Strings("requirements").Default([]string{}).Validate(stringList(20, 200)).
+			Comment("What a learner should bring, in order."),
+		field.Strings("takeaways").Default([]string{}).Validate(stringList(20, 200)).
+			Comment("What a learner will be able to do afterwards, in order."),
 
 		// Counters the catalogue shows on every card. Recounting them per
 		// page would cost a join and an aggregate per course, so they are
@@ -43,12 +48,15 @@ func (Course) Fields() []ent.Field {
 		// publishing, reviews); seeding uses the same function. CHECKs keep
 		// them in range even if a write forgets.
 		field.Int("enrollment_count").Default(0).NonNegative().
+			Comment("Learners enrolled (active or completed).").
 			Annotations(entgql.OrderField("ENROLLMENT_COUNT")),
 		field.Int("lesson_count").Default(0).NonNegative().
 			Comment("Published lessons."),
-		field.Int("rating_count").Default(0).NonNegative(),
+		field.Int("rating_count").Default(0).NonNegative().
+			Comment("Number of reviews."),
 		field.Int("rating_sum").Default(0).NonNegative().Annotations(hidden()),
 		field.Float("rating_average").Default(0).Min(0).Max(5).
+			Comment("Mean review rating, 0 when there are no reviews.").
 			Annotations(entgql.OrderField("RATING_AVERAGE")),
 	}
 }
@@ -56,12 +64,16 @@ func (Course) Fields() []ent.Field {
 func (Course) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("members", CourseMember.Type).Annotations(cascade(), hidden()),
-		edge.To("sections", Section.Type).Annotations(cascade()),
+		edge.To("sections", Section.Type).Annotations(cascade()).
+			Comment("Sections in position order, each with its lessons."),
 		edge.To("lessons", Lesson.Type).Annotations(cascade(), hidden()),
-		edge.To("faq", FAQEntry.Type).Annotations(cascade()),
-		edge.To("tags", Tag.Type).Through("course_tags", CourseTag.Type),
+		edge.To("faq", FAQEntry.Type).Annotations(cascade()).
+			Comment("Frequently asked questions, in position order."),
+		edge.To("tags", Tag.Type).Through("course_tags", CourseTag.Type).
+			Comment("Topic tags, by name."),
 		edge.To("enrollments", Enrollment.Type).Annotations(restrict(), hidden()),
-		edge.To("reviews", Review.Type).Annotations(restrict(), entgql.RelayConnection()),
+		edge.To("reviews", Review.Type).Annotations(restrict(), entgql.RelayConnection()).
+			Comment("Reviews, newest first by default."),
 	}
 }
 

@@ -21,7 +21,8 @@ func (FAQEntry) Fields() []ent.Field {
 		field.UUID("course_id", uuid.UUID{}).Immutable().Annotations(hidden()),
 		field.String("question").Validate(runes(1, 300)),
 		field.Text("answer").Validate(runes(1, 5000)).Comment("Markdown."),
-		field.Int("position").NonNegative(),
+		field.Int("position").NonNegative().
+			Comment("Order on the course page, from 0."),
 	}
 }
 

@@ -27,8 +27,10 @@ func (Lesson) Fields() []ent.Field {
 		// GraphQL resolves it through internal/access rather than binding it.
 		field.Text("body").Default("").Validate(runes(0, 200_000)).
 			Annotations(entgql.Skip(entgql.SkipAll)).Comment("Markdown."),
-		field.Int("reading_minutes").Default(0).NonNegative(),
-		field.Int("position").NonNegative(),
+		field.Int("reading_minutes").Default(0).NonNegative().
+			Comment("Estimated reading time in minutes."),
+		field.Int("position").NonNegative().
+			Comment("Order within the section, from 0."),
 		field.Enum("status").Values("DRAFT", "PUBLISHED").Default("DRAFT").
 			Annotations(entgql.Type("LessonStatus")),
 		// ENROLLED is the default: a lesson is public only when its author

@@ -20,14 +20,16 @@ func (Section) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("course_id", uuid.UUID{}).Immutable().Annotations(hidden()),
 		field.String("title").Validate(runes(1, 200)),
-		field.Int("position").NonNegative(),
+		field.Int("position").NonNegative().
+			Comment("Order within the course, from 0."),
 	}
 }
 
 func (Section) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("course", Course.Type).Ref("sections").Field("course_id").Unique().Required().Immutable(),
-		edge.To("lessons", Lesson.Type).Annotations(cascade()),
+		edge.To("lessons", Lesson.Type).Annotations(cascade()).
+			Comment("Lessons visible to the caller, in position order."),
 	}
 }
 
