@@ -54,6 +54,14 @@ func NewClient(t testing.TB, db *database.DB) *Client {
 	return &Client{t: t, Handler: h, Logs: logs}
 }
 
+// For returns a copy of c that reports to t, for subtests and fuzz targets
+// sharing one handler.
+func (c *Client) For(t testing.TB) *Client {
+	cp := *c
+	cp.t = t
+	return &cp
+}
+
 // Response is a decoded GraphQL response.
 type Response struct {
 	Status     int
