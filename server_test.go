@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -214,7 +215,7 @@ func TestRunServe(t *testing.T) {
 		}()
 
 		client := &http.Client{Timeout: 5 * time.Second}
-		waitReady(t, client, base, done, stderr)
+		waitReady(t, base, done, stderr)
 
 		body := strings.NewReader(`{"query":"{ courses { totalCount edges { node { slug } } } }"}`)
 		resp, err := client.Post(base+"/v1/graphql", "application/json", body)
@@ -258,26 +259,18 @@ func TestRunServe(t *testing.T) {
 	})
 }
 
-// waitReady polls /readyz until it answers 200, failing if run returns
-// first or the retries run out.
-func waitReady(t *testing.T, client *http.Client, base string, done <-chan error, stderr *syncBuffer) {
+// waitReady waits for GET /readyz, failing with run's error and output if
+// it returns first.
+func waitReady(t *testing.T, base string, done <-chan error, stderr *syncBuffer) {
 	t.Helper()
-	for range 300 {
+	testenv.WaitReady(t, base, func() string {
 		select {
 		case err := <-done:
-			t.Fatalf("run returned before the server was ready: %v\nstderr:\n%s", err, stderr)
+			return fmt.Sprintf("run returned %v\nstderr:\n%s", err, stderr)
 		default:
+			return ""
 		}
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("/readyz never answered 200\nstderr:\n%s", stderr)
+	})
 }
 
 func TestRunAcceptsDatabaseURLSchemeInAnyCase(t *testing.T) {
