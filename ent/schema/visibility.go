@@ -42,9 +42,10 @@ func visibleTo(r rule) ent.Interceptor {
 	})
 }
 
-// courseVisible is the predicate "course c is visible to v": published,
-// or, for a signed-in user, one they are staff of; admins see all.
-// col qualifies a column of the course row being tested.
+// courseVisible is the predicate "this course is visible to v": published,
+// or, for a signed-in user, one they are staff of. (Admins are never
+// filtered: the rules return no predicate for them.) col qualifies a column
+// of the course row being tested.
 func courseVisible(col func(string) string, v viewer.Viewer, anonymous bool) *sql.Predicate {
 	published := sql.EQ(col("status"), "PUBLISHED")
 	if anonymous {
