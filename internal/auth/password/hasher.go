@@ -1,0 +1,78 @@
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Hasher hashes and verifies passwords with argon2id. It is safe for
+// concurrent use. The zero value is not usable; construct one with NewHasher.
+type Hasher struct {
+	params  Params
+	entropy io.Reader
+	// dummy has the hasher's own parameters, so VerifyDummy walks the same
+	// parse-derive-compare path, at the same cost, as a real Verify.
+	dummy string
+}
+
+// NewHasher returns a Hasher producing hashes with p. It returns an error
+// wrapping ErrInvalidParams when any parameter is below OWASP's argon2id
+// minimum (see DefaultParams) or above the bounds Verify accepts.
+func NewHasher(p Params) (*Hasher, error) {
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
+	}
+	return &Hasher{
+		params:  p,
+		entropy: rand.Reader,
+		dummy:   encodePHC(p, make([]byte, p.SaltLen), make([]byte, p.KeyLen)),
+	}, nil
+}
+
+// Hash returns password hashed with a fresh random salt, as a PHC string
+// such as "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>". The password is
+// NFC-normalised first and otherwise used whole. It returns an error only
+// when the salt cannot be read from the random source.
+func (h *Hasher) Hash(password string) (string, error) {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := io.ReadFull(h.entropy, salt); err != nil {
+		return "", fmt.Errorf("password: reading salt: %w", err)
+	}
+	return encodePHC(h.params, salt, derive(password, salt, h.params)), nil
+}
+
+// Verify reports whether password matches encoded, recomputing the hash
+// with the parameters stored in encoded and comparing in constant time.
+// needsRehash is true when the password matched and the stored parameters
+// are weaker than h's on any of memory, time, threads, salt length or key
+// length; it is false on a mismatch, since rehashing needs a verified
+// password. A malformed, unsupported or out-of-bounds encoding returns an
+// error wrapping ErrMalformedHash or ErrUnsupportedHash, with ok false.
+func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, err error) {
+	stored, err := parsePHC(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	got := derive(password, stored.salt, stored.params)
+	if subtle.ConstantTimeCompare(got, stored.key) != 1 {
+		return false, false, nil
+	}
+	return true, stored.params.weakerThan(h.params), nil
+}
+
+// VerifyDummy spends the same time and memory as Verify against a hash made
+// by h, and discards the result. Call it when no account matches the login,
+// so response time does not reveal which accounts exist.
+func (h *Hasher) VerifyDummy(password string) {
+	_, _, _ = h.Verify(password, h.dummy)
+}
+
+func derive(password string, salt []byte, p Params) []byte {
+	normalised := norm.NFC.String(password)
+	return argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+}
