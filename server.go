@@ -27,6 +27,7 @@ import (
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/httpserver"
+	"lectern/internal/jobs"
 	"lectern/internal/obs"
 	"lectern/internal/seed"
 )
@@ -101,8 +102,15 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database.DB, error) 
 	return database.Open(ctx, url)
 }
 
+// migrate applies Lectern's migrations, then the job queue's (River keeps
+// its own tables and versions beside Lectern's).
 func migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
 	applied, err := db.Migrate(ctx)
+	if err == nil {
+		var queue []string
+		queue, err = jobs.Migrate(ctx, db)
+		applied = append(applied, queue...)
+	}
 	for _, v := range applied {
 		logger.InfoContext(ctx, "migration applied", slog.String("version", v))
 	}
@@ -126,7 +134,7 @@ func seedCommand(ctx context.Context, db *database.DB, args []string, stdout, st
 	synthetic := false
 	fs.Visit(func(f *flag.Flag) { synthetic = synthetic || f.Name == "courses" })
 	if pending, err := db.Pending(ctx); err != nil || len(pending) > 0 {
-		return fmt.Errorf("seed: the database needs migrating first (go run . migrate): %v pending", len(pending))
+		return fmt.Errorf("seed: the database needs migrating first (go run . migrate): %d pending", len(pending))
 	}
 	now := time.Now().UTC()
 	if synthetic {

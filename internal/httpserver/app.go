@@ -13,6 +13,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/config"
 	"lectern/internal/database"
+	"lectern/internal/jobs"
 	"lectern/internal/playground"
 	"lectern/policy"
 )
@@ -55,8 +56,9 @@ func NewApp(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...App
 	return New(deps)
 }
 
-// Readiness checks that the database answers and its schema is current.
-// Reasons are safe to show; details go to the log.
+// Readiness checks that the database answers and its schema (Lectern's
+// and the job queue's) is current. Reasons are safe to show; details go to
+// the log.
 func Readiness(db *database.DB, logger *slog.Logger) Checker {
 	return func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -66,6 +68,11 @@ func Readiness(db *database.DB, logger *slog.Logger) Checker {
 			return errors.New("database unreachable")
 		}
 		pending, err := db.Pending(ctx)
+		if err == nil {
+			var queue []string
+			queue, err = jobs.Pending(ctx, db)
+			pending = append(pending, queue...)
+		}
 		if err != nil {
 			logger.WarnContext(ctx, "readiness: reading migrations failed", slog.String("error", err.Error()))
 			return errors.New("migration state unknown")

@@ -20,6 +20,7 @@ import (
 	_ "github.com/lib/pq"
 
 	"lectern/internal/database"
+	"lectern/internal/jobs"
 )
 
 // Dialects names the databases every integration test runs on.
@@ -59,11 +60,21 @@ func Open(t testing.TB, dialect string) *database.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	if dialect == database.SQLite {
-		if _, err := db.Migrate(context.Background()); err != nil {
+		if err := migrateAll(db); err != nil {
 			t.Fatalf("migrate sqlite: %v", err)
 		}
 	}
 	return db
+}
+
+// migrateAll brings db to the state `lectern migrate` leaves: Lectern's
+// migrations and the job queue's.
+func migrateAll(db *database.DB) error {
+	if _, err := db.Migrate(context.Background()); err != nil {
+		return err
+	}
+	_, err := jobs.Migrate(context.Background(), db)
+	return err
 }
 
 // Postgres returns the admin connection URL of the test server; it skips
@@ -147,7 +158,7 @@ func makeTemplate(base string, admin *sql.DB) (string, error) {
 		return "", err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(context.Background()); err != nil {
+	if err := migrateAll(db); err != nil {
 		return "", err
 	}
 	return name, nil

@@ -1,0 +1,105 @@
+// Package jobs is Lectern's background job queue: River, on the same
+// database as everything else (riverdatabasesql over lib/pq on PostgreSQL,
+// riversqlite on SQLite), so a job is inserted in the transaction of the
+// write that causes it and is never lost or sent for a rolled-back write.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"lectern/internal/database"
+)
+
+// Queue inserts jobs. Workers that run them register in Config.Workers.
+type Queue struct {
+	client *river.Client[*sql.Tx]
+}
+
+// Config configures a Queue. With no Workers the queue only inserts (a web
+// process may enqueue while another process works the jobs).
+type Config struct {
+	Workers *river.Workers
+	Queues  map[string]river.QueueConfig
+}
+
+// New returns a Queue over db. It fails if River rejects the configuration.
+func New(db *database.DB, cfg Config) (*Queue, error) {
+	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues}
+	if db.Dialect == database.Postgres {
+		// database/sql cannot LISTEN; workers poll instead.
+		rc.PollOnly = true
+	}
+	client, err := river.NewClient(driver(db), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &Queue{client: client}, nil
+}
+
+// InsertTx inserts a job inside tx: it becomes visible to workers only when
+// tx commits, and disappears if tx rolls back.
+func (q *Queue) InsertTx(ctx context.Context, tx *database.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	res, err := q.client.InsertTx(ctx, tx.SQL, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return res, nil
+}
+
+// Start starts working jobs (when workers are configured) until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop waits for running jobs to finish, or for ctx to end.
+func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+
+func driver(db *database.DB) riverdriver.Driver[*sql.Tx] {
+	if db.Dialect == database.Postgres {
+		return riverdatabasesql.New(db.SQL)
+	}
+	return riversqlite.New(db.SQL)
+}
+
+// Migrate applies River's own migrations (its tables live beside
+// Lectern's), returning the versions applied.
+func Migrate(ctx context.Context, db *database.DB) ([]string, error) {
+	m, err := rivermigrate.New(driver(db), nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs migrate: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs migrate: %w", err)
+	}
+	applied := make([]string, len(res.Versions))
+	for i, v := range res.Versions {
+		applied[i] = "river:" + strconv.Itoa(v.Version)
+	}
+	return applied, nil
+}
+
+// Pending returns River's migration versions not yet applied.
+func Pending(ctx context.Context, db *database.DB) ([]string, error) {
+	m, err := rivermigrate.New(driver(db), nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs pending: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
+	if err != nil {
+		return nil, fmt.Errorf("jobs pending: %w", err)
+	}
+	pending := make([]string, len(res.Versions))
+	for i, v := range res.Versions {
+		pending[i] = "river:" + strconv.Itoa(v.Version)
+	}
+	return pending, nil
+}
