@@ -114,20 +114,31 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// InTx runs fn inside a transaction on client, committing when fn returns
-// nil and rolling back otherwise (also on panic, which it re-raises).
-func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+// InTx runs fn inside an ent transaction on client, committing when fn
+// returns nil and rolling back otherwise (also on panic, which it
+// re-raises). Use DB.Transact instead when the work also enqueues jobs.
+func InTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) error {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	return settle(tx, func() error { return fn(tx) })
+}
+
+// settle runs fn in the open transaction tx and then commits or rolls
+// back: commit when fn returns nil, roll back on an error or a panic (which
+// it re-raises).
+func settle(tx interface {
+	Commit() error
+	Rollback() error
+}, fn func() error) error {
 	defer func() {
 		if v := recover(); v != nil {
 			_ = tx.Rollback()
 			panic(v)
 		}
 	}()
-	if err := fn(tx); err != nil {
+	if err := fn(); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			return fmt.Errorf("%w (rollback: %v)", err, rerr)
 		}

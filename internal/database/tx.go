@@ -25,27 +25,12 @@ type Tx struct {
 // Transact runs fn in one transaction, committing when fn returns nil and
 // rolling back otherwise (also on panic, which it re-raises). Statements
 // are recorded in ctx's StatementLog like any other.
-func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
+func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := d.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			_ = sqlTx.Rollback()
-			panic(v)
-		}
-	}()
 	drv := &countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})}
 	tx := &Tx{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlTx}
-	if err := fn(tx); err != nil {
-		if rerr := sqlTx.Rollback(); rerr != nil {
-			return fmt.Errorf("%w (rollback: %v)", err, rerr)
-		}
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
+	return settle(sqlTx, func() error { return fn(tx) })
 }

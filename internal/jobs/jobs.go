@@ -72,34 +72,28 @@ func driver(db *database.DB) riverdriver.Driver[*sql.Tx] {
 // Migrate applies River's own migrations (its tables live beside
 // Lectern's), returning the versions applied.
 func Migrate(ctx context.Context, db *database.DB) ([]string, error) {
-	m, err := rivermigrate.New(driver(db), nil)
-	if err != nil {
-		return nil, fmt.Errorf("jobs migrate: %w", err)
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return nil, fmt.Errorf("jobs migrate: %w", err)
-	}
-	applied := make([]string, len(res.Versions))
-	for i, v := range res.Versions {
-		applied[i] = "river:" + strconv.Itoa(v.Version)
-	}
-	return applied, nil
+	return runMigrations(ctx, db, nil)
 }
 
 // Pending returns River's migration versions not yet applied.
 func Pending(ctx context.Context, db *database.DB) ([]string, error) {
+	return runMigrations(ctx, db, &rivermigrate.MigrateOpts{DryRun: true})
+}
+
+// runMigrations migrates River up (or, with DryRun, only reports what it
+// would apply), naming versions "river:N" beside Lectern's own.
+func runMigrations(ctx context.Context, db *database.DB, opts *rivermigrate.MigrateOpts) ([]string, error) {
 	m, err := rivermigrate.New(driver(db), nil)
 	if err != nil {
-		return nil, fmt.Errorf("jobs pending: %w", err)
+		return nil, fmt.Errorf("jobs migrations: %w", err)
 	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, opts)
 	if err != nil {
-		return nil, fmt.Errorf("jobs pending: %w", err)
+		return nil, fmt.Errorf("jobs migrations: %w", err)
 	}
-	pending := make([]string, len(res.Versions))
+	versions := make([]string, len(res.Versions))
 	for i, v := range res.Versions {
-		pending[i] = "river:" + strconv.Itoa(v.Version)
+		versions[i] = "river:" + strconv.Itoa(v.Version)
 	}
-	return pending, nil
+	return versions, nil
 }
