@@ -45,6 +45,7 @@ type Renderer struct {
 	reset        *email
 	emailChange  *email
 	signIn       *email
+	exists       *email
 }
 
 // email is one kind of message: "subject" and "text" in text, "html" in
@@ -93,6 +94,7 @@ func NewRenderer(baseURL, from string) (*Renderer, error) {
 		{"password_reset", &r.reset},
 		{"email_change", &r.emailChange},
 		{"sign_in", &r.signIn},
+		{"account_exists", &r.exists},
 	} {
 		if *e.dst, err = loadEmail(e.name); err != nil {
 			return nil, err
@@ -188,6 +190,18 @@ func (r *Renderer) SignInNotice(to, displayName string, when time.Time, clientAd
 		When:       when.UTC().Format("Monday 2 January 2006, 15:04 UTC"),
 		ClientAddr: orUnknown(clean(clientAddr, maxClientRunes)),
 		UserAgent:  orUnknown(clean(userAgent, maxUserAgentRunes)),
+	})
+}
+
+// AccountExists returns the message telling to that someone tried to sign
+// up with an address that already has an account. Sign-up answers the same
+// whether or not an address is taken, so this message is how the real owner
+// learns what happened; it carries no link that does anything. It returns
+// an error when to does not parse.
+func (r *Renderer) AccountExists(to, displayName string) (Message, error) {
+	return r.render(r.exists, to, view{
+		Name:    clean(displayName, maxNameRunes),
+		SiteURL: r.base.String(),
 	})
 }
 
