@@ -6,16 +6,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lectern/ent/apitoken"
+	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/coursetag"
+	"lectern/ent/emailtoken"
 	"lectern/ent/enrollment"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
+	"lectern/ent/maildelivery"
+	"lectern/ent/mfachallenge"
+	"lectern/ent/recoverycode"
 	"lectern/ent/review"
 	"lectern/ent/section"
+	"lectern/ent/session"
 	"lectern/ent/tag"
+	"lectern/ent/throttlebucket"
 	"lectern/ent/user"
 	"reflect"
 	"sync"
@@ -83,16 +91,24 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apitoken.Table:       apitoken.ValidColumn,
+			auditevent.Table:     auditevent.ValidColumn,
 			course.Table:         course.ValidColumn,
 			coursemember.Table:   coursemember.ValidColumn,
 			coursetag.Table:      coursetag.ValidColumn,
+			emailtoken.Table:     emailtoken.ValidColumn,
 			enrollment.Table:     enrollment.ValidColumn,
 			faqentry.Table:       faqentry.ValidColumn,
 			lesson.Table:         lesson.ValidColumn,
 			lessonprogress.Table: lessonprogress.ValidColumn,
+			mfachallenge.Table:   mfachallenge.ValidColumn,
+			maildelivery.Table:   maildelivery.ValidColumn,
+			recoverycode.Table:   recoverycode.ValidColumn,
 			review.Table:         review.ValidColumn,
 			section.Table:        section.ValidColumn,
+			session.Table:        session.ValidColumn,
 			tag.Table:            tag.ValidColumn,
+			throttlebucket.Table: throttlebucket.ValidColumn,
 			user.Table:           user.ValidColumn,
 		})
 	})

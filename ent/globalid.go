@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 
+	"lectern/ent/apitoken"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
 	"lectern/ent/faqentry"
@@ -12,12 +13,18 @@ import (
 	"lectern/ent/lessonprogress"
 	"lectern/ent/review"
 	"lectern/ent/section"
+	"lectern/ent/session"
 	"lectern/ent/tag"
 	"lectern/ent/user"
 	"lectern/internal/gid"
 
 	"github.com/google/uuid"
 )
+
+// GlobalID returns the opaque, typed ID that clients see for this APIToken.
+func (_m *APIToken) GlobalID() gid.ID {
+	return gid.New("APIToken", _m.ID)
+}
 
 // GlobalID returns the opaque, typed ID that clients see for this Course.
 func (_m *Course) GlobalID() gid.ID {
@@ -54,6 +61,11 @@ func (_m *Section) GlobalID() gid.ID {
 	return gid.New("Section", _m.ID)
 }
 
+// GlobalID returns the opaque, typed ID that clients see for this Session.
+func (_m *Session) GlobalID() gid.ID {
+	return gid.New("Session", _m.ID)
+}
+
 // GlobalID returns the opaque, typed ID that clients see for this Tag.
 func (_m *Tag) GlobalID() gid.ID {
 	return gid.New("Tag", _m.ID)
@@ -68,6 +80,8 @@ func (_m *User) GlobalID() gid.ID {
 // ID; ok is false for types that are not nodes.
 func NodeTable(typ string) (table string, ok bool) {
 	switch typ {
+	case "APIToken":
+		return apitoken.Table, true
 	case "Course":
 		return course.Table, true
 	case "Enrollment":
@@ -82,6 +96,8 @@ func NodeTable(typ string) (table string, ok bool) {
 		return review.Table, true
 	case "Section":
 		return section.Table, true
+	case "Session":
+		return session.Table, true
 	case "Tag":
 		return tag.Table, true
 	case "User":

@@ -14,12 +14,18 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
 	// Course is the client for interacting with the Course builders.
 	Course *CourseClient
 	// CourseMember is the client for interacting with the CourseMember builders.
 	CourseMember *CourseMemberClient
 	// CourseTag is the client for interacting with the CourseTag builders.
 	CourseTag *CourseTagClient
+	// EmailToken is the client for interacting with the EmailToken builders.
+	EmailToken *EmailTokenClient
 	// Enrollment is the client for interacting with the Enrollment builders.
 	Enrollment *EnrollmentClient
 	// FAQEntry is the client for interacting with the FAQEntry builders.
@@ -28,12 +34,22 @@ type Tx struct {
 	Lesson *LessonClient
 	// LessonProgress is the client for interacting with the LessonProgress builders.
 	LessonProgress *LessonProgressClient
+	// MFAChallenge is the client for interacting with the MFAChallenge builders.
+	MFAChallenge *MFAChallengeClient
+	// MailDelivery is the client for interacting with the MailDelivery builders.
+	MailDelivery *MailDeliveryClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
 	// Section is the client for interacting with the Section builders.
 	Section *SectionClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Tag is the client for interacting with the Tag builders.
 	Tag *TagClient
+	// ThrottleBucket is the client for interacting with the ThrottleBucket builders.
+	ThrottleBucket *ThrottleBucketClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -167,16 +183,24 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Course = NewCourseClient(tx.config)
 	tx.CourseMember = NewCourseMemberClient(tx.config)
 	tx.CourseTag = NewCourseTagClient(tx.config)
+	tx.EmailToken = NewEmailTokenClient(tx.config)
 	tx.Enrollment = NewEnrollmentClient(tx.config)
 	tx.FAQEntry = NewFAQEntryClient(tx.config)
 	tx.Lesson = NewLessonClient(tx.config)
 	tx.LessonProgress = NewLessonProgressClient(tx.config)
+	tx.MFAChallenge = NewMFAChallengeClient(tx.config)
+	tx.MailDelivery = NewMailDeliveryClient(tx.config)
+	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.Section = NewSectionClient(tx.config)
+	tx.Session = NewSessionClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
+	tx.ThrottleBucket = NewThrottleBucketClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 
@@ -187,7 +211,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Course.QueryXXX(), the query will be executed
+// applies a query, for example: APIToken.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -32,6 +32,18 @@ type User struct {
 	Role user.Role `json:"role,omitempty"`
 	// EmailVerifiedAt holds the value of the "email_verified_at" field.
 	EmailVerifiedAt *time.Time `json:"email_verified_at,omitempty"`
+	// PasswordHash holds the value of the "password_hash" field.
+	PasswordHash *string `json:"-"`
+	// TotpSecret holds the value of the "totp_secret" field.
+	TotpSecret *string `json:"-"`
+	// TotpPendingSecret holds the value of the "totp_pending_secret" field.
+	TotpPendingSecret *string `json:"-"`
+	// TotpLastStep holds the value of the "totp_last_step" field.
+	TotpLastStep int64 `json:"totp_last_step,omitempty"`
+	// MfaEnabledAt holds the value of the "mfa_enabled_at" field.
+	MfaEnabledAt *time.Time `json:"mfa_enabled_at,omitempty"`
+	// DisabledAt holds the value of the "disabled_at" field.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -46,13 +58,31 @@ type UserEdges struct {
 	Enrollments []*Enrollment `json:"enrollments,omitempty"`
 	// Reviews holds the value of the reviews edge.
 	Reviews []*Review `json:"reviews,omitempty"`
+	// Sessions holds the value of the sessions edge.
+	Sessions []*Session `json:"sessions,omitempty"`
+	// APITokens holds the value of the api_tokens edge.
+	APITokens []*APIToken `json:"api_tokens,omitempty"`
+	// EmailTokens holds the value of the email_tokens edge.
+	EmailTokens []*EmailToken `json:"email_tokens,omitempty"`
+	// MfaChallenges holds the value of the mfa_challenges edge.
+	MfaChallenges []*MFAChallenge `json:"mfa_challenges,omitempty"`
+	// RecoveryCodes holds the value of the recovery_codes edge.
+	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
+	// AuditEvents holds the value of the audit_events edge.
+	AuditEvents []*AuditEvent `json:"audit_events,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [9]bool
 
-	namedMemberships map[string][]*CourseMember
-	namedEnrollments map[string][]*Enrollment
-	namedReviews     map[string][]*Review
+	namedMemberships   map[string][]*CourseMember
+	namedEnrollments   map[string][]*Enrollment
+	namedReviews       map[string][]*Review
+	namedSessions      map[string][]*Session
+	namedAPITokens     map[string][]*APIToken
+	namedEmailTokens   map[string][]*EmailToken
+	namedMfaChallenges map[string][]*MFAChallenge
+	namedRecoveryCodes map[string][]*RecoveryCode
+	namedAuditEvents   map[string][]*AuditEvent
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -82,14 +112,70 @@ func (e UserEdges) ReviewsOrErr() ([]*Review, error) {
 	return nil, &NotLoadedError{edge: "reviews"}
 }
 
+// SessionsOrErr returns the Sessions value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) SessionsOrErr() ([]*Session, error) {
+	if e.loadedTypes[3] {
+		return e.Sessions, nil
+	}
+	return nil, &NotLoadedError{edge: "sessions"}
+}
+
+// APITokensOrErr returns the APITokens value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) APITokensOrErr() ([]*APIToken, error) {
+	if e.loadedTypes[4] {
+		return e.APITokens, nil
+	}
+	return nil, &NotLoadedError{edge: "api_tokens"}
+}
+
+// EmailTokensOrErr returns the EmailTokens value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) EmailTokensOrErr() ([]*EmailToken, error) {
+	if e.loadedTypes[5] {
+		return e.EmailTokens, nil
+	}
+	return nil, &NotLoadedError{edge: "email_tokens"}
+}
+
+// MfaChallengesOrErr returns the MfaChallenges value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MfaChallengesOrErr() ([]*MFAChallenge, error) {
+	if e.loadedTypes[6] {
+		return e.MfaChallenges, nil
+	}
+	return nil, &NotLoadedError{edge: "mfa_challenges"}
+}
+
+// RecoveryCodesOrErr returns the RecoveryCodes value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) RecoveryCodesOrErr() ([]*RecoveryCode, error) {
+	if e.loadedTypes[7] {
+		return e.RecoveryCodes, nil
+	}
+	return nil, &NotLoadedError{edge: "recovery_codes"}
+}
+
+// AuditEventsOrErr returns the AuditEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
+	if e.loadedTypes[8] {
+		return e.AuditEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "audit_events"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldEmail, user.FieldDisplayName, user.FieldBio, user.FieldRole:
+		case user.FieldTotpLastStep:
+			values[i] = new(sql.NullInt64)
+		case user.FieldEmail, user.FieldDisplayName, user.FieldBio, user.FieldRole, user.FieldPasswordHash, user.FieldTotpSecret, user.FieldTotpPendingSecret:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldEmailVerifiedAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldEmailVerifiedAt, user.FieldMfaEnabledAt, user.FieldDisabledAt:
 			values[i] = new(sql.NullTime)
 		case user.FieldID:
 			values[i] = new(uuid.UUID)
@@ -157,6 +243,47 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.EmailVerifiedAt = new(time.Time)
 				*_m.EmailVerifiedAt = value.Time
 			}
+		case user.FieldPasswordHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field password_hash", values[i])
+			} else if value.Valid {
+				_m.PasswordHash = new(string)
+				*_m.PasswordHash = value.String
+			}
+		case user.FieldTotpSecret:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_secret", values[i])
+			} else if value.Valid {
+				_m.TotpSecret = new(string)
+				*_m.TotpSecret = value.String
+			}
+		case user.FieldTotpPendingSecret:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_pending_secret", values[i])
+			} else if value.Valid {
+				_m.TotpPendingSecret = new(string)
+				*_m.TotpPendingSecret = value.String
+			}
+		case user.FieldTotpLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_last_step", values[i])
+			} else if value.Valid {
+				_m.TotpLastStep = value.Int64
+			}
+		case user.FieldMfaEnabledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field mfa_enabled_at", values[i])
+			} else if value.Valid {
+				_m.MfaEnabledAt = new(time.Time)
+				*_m.MfaEnabledAt = value.Time
+			}
+		case user.FieldDisabledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field disabled_at", values[i])
+			} else if value.Valid {
+				_m.DisabledAt = new(time.Time)
+				*_m.DisabledAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -183,6 +310,36 @@ func (_m *User) QueryEnrollments() *EnrollmentQuery {
 // QueryReviews queries the "reviews" edge of the User entity.
 func (_m *User) QueryReviews() *ReviewQuery {
 	return NewUserClient(_m.config).QueryReviews(_m)
+}
+
+// QuerySessions queries the "sessions" edge of the User entity.
+func (_m *User) QuerySessions() *SessionQuery {
+	return NewUserClient(_m.config).QuerySessions(_m)
+}
+
+// QueryAPITokens queries the "api_tokens" edge of the User entity.
+func (_m *User) QueryAPITokens() *APITokenQuery {
+	return NewUserClient(_m.config).QueryAPITokens(_m)
+}
+
+// QueryEmailTokens queries the "email_tokens" edge of the User entity.
+func (_m *User) QueryEmailTokens() *EmailTokenQuery {
+	return NewUserClient(_m.config).QueryEmailTokens(_m)
+}
+
+// QueryMfaChallenges queries the "mfa_challenges" edge of the User entity.
+func (_m *User) QueryMfaChallenges() *MFAChallengeQuery {
+	return NewUserClient(_m.config).QueryMfaChallenges(_m)
+}
+
+// QueryRecoveryCodes queries the "recovery_codes" edge of the User entity.
+func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
+	return NewUserClient(_m.config).QueryRecoveryCodes(_m)
+}
+
+// QueryAuditEvents queries the "audit_events" edge of the User entity.
+func (_m *User) QueryAuditEvents() *AuditEventQuery {
+	return NewUserClient(_m.config).QueryAuditEvents(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -228,6 +385,25 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	if v := _m.EmailVerifiedAt; v != nil {
 		builder.WriteString("email_verified_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("password_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_pending_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_last_step=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpLastStep))
+	builder.WriteString(", ")
+	if v := _m.MfaEnabledAt; v != nil {
+		builder.WriteString("mfa_enabled_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DisabledAt; v != nil {
+		builder.WriteString("disabled_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')
@@ -303,6 +479,150 @@ func (_m *User) appendNamedReviews(name string, edges ...*Review) {
 		_m.Edges.namedReviews[name] = []*Review{}
 	} else {
 		_m.Edges.namedReviews[name] = append(_m.Edges.namedReviews[name], edges...)
+	}
+}
+
+// NamedSessions returns the Sessions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedSessions(name string) ([]*Session, error) {
+	if _m.Edges.namedSessions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSessions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedSessions(name string, edges ...*Session) {
+	if _m.Edges.namedSessions == nil {
+		_m.Edges.namedSessions = make(map[string][]*Session)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSessions[name] = []*Session{}
+	} else {
+		_m.Edges.namedSessions[name] = append(_m.Edges.namedSessions[name], edges...)
+	}
+}
+
+// NamedAPITokens returns the APITokens named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAPITokens(name string) ([]*APIToken, error) {
+	if _m.Edges.namedAPITokens == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAPITokens[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAPITokens(name string, edges ...*APIToken) {
+	if _m.Edges.namedAPITokens == nil {
+		_m.Edges.namedAPITokens = make(map[string][]*APIToken)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAPITokens[name] = []*APIToken{}
+	} else {
+		_m.Edges.namedAPITokens[name] = append(_m.Edges.namedAPITokens[name], edges...)
+	}
+}
+
+// NamedEmailTokens returns the EmailTokens named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedEmailTokens(name string) ([]*EmailToken, error) {
+	if _m.Edges.namedEmailTokens == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEmailTokens[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedEmailTokens(name string, edges ...*EmailToken) {
+	if _m.Edges.namedEmailTokens == nil {
+		_m.Edges.namedEmailTokens = make(map[string][]*EmailToken)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEmailTokens[name] = []*EmailToken{}
+	} else {
+		_m.Edges.namedEmailTokens[name] = append(_m.Edges.namedEmailTokens[name], edges...)
+	}
+}
+
+// NamedMfaChallenges returns the MfaChallenges named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedMfaChallenges(name string) ([]*MFAChallenge, error) {
+	if _m.Edges.namedMfaChallenges == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMfaChallenges[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedMfaChallenges(name string, edges ...*MFAChallenge) {
+	if _m.Edges.namedMfaChallenges == nil {
+		_m.Edges.namedMfaChallenges = make(map[string][]*MFAChallenge)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMfaChallenges[name] = []*MFAChallenge{}
+	} else {
+		_m.Edges.namedMfaChallenges[name] = append(_m.Edges.namedMfaChallenges[name], edges...)
+	}
+}
+
+// NamedRecoveryCodes returns the RecoveryCodes named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedRecoveryCodes(name string) ([]*RecoveryCode, error) {
+	if _m.Edges.namedRecoveryCodes == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRecoveryCodes[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedRecoveryCodes(name string, edges ...*RecoveryCode) {
+	if _m.Edges.namedRecoveryCodes == nil {
+		_m.Edges.namedRecoveryCodes = make(map[string][]*RecoveryCode)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRecoveryCodes[name] = []*RecoveryCode{}
+	} else {
+		_m.Edges.namedRecoveryCodes[name] = append(_m.Edges.namedRecoveryCodes[name], edges...)
+	}
+}
+
+// NamedAuditEvents returns the AuditEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAuditEvents(name string) ([]*AuditEvent, error) {
+	if _m.Edges.namedAuditEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAuditEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAuditEvents(name string, edges ...*AuditEvent) {
+	if _m.Edges.namedAuditEvents == nil {
+		_m.Edges.namedAuditEvents = make(map[string][]*AuditEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAuditEvents[name] = []*AuditEvent{}
+	} else {
+		_m.Edges.namedAuditEvents[name] = append(_m.Edges.namedAuditEvents[name], edges...)
 	}
 }
 

@@ -9,6 +9,81 @@ import (
 )
 
 var (
+	// APITokensColumns holds the columns for the "api_tokens" table.
+	APITokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "name", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "scopes", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// APITokensTable holds the schema information for the "api_tokens" table.
+	APITokensTable = &schema.Table{
+		Name:       "api_tokens",
+		Columns:    APITokensColumns,
+		PrimaryKey: []*schema.Column{APITokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "api_tokens_users_api_tokens",
+				Columns:    []*schema.Column{APITokensColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apitoken_user_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{APITokensColumns[7], APITokensColumns[1]},
+			},
+		},
+	}
+	// AuditEventsColumns holds the columns for the "audit_events" table.
+	AuditEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "action", Type: field.TypeString},
+		{Name: "target_type", Type: field.TypeString, Default: ""},
+		{Name: "target_id", Type: field.TypeString, Default: ""},
+		{Name: "client_addr", Type: field.TypeString, Default: ""},
+		{Name: "request_id", Type: field.TypeString, Default: ""},
+		{Name: "details", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "actor_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// AuditEventsTable holds the schema information for the "audit_events" table.
+	AuditEventsTable = &schema.Table{
+		Name:       "audit_events",
+		Columns:    AuditEventsColumns,
+		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "audit_events_users_audit_events",
+				Columns:    []*schema.Column{AuditEventsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditevent_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[7]},
+			},
+			{
+				Name:    "auditevent_actor_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[8], AuditEventsColumns[7]},
+			},
+			{
+				Name:    "auditevent_action_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[1], AuditEventsColumns[7]},
+			},
+		},
+	}
 	// CoursesColumns holds the columns for the "courses" table.
 	CoursesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -168,6 +243,43 @@ var (
 				Name:    "coursetag_tag_id",
 				Unique:  false,
 				Columns: []*schema.Column{CourseTagsColumns[1]},
+			},
+		},
+	}
+	// EmailTokensColumns holds the columns for the "email_tokens" table.
+	EmailTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"VERIFY_EMAIL", "RESET_PASSWORD"}},
+		{Name: "email", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// EmailTokensTable holds the schema information for the "email_tokens" table.
+	EmailTokensTable = &schema.Table{
+		Name:       "email_tokens",
+		Columns:    EmailTokensColumns,
+		PrimaryKey: []*schema.Column{EmailTokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "email_tokens_users_email_tokens",
+				Columns:    []*schema.Column{EmailTokensColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emailtoken_user_id_purpose",
+				Unique:  false,
+				Columns: []*schema.Column{EmailTokensColumns[7], EmailTokensColumns[1]},
+			},
+			{
+				Name:    "emailtoken_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmailTokensColumns[5]},
 			},
 		},
 	}
@@ -337,6 +449,83 @@ var (
 			},
 		},
 	}
+	// MfaChallengesColumns holds the columns for the "mfa_challenges" table.
+	MfaChallengesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "failed_attempts", Type: field.TypeInt, Default: 0},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// MfaChallengesTable holds the schema information for the "mfa_challenges" table.
+	MfaChallengesTable = &schema.Table{
+		Name:       "mfa_challenges",
+		Columns:    MfaChallengesColumns,
+		PrimaryKey: []*schema.Column{MfaChallengesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "mfa_challenges_users_mfa_challenges",
+				Columns:    []*schema.Column{MfaChallengesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "mfachallenge_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{MfaChallengesColumns[5]},
+			},
+			{
+				Name:    "mfachallenge_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{MfaChallengesColumns[3]},
+			},
+		},
+	}
+	// MailDeliveriesColumns holds the columns for the "mail_deliveries" table.
+	MailDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "job_id", Type: field.TypeInt64, Unique: true},
+		{Name: "claimed_at", Type: field.TypeTime},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+	}
+	// MailDeliveriesTable holds the schema information for the "mail_deliveries" table.
+	MailDeliveriesTable = &schema.Table{
+		Name:       "mail_deliveries",
+		Columns:    MailDeliveriesColumns,
+		PrimaryKey: []*schema.Column{MailDeliveriesColumns[0]},
+	}
+	// RecoveryCodesColumns holds the columns for the "recovery_codes" table.
+	RecoveryCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "code_hash", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// RecoveryCodesTable holds the schema information for the "recovery_codes" table.
+	RecoveryCodesTable = &schema.Table{
+		Name:       "recovery_codes",
+		Columns:    RecoveryCodesColumns,
+		PrimaryKey: []*schema.Column{RecoveryCodesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "recovery_codes_users_recovery_codes",
+				Columns:    []*schema.Column{RecoveryCodesColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "recoverycode_user_id_code_hash",
+				Unique:  true,
+				Columns: []*schema.Column{RecoveryCodesColumns[4], RecoveryCodesColumns[1]},
+			},
+		},
+	}
 	// ReviewsColumns holds the columns for the "reviews" table.
 	ReviewsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -409,6 +598,45 @@ var (
 			},
 		},
 	}
+	// SessionsColumns holds the columns for the "sessions" table.
+	SessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "transport", Type: field.TypeEnum, Enums: []string{"COOKIE", "TOKEN"}},
+		{Name: "mfa", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_seen_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "client_addr", Type: field.TypeString, Default: ""},
+		{Name: "user_agent", Type: field.TypeString, Default: ""},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// SessionsTable holds the schema information for the "sessions" table.
+	SessionsTable = &schema.Table{
+		Name:       "sessions",
+		Columns:    SessionsColumns,
+		PrimaryKey: []*schema.Column{SessionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sessions_users_sessions",
+				Columns:    []*schema.Column{SessionsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "session_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[9], SessionsColumns[4]},
+			},
+			{
+				Name:    "session_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[6]},
+			},
+		},
+	}
 	// TagsColumns holds the columns for the "tags" table.
 	TagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -430,6 +658,26 @@ var (
 			},
 		},
 	}
+	// ThrottleBucketsColumns holds the columns for the "throttle_buckets" table.
+	ThrottleBucketsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "key", Type: field.TypeString, Unique: true},
+		{Name: "count", Type: field.TypeInt},
+		{Name: "window_ends_at", Type: field.TypeTime},
+	}
+	// ThrottleBucketsTable holds the schema information for the "throttle_buckets" table.
+	ThrottleBucketsTable = &schema.Table{
+		Name:       "throttle_buckets",
+		Columns:    ThrottleBucketsColumns,
+		PrimaryKey: []*schema.Column{ThrottleBucketsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "throttlebucket_window_ends_at",
+				Unique:  false,
+				Columns: []*schema.Column{ThrottleBucketsColumns[3]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -440,6 +688,12 @@ var (
 		{Name: "bio", Type: field.TypeString, Default: ""},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"LEARNER", "INSTRUCTOR", "ADMIN"}, Default: "LEARNER"},
 		{Name: "email_verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "password_hash", Type: field.TypeString, Nullable: true},
+		{Name: "totp_secret", Type: field.TypeString, Nullable: true},
+		{Name: "totp_pending_secret", Type: field.TypeString, Nullable: true},
+		{Name: "totp_last_step", Type: field.TypeInt64, Default: 0},
+		{Name: "mfa_enabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -449,21 +703,43 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APITokensTable,
+		AuditEventsTable,
 		CoursesTable,
 		CourseMembersTable,
 		CourseTagsTable,
+		EmailTokensTable,
 		EnrollmentsTable,
 		FaqEntriesTable,
 		LessonsTable,
 		LessonProgressesTable,
+		MfaChallengesTable,
+		MailDeliveriesTable,
+		RecoveryCodesTable,
 		ReviewsTable,
 		SectionsTable,
+		SessionsTable,
 		TagsTable,
+		ThrottleBucketsTable,
 		UsersTable,
 	}
 )
 
 func init() {
+	APITokensTable.ForeignKeys[0].RefTable = UsersTable
+	APITokensTable.Annotation = &entsql.Annotation{
+		Table: "api_tokens",
+	}
+	APITokensTable.Annotation.Checks = map[string]string{
+		"api_token_expiry": "expires_at > created_at",
+		"api_token_hash":   "length(token_hash) = 32",
+		"api_token_name":   "length(name) BETWEEN 1 AND 100",
+	}
+	AuditEventsTable.ForeignKeys[0].RefTable = UsersTable
+	AuditEventsTable.Annotation = &entsql.Annotation{}
+	AuditEventsTable.Annotation.Checks = map[string]string{
+		"audit_event_action": "length(action) BETWEEN 1 AND 64",
+	}
 	CoursesTable.Annotation = &entsql.Annotation{}
 	CoursesTable.Annotation.Checks = map[string]string{
 		"course_counters":    "enrollment_count >= 0 AND lesson_count >= 0 AND rating_count >= 0 AND rating_sum BETWEEN rating_count AND 5 * rating_count",
@@ -484,6 +760,13 @@ func init() {
 	}
 	CourseTagsTable.ForeignKeys[0].RefTable = CoursesTable
 	CourseTagsTable.ForeignKeys[1].RefTable = TagsTable
+	EmailTokensTable.ForeignKeys[0].RefTable = UsersTable
+	EmailTokensTable.Annotation = &entsql.Annotation{}
+	EmailTokensTable.Annotation.Checks = map[string]string{
+		"email_token_expiry":  "expires_at > created_at",
+		"email_token_hash":    "length(token_hash) = 32",
+		"email_token_purpose": "purpose IN ('VERIFY_EMAIL', 'RESET_PASSWORD')",
+	}
 	EnrollmentsTable.ForeignKeys[0].RefTable = CoursesTable
 	EnrollmentsTable.ForeignKeys[1].RefTable = UsersTable
 	EnrollmentsTable.Annotation = &entsql.Annotation{}
@@ -515,6 +798,20 @@ func init() {
 	}
 	LessonProgressesTable.ForeignKeys[0].RefTable = EnrollmentsTable
 	LessonProgressesTable.ForeignKeys[1].RefTable = LessonsTable
+	MfaChallengesTable.ForeignKeys[0].RefTable = UsersTable
+	MfaChallengesTable.Annotation = &entsql.Annotation{
+		Table: "mfa_challenges",
+	}
+	MfaChallengesTable.Annotation.Checks = map[string]string{
+		"mfa_challenge_attempts": "failed_attempts >= 0",
+		"mfa_challenge_expiry":   "expires_at > created_at",
+		"mfa_challenge_hash":     "length(token_hash) = 32",
+	}
+	RecoveryCodesTable.ForeignKeys[0].RefTable = UsersTable
+	RecoveryCodesTable.Annotation = &entsql.Annotation{}
+	RecoveryCodesTable.Annotation.Checks = map[string]string{
+		"recovery_code_hash": "length(code_hash) = 32",
+	}
 	ReviewsTable.ForeignKeys[0].RefTable = CoursesTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
 	ReviewsTable.Annotation = &entsql.Annotation{}
@@ -528,16 +825,28 @@ func init() {
 		"section_position": "position >= 0",
 		"section_title":    "length(title) BETWEEN 1 AND 200",
 	}
+	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	SessionsTable.Annotation = &entsql.Annotation{}
+	SessionsTable.Annotation.Checks = map[string]string{
+		"session_expiry":    "expires_at > created_at",
+		"session_token":     "length(token_hash) = 32",
+		"session_transport": "transport IN ('COOKIE', 'TOKEN')",
+	}
 	TagsTable.Annotation = &entsql.Annotation{}
 	TagsTable.Annotation.Checks = map[string]string{
 		"tag_name": "length(name) BETWEEN 1 AND 50",
 		"tag_slug": "length(slug) BETWEEN 1 AND 50 AND slug = lower(slug)",
+	}
+	ThrottleBucketsTable.Annotation = &entsql.Annotation{}
+	ThrottleBucketsTable.Annotation.Checks = map[string]string{
+		"throttle_bucket_count": "count >= 0",
 	}
 	UsersTable.Annotation = &entsql.Annotation{}
 	UsersTable.Annotation.Checks = map[string]string{
 		"user_bio":             "length(bio) BETWEEN 0 AND 2000",
 		"user_display_name":    "length(display_name) BETWEEN 1 AND 100",
 		"user_email_lowercase": "email = lower(email)",
+		"user_mfa":             "mfa_enabled_at IS NULL OR totp_secret IS NOT NULL",
 		"user_role":            "role IN ('LEARNER', 'INSTRUCTOR', 'ADMIN')",
 	}
 }

@@ -6,6 +6,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIToken is the predicate function for apitoken builders.
+type APIToken func(*sql.Selector)
+
+// AuditEvent is the predicate function for auditevent builders.
+type AuditEvent func(*sql.Selector)
+
 // Course is the predicate function for course builders.
 type Course func(*sql.Selector)
 
@@ -14,6 +20,9 @@ type CourseMember func(*sql.Selector)
 
 // CourseTag is the predicate function for coursetag builders.
 type CourseTag func(*sql.Selector)
+
+// EmailToken is the predicate function for emailtoken builders.
+type EmailToken func(*sql.Selector)
 
 // Enrollment is the predicate function for enrollment builders.
 type Enrollment func(*sql.Selector)
@@ -27,14 +36,29 @@ type Lesson func(*sql.Selector)
 // LessonProgress is the predicate function for lessonprogress builders.
 type LessonProgress func(*sql.Selector)
 
+// MFAChallenge is the predicate function for mfachallenge builders.
+type MFAChallenge func(*sql.Selector)
+
+// MailDelivery is the predicate function for maildelivery builders.
+type MailDelivery func(*sql.Selector)
+
+// RecoveryCode is the predicate function for recoverycode builders.
+type RecoveryCode func(*sql.Selector)
+
 // Review is the predicate function for review builders.
 type Review func(*sql.Selector)
 
 // Section is the predicate function for section builders.
 type Section func(*sql.Selector)
 
+// Session is the predicate function for session builders.
+type Session func(*sql.Selector)
+
 // Tag is the predicate function for tag builders.
 type Tag func(*sql.Selector)
+
+// ThrottleBucket is the predicate function for throttlebucket builders.
+type ThrottleBucket func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -3,16 +3,24 @@
 package runtime
 
 import (
+	"lectern/ent/apitoken"
+	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
+	"lectern/ent/emailtoken"
 	"lectern/ent/enrollment"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
+	"lectern/ent/maildelivery"
+	"lectern/ent/mfachallenge"
+	"lectern/ent/recoverycode"
 	"lectern/ent/review"
 	"lectern/ent/schema"
 	"lectern/ent/section"
+	"lectern/ent/session"
 	"lectern/ent/tag"
+	"lectern/ent/throttlebucket"
 	"lectern/ent/user"
 	"time"
 
@@ -23,6 +31,86 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apitokenMixin := schema.APIToken{}.Mixin()
+	apitokenInters := schema.APIToken{}.Interceptors()
+	apitoken.Interceptors[0] = apitokenInters[0]
+	apitokenMixinFields0 := apitokenMixin[0].Fields()
+	_ = apitokenMixinFields0
+	apitokenFields := schema.APIToken{}.Fields()
+	_ = apitokenFields
+	// apitokenDescName is the schema descriptor for name field.
+	apitokenDescName := apitokenFields[1].Descriptor()
+	// apitoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apitoken.NameValidator = apitokenDescName.Validators[0].(func(string) error)
+	// apitokenDescTokenHash is the schema descriptor for token_hash field.
+	apitokenDescTokenHash := apitokenFields[2].Descriptor()
+	// apitoken.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	apitoken.TokenHashValidator = apitokenDescTokenHash.Validators[0].(func([]byte) error)
+	// apitokenDescCreatedAt is the schema descriptor for created_at field.
+	apitokenDescCreatedAt := apitokenFields[4].Descriptor()
+	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
+	// apitokenDescID is the schema descriptor for id field.
+	apitokenDescID := apitokenMixinFields0[0].Descriptor()
+	// apitoken.DefaultID holds the default value on creation for the id field.
+	apitoken.DefaultID = apitokenDescID.Default.(func() uuid.UUID)
+	auditeventMixin := schema.AuditEvent{}.Mixin()
+	auditeventInters := schema.AuditEvent{}.Interceptors()
+	auditevent.Interceptors[0] = auditeventInters[0]
+	auditeventMixinFields0 := auditeventMixin[0].Fields()
+	_ = auditeventMixinFields0
+	auditeventFields := schema.AuditEvent{}.Fields()
+	_ = auditeventFields
+	// auditeventDescAction is the schema descriptor for action field.
+	auditeventDescAction := auditeventFields[1].Descriptor()
+	// auditevent.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditevent.ActionValidator = func() func(string) error {
+		validators := auditeventDescAction.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(action string) error {
+			for _, fn := range fns {
+				if err := fn(action); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// auditeventDescTargetType is the schema descriptor for target_type field.
+	auditeventDescTargetType := auditeventFields[2].Descriptor()
+	// auditevent.DefaultTargetType holds the default value on creation for the target_type field.
+	auditevent.DefaultTargetType = auditeventDescTargetType.Default.(string)
+	// auditevent.TargetTypeValidator is a validator for the "target_type" field. It is called by the builders before save.
+	auditevent.TargetTypeValidator = auditeventDescTargetType.Validators[0].(func(string) error)
+	// auditeventDescTargetID is the schema descriptor for target_id field.
+	auditeventDescTargetID := auditeventFields[3].Descriptor()
+	// auditevent.DefaultTargetID holds the default value on creation for the target_id field.
+	auditevent.DefaultTargetID = auditeventDescTargetID.Default.(string)
+	// auditevent.TargetIDValidator is a validator for the "target_id" field. It is called by the builders before save.
+	auditevent.TargetIDValidator = auditeventDescTargetID.Validators[0].(func(string) error)
+	// auditeventDescClientAddr is the schema descriptor for client_addr field.
+	auditeventDescClientAddr := auditeventFields[4].Descriptor()
+	// auditevent.DefaultClientAddr holds the default value on creation for the client_addr field.
+	auditevent.DefaultClientAddr = auditeventDescClientAddr.Default.(string)
+	// auditevent.ClientAddrValidator is a validator for the "client_addr" field. It is called by the builders before save.
+	auditevent.ClientAddrValidator = auditeventDescClientAddr.Validators[0].(func(string) error)
+	// auditeventDescRequestID is the schema descriptor for request_id field.
+	auditeventDescRequestID := auditeventFields[5].Descriptor()
+	// auditevent.DefaultRequestID holds the default value on creation for the request_id field.
+	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
+	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	auditevent.RequestIDValidator = auditeventDescRequestID.Validators[0].(func(string) error)
+	// auditeventDescCreatedAt is the schema descriptor for created_at field.
+	auditeventDescCreatedAt := auditeventFields[7].Descriptor()
+	// auditevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditevent.DefaultCreatedAt = auditeventDescCreatedAt.Default.(func() time.Time)
+	// auditeventDescID is the schema descriptor for id field.
+	auditeventDescID := auditeventMixinFields0[0].Descriptor()
+	// auditevent.DefaultID holds the default value on creation for the id field.
+	auditevent.DefaultID = auditeventDescID.Default.(func() uuid.UUID)
 	courseMixin := schema.Course{}.Mixin()
 	courseInters := schema.Course{}.Interceptors()
 	course.Interceptors[0] = courseInters[0]
@@ -165,6 +253,29 @@ func init() {
 	coursememberDescID := coursememberMixinFields0[0].Descriptor()
 	// coursemember.DefaultID holds the default value on creation for the id field.
 	coursemember.DefaultID = coursememberDescID.Default.(func() uuid.UUID)
+	emailtokenMixin := schema.EmailToken{}.Mixin()
+	emailtokenInters := schema.EmailToken{}.Interceptors()
+	emailtoken.Interceptors[0] = emailtokenInters[0]
+	emailtokenMixinFields0 := emailtokenMixin[0].Fields()
+	_ = emailtokenMixinFields0
+	emailtokenFields := schema.EmailToken{}.Fields()
+	_ = emailtokenFields
+	// emailtokenDescEmail is the schema descriptor for email field.
+	emailtokenDescEmail := emailtokenFields[2].Descriptor()
+	// emailtoken.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	emailtoken.EmailValidator = emailtokenDescEmail.Validators[0].(func(string) error)
+	// emailtokenDescTokenHash is the schema descriptor for token_hash field.
+	emailtokenDescTokenHash := emailtokenFields[3].Descriptor()
+	// emailtoken.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	emailtoken.TokenHashValidator = emailtokenDescTokenHash.Validators[0].(func([]byte) error)
+	// emailtokenDescCreatedAt is the schema descriptor for created_at field.
+	emailtokenDescCreatedAt := emailtokenFields[4].Descriptor()
+	// emailtoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	emailtoken.DefaultCreatedAt = emailtokenDescCreatedAt.Default.(func() time.Time)
+	// emailtokenDescID is the schema descriptor for id field.
+	emailtokenDescID := emailtokenMixinFields0[0].Descriptor()
+	// emailtoken.DefaultID holds the default value on creation for the id field.
+	emailtoken.DefaultID = emailtokenDescID.Default.(func() uuid.UUID)
 	enrollmentMixin := schema.Enrollment{}.Mixin()
 	enrollmentInters := schema.Enrollment{}.Interceptors()
 	enrollment.Interceptors[0] = enrollmentInters[0]
@@ -303,6 +414,69 @@ func init() {
 	lessonprogressDescID := lessonprogressMixinFields0[0].Descriptor()
 	// lessonprogress.DefaultID holds the default value on creation for the id field.
 	lessonprogress.DefaultID = lessonprogressDescID.Default.(func() uuid.UUID)
+	mfachallengeMixin := schema.MFAChallenge{}.Mixin()
+	mfachallengeInters := schema.MFAChallenge{}.Interceptors()
+	mfachallenge.Interceptors[0] = mfachallengeInters[0]
+	mfachallengeMixinFields0 := mfachallengeMixin[0].Fields()
+	_ = mfachallengeMixinFields0
+	mfachallengeFields := schema.MFAChallenge{}.Fields()
+	_ = mfachallengeFields
+	// mfachallengeDescTokenHash is the schema descriptor for token_hash field.
+	mfachallengeDescTokenHash := mfachallengeFields[1].Descriptor()
+	// mfachallenge.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	mfachallenge.TokenHashValidator = mfachallengeDescTokenHash.Validators[0].(func([]byte) error)
+	// mfachallengeDescCreatedAt is the schema descriptor for created_at field.
+	mfachallengeDescCreatedAt := mfachallengeFields[2].Descriptor()
+	// mfachallenge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	mfachallenge.DefaultCreatedAt = mfachallengeDescCreatedAt.Default.(func() time.Time)
+	// mfachallengeDescFailedAttempts is the schema descriptor for failed_attempts field.
+	mfachallengeDescFailedAttempts := mfachallengeFields[4].Descriptor()
+	// mfachallenge.DefaultFailedAttempts holds the default value on creation for the failed_attempts field.
+	mfachallenge.DefaultFailedAttempts = mfachallengeDescFailedAttempts.Default.(int)
+	// mfachallenge.FailedAttemptsValidator is a validator for the "failed_attempts" field. It is called by the builders before save.
+	mfachallenge.FailedAttemptsValidator = mfachallengeDescFailedAttempts.Validators[0].(func(int) error)
+	// mfachallengeDescID is the schema descriptor for id field.
+	mfachallengeDescID := mfachallengeMixinFields0[0].Descriptor()
+	// mfachallenge.DefaultID holds the default value on creation for the id field.
+	mfachallenge.DefaultID = mfachallengeDescID.Default.(func() uuid.UUID)
+	maildeliveryMixin := schema.MailDelivery{}.Mixin()
+	maildeliveryInters := schema.MailDelivery{}.Interceptors()
+	maildelivery.Interceptors[0] = maildeliveryInters[0]
+	maildeliveryMixinFields0 := maildeliveryMixin[0].Fields()
+	_ = maildeliveryMixinFields0
+	maildeliveryFields := schema.MailDelivery{}.Fields()
+	_ = maildeliveryFields
+	// maildeliveryDescJobID is the schema descriptor for job_id field.
+	maildeliveryDescJobID := maildeliveryFields[0].Descriptor()
+	// maildelivery.JobIDValidator is a validator for the "job_id" field. It is called by the builders before save.
+	maildelivery.JobIDValidator = maildeliveryDescJobID.Validators[0].(func(int64) error)
+	// maildeliveryDescClaimedAt is the schema descriptor for claimed_at field.
+	maildeliveryDescClaimedAt := maildeliveryFields[1].Descriptor()
+	// maildelivery.DefaultClaimedAt holds the default value on creation for the claimed_at field.
+	maildelivery.DefaultClaimedAt = maildeliveryDescClaimedAt.Default.(func() time.Time)
+	// maildeliveryDescID is the schema descriptor for id field.
+	maildeliveryDescID := maildeliveryMixinFields0[0].Descriptor()
+	// maildelivery.DefaultID holds the default value on creation for the id field.
+	maildelivery.DefaultID = maildeliveryDescID.Default.(func() uuid.UUID)
+	recoverycodeMixin := schema.RecoveryCode{}.Mixin()
+	recoverycodeInters := schema.RecoveryCode{}.Interceptors()
+	recoverycode.Interceptors[0] = recoverycodeInters[0]
+	recoverycodeMixinFields0 := recoverycodeMixin[0].Fields()
+	_ = recoverycodeMixinFields0
+	recoverycodeFields := schema.RecoveryCode{}.Fields()
+	_ = recoverycodeFields
+	// recoverycodeDescCodeHash is the schema descriptor for code_hash field.
+	recoverycodeDescCodeHash := recoverycodeFields[1].Descriptor()
+	// recoverycode.CodeHashValidator is a validator for the "code_hash" field. It is called by the builders before save.
+	recoverycode.CodeHashValidator = recoverycodeDescCodeHash.Validators[0].(func([]byte) error)
+	// recoverycodeDescCreatedAt is the schema descriptor for created_at field.
+	recoverycodeDescCreatedAt := recoverycodeFields[2].Descriptor()
+	// recoverycode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	recoverycode.DefaultCreatedAt = recoverycodeDescCreatedAt.Default.(func() time.Time)
+	// recoverycodeDescID is the schema descriptor for id field.
+	recoverycodeDescID := recoverycodeMixinFields0[0].Descriptor()
+	// recoverycode.DefaultID holds the default value on creation for the id field.
+	recoverycode.DefaultID = recoverycodeDescID.Default.(func() uuid.UUID)
 	reviewMixin := schema.Review{}.Mixin()
 	reviewInters := schema.Review{}.Interceptors()
 	review.Interceptors[0] = reviewInters[0]
@@ -368,6 +542,45 @@ func init() {
 	sectionDescID := sectionMixinFields0[0].Descriptor()
 	// section.DefaultID holds the default value on creation for the id field.
 	section.DefaultID = sectionDescID.Default.(func() uuid.UUID)
+	sessionMixin := schema.Session{}.Mixin()
+	sessionInters := schema.Session{}.Interceptors()
+	session.Interceptors[0] = sessionInters[0]
+	sessionMixinFields0 := sessionMixin[0].Fields()
+	_ = sessionMixinFields0
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescTokenHash is the schema descriptor for token_hash field.
+	sessionDescTokenHash := sessionFields[1].Descriptor()
+	// session.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	session.TokenHashValidator = sessionDescTokenHash.Validators[0].(func([]byte) error)
+	// sessionDescMfa is the schema descriptor for mfa field.
+	sessionDescMfa := sessionFields[3].Descriptor()
+	// session.DefaultMfa holds the default value on creation for the mfa field.
+	session.DefaultMfa = sessionDescMfa.Default.(bool)
+	// sessionDescCreatedAt is the schema descriptor for created_at field.
+	sessionDescCreatedAt := sessionFields[4].Descriptor()
+	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
+	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
+	// sessionDescLastSeenAt is the schema descriptor for last_seen_at field.
+	sessionDescLastSeenAt := sessionFields[5].Descriptor()
+	// session.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
+	session.DefaultLastSeenAt = sessionDescLastSeenAt.Default.(func() time.Time)
+	// sessionDescClientAddr is the schema descriptor for client_addr field.
+	sessionDescClientAddr := sessionFields[7].Descriptor()
+	// session.DefaultClientAddr holds the default value on creation for the client_addr field.
+	session.DefaultClientAddr = sessionDescClientAddr.Default.(string)
+	// session.ClientAddrValidator is a validator for the "client_addr" field. It is called by the builders before save.
+	session.ClientAddrValidator = sessionDescClientAddr.Validators[0].(func(string) error)
+	// sessionDescUserAgent is the schema descriptor for user_agent field.
+	sessionDescUserAgent := sessionFields[8].Descriptor()
+	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
+	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
+	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	// sessionDescID is the schema descriptor for id field.
+	sessionDescID := sessionMixinFields0[0].Descriptor()
+	// session.DefaultID holds the default value on creation for the id field.
+	session.DefaultID = sessionDescID.Default.(func() uuid.UUID)
 	tagMixin := schema.Tag{}.Mixin()
 	tagMixinFields0 := tagMixin[0].Fields()
 	_ = tagMixinFields0
@@ -411,7 +624,28 @@ func init() {
 	tagDescID := tagMixinFields0[0].Descriptor()
 	// tag.DefaultID holds the default value on creation for the id field.
 	tag.DefaultID = tagDescID.Default.(func() uuid.UUID)
+	throttlebucketMixin := schema.ThrottleBucket{}.Mixin()
+	throttlebucketInters := schema.ThrottleBucket{}.Interceptors()
+	throttlebucket.Interceptors[0] = throttlebucketInters[0]
+	throttlebucketMixinFields0 := throttlebucketMixin[0].Fields()
+	_ = throttlebucketMixinFields0
+	throttlebucketFields := schema.ThrottleBucket{}.Fields()
+	_ = throttlebucketFields
+	// throttlebucketDescKey is the schema descriptor for key field.
+	throttlebucketDescKey := throttlebucketFields[0].Descriptor()
+	// throttlebucket.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	throttlebucket.KeyValidator = throttlebucketDescKey.Validators[0].(func(string) error)
+	// throttlebucketDescCount is the schema descriptor for count field.
+	throttlebucketDescCount := throttlebucketFields[1].Descriptor()
+	// throttlebucket.CountValidator is a validator for the "count" field. It is called by the builders before save.
+	throttlebucket.CountValidator = throttlebucketDescCount.Validators[0].(func(int) error)
+	// throttlebucketDescID is the schema descriptor for id field.
+	throttlebucketDescID := throttlebucketMixinFields0[0].Descriptor()
+	// throttlebucket.DefaultID holds the default value on creation for the id field.
+	throttlebucket.DefaultID = throttlebucketDescID.Default.(func() uuid.UUID)
 	userMixin := schema.User{}.Mixin()
+	userInters := schema.User{}.Interceptors()
+	user.Interceptors[0] = userInters[0]
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
 	userMixinFields1 := userMixin[1].Fields()
@@ -456,6 +690,10 @@ func init() {
 	user.DefaultBio = userDescBio.Default.(string)
 	// user.BioValidator is a validator for the "bio" field. It is called by the builders before save.
 	user.BioValidator = userDescBio.Validators[0].(func(string) error)
+	// userDescTotpLastStep is the schema descriptor for totp_last_step field.
+	userDescTotpLastStep := userFields[8].Descriptor()
+	// user.DefaultTotpLastStep holds the default value on creation for the totp_last_step field.
+	user.DefaultTotpLastStep = userDescTotpLastStep.Default.(int64)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

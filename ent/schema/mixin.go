@@ -92,3 +92,18 @@ func restrict() schema.Annotation { return entsql.OnDelete(entsql.Restrict) }
 
 // hidden keeps a field or edge out of the GraphQL schema.
 func hidden() schema.Annotation { return entgql.Skip(entgql.SkipAll) }
+
+// byteLen returns a validator for fixed-size binary values such as SHA-256
+// hashes.
+func byteLen(n int) func([]byte) error {
+	return func(b []byte) error {
+		if len(b) != n {
+			return fmt.Errorf("length %d bytes, want %d", len(b), n)
+		}
+		return nil
+	}
+}
+
+// auditActionPattern spells audit actions as dotted lower-case words:
+// "login.failure", "token.revoke".
+var auditActionPattern = regexp.MustCompile(`^[a-z]+(?:[._][a-z]+)*$`)

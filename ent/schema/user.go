@@ -26,6 +26,21 @@ func (User) Fields() []ent.Field {
 			Annotations(hidden()),
 		field.Time("email_verified_at").Optional().Nillable().
 			Annotations(hidden()),
+		// argon2id PHC string with its parameters; null for accounts that
+		// cannot sign in with a password (synthetic data).
+		field.String("password_hash").Optional().Nillable().Sensitive().
+			Annotations(hidden()),
+		// The confirmed TOTP secret (MFA is on when mfa_enabled_at is set)
+		// and the one waiting for confirmTotpEnrollment.
+		field.String("totp_secret").Optional().Nillable().Sensitive().
+			Annotations(hidden()),
+		field.String("totp_pending_secret").Optional().Nillable().Sensitive().
+			Annotations(hidden()),
+		// The last TOTP time step accepted, so each code works once.
+		field.Int64("totp_last_step").Default(0).Annotations(hidden()),
+		field.Time("mfa_enabled_at").Optional().Nillable().Annotations(hidden()),
+		// A disabled account cannot sign in and its credentials are refused.
+		field.Time("disabled_at").Optional().Nillable().Annotations(hidden()),
 	}
 }
 
@@ -37,6 +52,15 @@ func (User) Edges() []ent.Edge {
 		edge.To("memberships", CourseMember.Type).Annotations(restrict(), hidden()),
 		edge.To("enrollments", Enrollment.Type).Annotations(restrict(), hidden()),
 		edge.To("reviews", Review.Type).Annotations(restrict(), hidden()),
+		// Credentials go with the account.
+		edge.To("sessions", Session.Type).Annotations(cascade(), hidden()),
+		edge.To("api_tokens", APIToken.Type).Annotations(cascade(), hidden()),
+		edge.To("email_tokens", EmailToken.Type).Annotations(cascade(), hidden()),
+		edge.To("mfa_challenges", MFAChallenge.Type).Annotations(cascade(), hidden()),
+		edge.To("recovery_codes", RecoveryCode.Type).Annotations(cascade(), hidden()),
+		// The audit trail outlives nothing: users are never deleted, but
+		// if one were, their events would stay, anonymised.
+		edge.To("audit_events", AuditEvent.Type).Annotations(entsql.OnDelete(entsql.SetNull), hidden()),
 	}
 }
 
@@ -47,6 +71,11 @@ func (User) Annotations() []schema.Annotation {
 			"user_display_name":    lengthCheck("display_name", 1, 100),
 			"user_bio":             lengthCheck("bio", 0, 2000),
 			"user_role":            "role IN ('LEARNER', 'INSTRUCTOR', 'ADMIN')",
+			"user_mfa":             "mfa_enabled_at IS NULL OR totp_secret IS NOT NULL",
 		}),
 	}
+}
+
+func (User) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{visibleTo(userRule)}
 }

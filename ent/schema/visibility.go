@@ -140,3 +140,37 @@ func ownProgressRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 		s.Where(sql.In(s.C("enrollment_id"), own))
 	}
 }
+
+// systemOnly: secrets in waiting (email tokens, MFA challenges, recovery
+// codes, throttle counts, delivery claims) are read by the process itself,
+// never on behalf of a caller.
+func systemOnly(viewer.Viewer, bool) func(*sql.Selector) {
+	return func(s *sql.Selector) { s.Where(sql.False()) }
+}
+
+// adminOnly: the audit trail is for administrators.
+func adminOnly(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
+	if !anonymous && v.IsAdmin() {
+		return nil
+	}
+	return func(s *sql.Selector) { s.Where(sql.False()) }
+}
+
+// userRule: a profile is public once its owner has verified their address
+// (every instructor and reviewer has); until then only its owner and admins
+// see it. This keeps fresh sign-ups out of view, so signUp can answer the
+// same for a new and for a taken address without the answer being testable
+// through node(id).
+func userRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
+	if !anonymous && v.IsAdmin() {
+		return nil
+	}
+	return func(s *sql.Selector) {
+		verified := sql.NotNull(s.C("email_verified_at"))
+		if anonymous {
+			s.Where(verified)
+			return
+		}
+		s.Where(sql.Or(verified, sql.EQ(s.C("id"), v.UserID)))
+	}
+}

@@ -117,6 +117,16 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 // transaction holds the write lock (BEGIN IMMEDIATE), so two processes can
 // never both decide to apply the same version.
 func apply(ctx context.Context, conn *sql.Conn, dialect string, m Migration) (bool, error) {
+	if dialect == SQLite {
+		// SQLite changes a table by rebuilding it (create, copy, drop,
+		// rename). Dropping a table that others reference would run their
+		// ON DELETE actions, so foreign keys are off for the migration (the
+		// pragma is ignored inside a transaction) and checked before commit.
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return false, fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON") //nolint:errcheck // the connection is closed right after
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("migrate %s: %w", m.Name, err)
@@ -132,6 +142,11 @@ func apply(ctx context.Context, conn *sql.Conn, dialect string, m Migration) (bo
 	for i, stmt := range m.stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return false, fmt.Errorf("migrate %s: statement %d: %w", m.Name, i+1, err)
+		}
+	}
+	if dialect == SQLite {
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return false, fmt.Errorf("migrate %s: %w", m.Name, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, rebind(dialect, `INSERT INTO `+revisionTable+` (version, name) VALUES (?, ?)`),
@@ -217,4 +232,25 @@ func rebind(dialect, q string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// foreignKeyCheck fails when a migration left a row whose reference points
+// nowhere (the check foreign keys would have made).
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("foreign key check: %w", err)
+		}
+		return fmt.Errorf("foreign key check: a row of %s references a missing row of %s", table, parent)
+	}
+	return rows.Err()
 }
