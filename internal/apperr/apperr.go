@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, documented error code (docs/errors.md). Codes are API:
@@ -46,6 +47,12 @@ type Error struct {
 	Message string
 	// Err is the cause, for logs only.
 	Err error
+	// Fields, for BAD_USER_INPUT raised by a mutation's own validation,
+	// lists each problem by input field; mutations return them as typed
+	// userErrors in their payload instead of failing.
+	Fields []FieldError
+	// RetryAfter, for RATE_LIMITED, is how long the caller must wait.
+	RetryAfter time.Duration
 }
 
 // Error returns the safe message, followed by the cause for logs.
@@ -94,4 +101,19 @@ func MessageOf(err error) string {
 		return e.Message
 	}
 	return "internal server error"
+}
+
+// Limited returns a RATE_LIMITED error telling the caller to wait at least
+// after before retrying.
+func Limited(after time.Duration) *Error {
+	return &Error{Code: RateLimited, Message: "too many attempts; try again later", RetryAfter: after}
+}
+
+// RetryAfterOf returns how long a RATE_LIMITED err asks the caller to wait,
+// or 0 for any other error.
+func RetryAfterOf(err error) time.Duration {
+	if e, ok := errors.AsType[*Error](err); ok && e.Code == RateLimited {
+		return e.RetryAfter
+	}
+	return 0
 }

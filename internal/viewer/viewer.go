@@ -22,11 +22,55 @@ const (
 	RoleAdmin      Role = "ADMIN"
 )
 
+// Credential says how a caller proved who they are.
+type Credential int
+
+// Credentials. A zero Viewer (tests, the system) has CredentialNone.
+const (
+	CredentialNone Credential = iota
+	// CredentialCookie: the browser session cookie.
+	CredentialCookie
+	// CredentialSessionToken: a session token in an Authorization header
+	// (logIn with transport TOKEN).
+	CredentialSessionToken
+	// CredentialAPIToken: a personal API token, limited by its scopes.
+	CredentialAPIToken
+)
+
+// API token scopes.
+const (
+	ScopeRead  = "READ"
+	ScopeWrite = "WRITE"
+)
+
 // Viewer is an authenticated caller or the system.
 type Viewer struct {
 	UserID uuid.UUID
 	Role   Role
+	// Credential is how the caller signed in; SessionID is set for
+	// sessions (cookie or token), APITokenID and Scopes for API tokens.
+	Credential Credential
+	SessionID  uuid.UUID
+	APITokenID uuid.UUID
+	Scopes     []string
+	// MFA reports whether the sign-in behind the session passed a second
+	// factor.
+	MFA    bool
 	system bool
+}
+
+// HasScope reports whether the caller may act within scope: always for
+// sessions; for API tokens only when the token carries it.
+func (v Viewer) HasScope(scope string) bool {
+	if v.Credential != CredentialAPIToken {
+		return true
+	}
+	for _, s := range v.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
 }
 
 // IsSystem reports whether the viewer is the process itself, which sees

@@ -1,0 +1,108 @@
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// UserCode is a stable code for a user-correctable problem reported in a
+// mutation payload's userErrors (the schema enum UserErrorCode). Like Code
+// it is API: append new ones, never rename, reuse or remove one.
+type UserCode string
+
+// The user error catalogue. Append only; a test keeps the schema enum and
+// this list equal.
+const (
+	// UserInvalid: the value is malformed or out of bounds; the message
+	// says which rule it breaks.
+	UserInvalid UserCode = "INVALID"
+	// UserRequired: the value is missing or blank.
+	UserRequired UserCode = "REQUIRED"
+	// UserTooLong: the value is longer than allowed.
+	UserTooLong UserCode = "TOO_LONG"
+	// UserInvalidEmail: not a usable email address.
+	UserInvalidEmail UserCode = "INVALID_EMAIL"
+	// Password rules (internal/auth/password).
+	UserPasswordTooShort    UserCode = "PASSWORD_TOO_SHORT"
+	UserPasswordTooLong     UserCode = "PASSWORD_TOO_LONG"
+	UserPasswordTooCommon   UserCode = "PASSWORD_TOO_COMMON"
+	UserPasswordEqualsEmail UserCode = "PASSWORD_EQUALS_EMAIL"
+	// UserInvalidCredentials: the email and password do not match an
+	// account that may sign in (the same answer whichever part was wrong).
+	UserInvalidCredentials UserCode = "INVALID_CREDENTIALS"
+	// UserInvalidToken: an emailed token or MFA challenge is unknown,
+	// expired or already used.
+	UserInvalidToken UserCode = "INVALID_TOKEN"
+	// UserInvalidCode: a TOTP or recovery code is wrong or already used.
+	UserInvalidCode UserCode = "INVALID_CODE"
+	// UserMFAAlreadyEnabled: MFA is already on for the account.
+	UserMFAAlreadyEnabled UserCode = "MFA_ALREADY_ENABLED"
+	// UserMFANotEnabled: the operation needs MFA to be on.
+	UserMFANotEnabled UserCode = "MFA_NOT_ENABLED"
+	// UserMFAEnrollmentNotStarted: confirmTotpEnrollment without a pending
+	// startTotpEnrollment.
+	UserMFAEnrollmentNotStarted UserCode = "MFA_ENROLLMENT_NOT_STARTED"
+	// UserNameTaken: the name is already used by another of the caller's
+	// objects (an API token name).
+	UserNameTaken UserCode = "NAME_TAKEN"
+	// UserNotFound: the ID names nothing the caller may act on.
+	UserNotFound UserCode = "NOT_FOUND"
+	// UserSameAsCurrent: the new value equals the current one.
+	UserSameAsCurrent UserCode = "SAME_AS_CURRENT"
+)
+
+// UserCodes lists the catalogue in order.
+var UserCodes = []UserCode{
+	UserInvalid, UserRequired, UserTooLong, UserInvalidEmail,
+	UserPasswordTooShort, UserPasswordTooLong, UserPasswordTooCommon, UserPasswordEqualsEmail,
+	UserInvalidCredentials, UserInvalidToken, UserInvalidCode,
+	UserMFAAlreadyEnabled, UserMFANotEnabled, UserMFAEnrollmentNotStarted,
+	UserNameTaken, UserNotFound, UserSameAsCurrent,
+}
+
+// MarshalGQL writes the code as a GraphQL enum value.
+func (c UserCode) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (c *UserCode) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("UserErrorCode must be a string, got %T", v)
+	}
+	*c = UserCode(s)
+	return nil
+}
+
+// FieldError is one user-correctable problem. Field is the path of the
+// input field at fault from the mutation's arguments (["input", "email"]),
+// or nil when the problem is not one field's.
+type FieldError struct {
+	Code    UserCode
+	Field   []string
+	Message string
+}
+
+// Invalid returns a BAD_USER_INPUT error carrying the problems found.
+func Invalid(fields ...FieldError) *Error {
+	msg := "the input is invalid"
+	if len(fields) > 0 {
+		msg = fields[0].Message
+	}
+	return &Error{Code: BadUserInput, Message: msg, Fields: fields}
+}
+
+// Problem returns an Invalid error with a single problem.
+func Problem(code UserCode, message string, field ...string) *Error {
+	return Invalid(FieldError{Code: code, Field: field, Message: message})
+}
+
+// FieldsOf returns the problems carried by err when it is an Invalid error;
+// ok is false for any other error (including nil).
+func FieldsOf(err error) (fields []FieldError, ok bool) {
+	if e, is := errors.AsType[*Error](err); is && len(e.Fields) > 0 {
+		return e.Fields, true
+	}
+	return nil, false
+}
