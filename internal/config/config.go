@@ -9,6 +9,7 @@ package config
 
 import (
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -66,6 +67,32 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes caps request body size (MAX_BODY_BYTES).
 	MaxBodyBytes int64
+	// PublicBaseURL is the absolute http(s) URL the web app is served at,
+	// without a trailing slash (PUBLIC_BASE_URL). Links in emails point into
+	// it, and its origin (PublicOrigin) is the server's own for CSRF checks.
+	PublicBaseURL string
+	// MailFrom is the From address of account emails as configured
+	// (MAIL_FROM); it parses with net/mail.ParseAddress.
+	MailFrom string
+	// SMTPURL is the mail server as smtp:// or smtps:// (SMTP_URL); empty
+	// (dev only) writes messages as .eml files under MailDir. It may hold a
+	// password: log it only through LogValue, String or RedactURL.
+	SMTPURL string
+	// CORSOrigins are the other origins whose pages may call the API with
+	// credentials, as lower-case scheme://host[:port] (CORS_ORIGINS).
+	CORSOrigins []string
+	// SessionIdleTimeout ends a session after this long without a request
+	// (SESSION_IDLE_TIMEOUT). The 30-minute default is the most OWASP ASVS
+	// level 2 and NIST SP 800-63B AAL2 allow.
+	SessionIdleTimeout time.Duration
+	// SessionMaxAge ends a session this long after sign-in, however active
+	// (SESSION_MAX_AGE). The 12-hour default is the most OWASP ASVS level 2
+	// and NIST SP 800-63B AAL2 allow.
+	SessionMaxAge time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (TRUSTED_PROXIES); single addresses are /32 or /128. Empty
+	// means the client address is the TCP peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -116,8 +143,9 @@ func (c Config) Dev() bool {
 	return c.Env == EnvDev
 }
 
-// LogValue returns the configuration as a log group with the database
-// password redacted, so a start-up line can record exactly what was loaded.
+// LogValue returns the configuration as a log group with the database and
+// SMTP passwords redacted, so a start-up line can record exactly what was
+// loaded.
 func (c Config) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("env", string(c.Env)),
@@ -138,12 +166,24 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("seed_demo_data", c.SeedDemoData),
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.String("public_base_url", c.PublicBaseURL),
+		slog.String("mail_from", c.MailFrom),
+		slog.String("smtp_url", RedactURL(c.SMTPURL)),
+	)
+	if c.SMTPURL == "" {
+		attrs = append(attrs, slog.String("mail_dir", c.MailDir()))
+	}
+	attrs = append(attrs,
+		slog.String("cors_origins", strings.Join(c.CORSOrigins, ",")),
+		slog.Duration("session_idle_timeout", c.SessionIdleTimeout),
+		slog.Duration("session_max_age", c.SessionMaxAge),
+		slog.String("trusted_proxies", joinPrefixes(c.TrustedProxies)),
 	)
 	return slog.GroupValue(attrs...)
 }
 
 // String returns the same redacted view as LogValue as key=value pairs, so
-// that printing a Config with %v cannot leak the database password.
+// that printing a Config with %v cannot leak a password.
 func (c Config) String() string {
 	var b strings.Builder
 	for i, a := range c.LogValue().Group() {
@@ -155,4 +195,12 @@ func (c Config) String() string {
 		b.WriteString(a.Value.String())
 	}
 	return b.String()
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,22 @@ func loadProblems(t *testing.T, vars map[string]string) []string {
 
 const pgURL = "postgres://lectern:s3cret@db.internal:5432/lectern?sslmode=require"
 
+// Settings stage and prod require besides DATABASE_URL.
+const (
+	siteURL = "https://courses.example.com"
+	smtpURL = "smtps://mailer:m41lpw@mail.example.com"
+)
+
+// deployed returns vars for env with the settings stage and prod require,
+// plus extra (which may override them).
+func deployed(env string, extra map[string]string) map[string]string {
+	vars := map[string]string{"APP_ENV": env, "DATABASE_URL": pgURL, "PUBLIC_BASE_URL": siteURL, "SMTP_URL": smtpURL}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars
+}
+
 func TestLoadDefaults(t *testing.T) {
 	tests := []struct {
 		name string
@@ -54,32 +72,38 @@ func TestLoadDefaults(t *testing.T) {
 				LogLevel: slog.LevelInfo, LogFormat: "text",
 				ShutdownTimeout: 15 * time.Second, SeedDemoData: true,
 				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576,
+				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
+				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 			},
 		},
 		{
 			name: "stage",
-			vars: map[string]string{"APP_ENV": "stage", "DATABASE_URL": pgURL},
+			vars: deployed("stage", nil),
 			want: Config{
 				Env: EnvStage, HTTPAddr: "127.0.0.1:8080", DatabaseURL: pgURL, DataDir: "./data",
 				LogLevel: slog.LevelInfo, LogFormat: "json",
 				ShutdownTimeout: 15 * time.Second,
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
+				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
+				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 			},
 		},
 		{
 			name: "prod with whitespace around values",
-			vars: map[string]string{"APP_ENV": " prod\n", "DATABASE_URL": " " + pgURL + " "},
+			vars: deployed(" prod\n", map[string]string{"DATABASE_URL": " " + pgURL + " ", "PUBLIC_BASE_URL": " " + siteURL + "/ "}),
 			want: Config{
 				Env: EnvProd, HTTPAddr: "127.0.0.1:8080", DatabaseURL: pgURL, DataDir: "./data",
 				LogLevel: slog.LevelInfo, LogFormat: "json",
 				ShutdownTimeout: 15 * time.Second,
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
+				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
+				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := mustLoad(t, tt.vars); got != tt.want {
+			if got := mustLoad(t, tt.vars); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Load() =\n %#v\nwant\n %#v", got, tt.want)
 			}
 		})
@@ -99,9 +123,9 @@ func TestLoadValidValues(t *testing.T) {
 		{"level warn", map[string]string{"LOG_LEVEL": "WARN"}, func(c Config) bool { return c.LogLevel == slog.LevelWarn }},
 		{"level error", map[string]string{"LOG_LEVEL": "error"}, func(c Config) bool { return c.LogLevel == slog.LevelError }},
 		{"json in dev", map[string]string{"LOG_FORMAT": "json"}, func(c Config) bool { return c.LogFormat == "json" }},
-		{"text in prod", map[string]string{"APP_ENV": "prod", "DATABASE_URL": pgURL, "LOG_FORMAT": "text"}, func(c Config) bool { return c.LogFormat == "text" }},
+		{"text in prod", deployed("prod", map[string]string{"LOG_FORMAT": "text"}), func(c Config) bool { return c.LogFormat == "text" }},
 		{"seed off in dev", map[string]string{"SEED_DEMO_DATA": "false"}, func(c Config) bool { return !c.SeedDemoData }},
-		{"seed explicitly off in prod", map[string]string{"APP_ENV": "prod", "DATABASE_URL": pgURL, "SEED_DEMO_DATA": "0"}, func(c Config) bool { return !c.SeedDemoData }},
+		{"seed explicitly off in prod", deployed("prod", map[string]string{"SEED_DEMO_DATA": "0"}), func(c Config) bool { return !c.SeedDemoData }},
 		{"assets dir", map[string]string{"PLAYGROUND_ASSETS_DIR": "/srv/pg"}, func(c Config) bool { return c.PlaygroundAssetsDir == "/srv/pg" }},
 		{"shutdown min", map[string]string{"SHUTDOWN_TIMEOUT": "1s"}, func(c Config) bool { return c.ShutdownTimeout == time.Second }},
 		{"shutdown max", map[string]string{"SHUTDOWN_TIMEOUT": "5m"}, func(c Config) bool { return c.ShutdownTimeout == 5*time.Minute }},
@@ -147,8 +171,8 @@ func TestLoadInvalidValues(t *testing.T) {
 		{"shutdown too short", map[string]string{"SHUTDOWN_TIMEOUT": "500ms"}, `SHUTDOWN_TIMEOUT: "500ms" is outside 1s..5m0s`},
 		{"shutdown too long", map[string]string{"SHUTDOWN_TIMEOUT": "6m"}, `SHUTDOWN_TIMEOUT: "6m" is outside 1s..5m0s`},
 		{"seed bad bool", map[string]string{"SEED_DEMO_DATA": "sometimes"}, `SEED_DEMO_DATA: "sometimes" is not a boolean`},
-		{"seed in stage", map[string]string{"APP_ENV": "stage", "DATABASE_URL": pgURL, "SEED_DEMO_DATA": "true"}, `SEED_DEMO_DATA: "true" is not allowed in stage`},
-		{"seed in prod", map[string]string{"APP_ENV": "prod", "DATABASE_URL": pgURL, "SEED_DEMO_DATA": "1"}, `SEED_DEMO_DATA: "1" is not allowed in prod`},
+		{"seed in stage", deployed("stage", map[string]string{"SEED_DEMO_DATA": "true"}), `SEED_DEMO_DATA: "true" is not allowed in stage`},
+		{"seed in prod", deployed("prod", map[string]string{"SEED_DEMO_DATA": "1"}), `SEED_DEMO_DATA: "1" is not allowed in prod`},
 		{"request timeout garbage", map[string]string{"REQUEST_TIMEOUT": "soon"}, `REQUEST_TIMEOUT: "soon" is not a duration`},
 		{"request timeout negative", map[string]string{"REQUEST_TIMEOUT": "-1s"}, `REQUEST_TIMEOUT: "-1s" is outside 1s..10m0s`},
 		{"body not a number", map[string]string{"MAX_BODY_BYTES": "1MiB"}, `MAX_BODY_BYTES: "1MiB" is not a whole number of bytes`},
@@ -213,7 +237,7 @@ func TestLoadSQLiteOutsideDev(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %q allow=%q", tt.env, tt.dbURL, tt.allow), func(t *testing.T) {
-			vars := map[string]string{"APP_ENV": tt.env, "DATABASE_URL": tt.dbURL, "ALLOW_SQLITE_IN_PRODUCTION": tt.allow}
+			vars := deployed(tt.env, map[string]string{"DATABASE_URL": tt.dbURL, "ALLOW_SQLITE_IN_PRODUCTION": tt.allow})
 			if tt.want == "" {
 				mustLoad(t, vars)
 				return
@@ -323,7 +347,7 @@ func TestProblemsNeverShowPassword(t *testing.T) {
 }
 
 func TestLogValueRedactsPassword(t *testing.T) {
-	c := mustLoad(t, map[string]string{"APP_ENV": "prod", "DATABASE_URL": pgURL})
+	c := mustLoad(t, deployed("prod", nil))
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
 	if strings.Contains(buf.String(), "s3cret") {
@@ -369,6 +393,8 @@ func TestLoadNilGetenvReadsProcessEnvironment(t *testing.T) {
 	for _, name := range []string{
 		VarAppEnv, VarDatabaseURL, VarDataDir, VarLogLevel, VarLogFormat, VarAllowSQLite,
 		VarPlaygroundAssetsDir, VarShutdownTimeout, VarSeedDemoData, VarRequestTimeout, VarMaxBodyBytes,
+		VarPublicBaseURL, VarMailFrom, VarSMTPURL, VarCORSOrigins, VarSessionIdleTimeout, VarSessionMaxAge,
+		VarTrustedProxies,
 	} {
 		t.Setenv(name, "")
 	}
@@ -379,5 +405,257 @@ func TestLoadNilGetenvReadsProcessEnvironment(t *testing.T) {
 	}
 	if c.HTTPAddr != "127.0.0.1:9999" {
 		t.Errorf("HTTPAddr = %q, want value from process environment", c.HTTPAddr)
+	}
+}
+
+func TestLoadAccountSettings(t *testing.T) {
+	tests := []struct {
+		name  string
+		vars  map[string]string
+		check func(Config) bool
+	}{
+		{"base url follows the listen address", map[string]string{"HTTP_ADDR": "localhost:3000"},
+			func(c Config) bool { return c.PublicBaseURL == "http://localhost:3000" }},
+		{"base url replaces an empty listen host", map[string]string{"HTTP_ADDR": ":9000"},
+			func(c Config) bool { return c.PublicBaseURL == "http://127.0.0.1:9000" }},
+		{"base url replaces 0.0.0.0", map[string]string{"HTTP_ADDR": "0.0.0.0:8080"},
+			func(c Config) bool { return c.PublicBaseURL == "http://127.0.0.1:8080" }},
+		{"base url replaces ::", map[string]string{"HTTP_ADDR": "[::]:8080"},
+			func(c Config) bool { return c.PublicBaseURL == "http://127.0.0.1:8080" }},
+		{"base url keeps an ipv6 listen host", map[string]string{"HTTP_ADDR": "[::1]:8081"},
+			func(c Config) bool { return c.PublicBaseURL == "http://[::1]:8081" }},
+		{"base url normalised", deployed("prod", map[string]string{"PUBLIC_BASE_URL": "HTTPS://Courses.Example.com:443/App/"}),
+			func(c Config) bool { return c.PublicBaseURL == "https://courses.example.com/App" }},
+		{"base url http in dev", map[string]string{"PUBLIC_BASE_URL": "http://app.test:8080"},
+			func(c Config) bool { return c.PublicBaseURL == "http://app.test:8080" }},
+		{"mail from uses the site's host", map[string]string{"PUBLIC_BASE_URL": "http://app.test:8080"},
+			func(c Config) bool { return c.MailFrom == "Lectern <no-reply@app.test>" }},
+		{"mail from uses localhost for an ip host", map[string]string{"PUBLIC_BASE_URL": "http://[::1]:8080"},
+			func(c Config) bool { return c.MailFrom == "Lectern <no-reply@localhost>" }},
+		{"mail from as given", map[string]string{"MAIL_FROM": "Écoles <ecole@example.org>"},
+			func(c Config) bool { return c.MailFrom == "Écoles <ecole@example.org>" }},
+		{"smtp without credentials", map[string]string{"SMTP_URL": "smtp://localhost:1025"},
+			func(c Config) bool { return c.SMTPURL == "smtp://localhost:1025" }},
+		{"smtp skip verify on loopback", map[string]string{"SMTP_URL": "smtp://127.0.0.1:2525?insecure_skip_verify=true"},
+			func(c Config) bool { return c.SMTPURL != "" }},
+		{"smtp with credentials in prod", deployed("prod", nil),
+			func(c Config) bool { return c.SMTPURL == smtpURL }},
+		{"mail dir inside data dir", map[string]string{"DATA_DIR": "/var/lib/lectern"},
+			func(c Config) bool { return c.MailDir() == filepath.Join("/var/lib/lectern", "mail") }},
+		{"cors origins normalised and deduplicated", map[string]string{"CORS_ORIGINS": "https://App.Example.com/, http://localhost:3000,https://app.example.com:443,"},
+			func(c Config) bool {
+				return reflect.DeepEqual(c.CORSOrigins, []string{"https://app.example.com", "http://localhost:3000"})
+			}},
+		{"session bounds low", map[string]string{"SESSION_IDLE_TIMEOUT": "1m", "SESSION_MAX_AGE": "5m"},
+			func(c Config) bool { return c.SessionIdleTimeout == time.Minute && c.SessionMaxAge == 5*time.Minute }},
+		{"session bounds high", map[string]string{"SESSION_IDLE_TIMEOUT": "24h", "SESSION_MAX_AGE": "2160h"},
+			func(c Config) bool { return c.SessionIdleTimeout == 24*time.Hour && c.SessionMaxAge == 2160*time.Hour }},
+		{"idle equal to max age", map[string]string{"SESSION_IDLE_TIMEOUT": "2h", "SESSION_MAX_AGE": "2h"},
+			func(c Config) bool { return c.SessionIdleTimeout == c.SessionMaxAge }},
+		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8, 192.0.2.7,2001:db8::1, ::ffff:198.51.100.1, 10.0.0.0/8"},
+			func(c Config) bool {
+				return reflect.DeepEqual(c.TrustedProxies, []netip.Prefix{
+					netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+					netip.MustParsePrefix("2001:db8::1/128"), netip.MustParsePrefix("198.51.100.1/32"),
+				})
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if c := mustLoad(t, tt.vars); !tt.check(c) {
+				t.Fatalf("unexpected config %s", c)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsAccountSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"base url required in stage", deployed("stage", map[string]string{"PUBLIC_BASE_URL": ""}), `PUBLIC_BASE_URL: is required in stage`},
+		{"base url required in prod", deployed("prod", map[string]string{"PUBLIC_BASE_URL": ""}), `PUBLIC_BASE_URL: is required in prod`},
+		{"base url http in prod", deployed("prod", map[string]string{"PUBLIC_BASE_URL": "http://courses.example.com"}), `PUBLIC_BASE_URL: "http://courses.example.com" must use https in prod`},
+		{"base url without scheme", map[string]string{"PUBLIC_BASE_URL": "courses.example.com"}, `PUBLIC_BASE_URL: "courses.example.com" is not an absolute http:// or https:// URL`},
+		{"base url other scheme", map[string]string{"PUBLIC_BASE_URL": "ftp://courses.example.com"}, `PUBLIC_BASE_URL: "ftp://courses.example.com" is not an absolute`},
+		{"base url user info", map[string]string{"PUBLIC_BASE_URL": "https://admin:pw@courses.example.com"}, `PUBLIC_BASE_URL: "[withheld]" has user info`},
+		{"base url query", map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com/?ref=mail"}, `PUBLIC_BASE_URL: "https://courses.example.com/?ref=mail" has a query`},
+		{"base url empty query", map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com/?"}, `PUBLIC_BASE_URL: "https://courses.example.com/?" has a query`},
+		{"base url fragment", map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com/#"}, `PUBLIC_BASE_URL: "https://courses.example.com/#" has a fragment`},
+		{"base url port zero", map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com:0"}, `PUBLIC_BASE_URL: "https://courses.example.com:0" has an invalid port`},
+		{"base url unicode host", map[string]string{"PUBLIC_BASE_URL": "https://bücher.example"}, `PUBLIC_BASE_URL: "https://bücher.example" has a non-ASCII host`},
+		{"mail from garbage", map[string]string{"MAIL_FROM": "Lectern"}, `MAIL_FROM: "Lectern" is not one email address`},
+		{"mail from two addresses", map[string]string{"MAIL_FROM": "a@example.com, b@example.com"}, `MAIL_FROM: "a@example.com, b@example.com" is not one email address`},
+		{"smtp required in stage", deployed("stage", map[string]string{"SMTP_URL": ""}), `SMTP_URL: is required in stage`},
+		{"smtp required in prod", deployed("prod", map[string]string{"SMTP_URL": ""}), `SMTP_URL: is required in prod`},
+		{"smtp other scheme", map[string]string{"SMTP_URL": "http://mail.example.com"}, `SMTP_URL: "http://mail.example.com" has an unsupported scheme (want smtp:// or smtps://)`},
+		{"smtp no host", map[string]string{"SMTP_URL": "smtp://:25"}, `SMTP_URL: "smtp://:25" has no host`},
+		{"smtp bad port", map[string]string{"SMTP_URL": "smtp://mail.example.com:99999"}, `SMTP_URL: "smtp://mail.example.com:99999" has an invalid port`},
+		{"smtp path", map[string]string{"SMTP_URL": "smtp://mail.example.com/inbox"}, `SMTP_URL: "smtp://mail.example.com/inbox" is not scheme://[user:password@]host[:port]`},
+		{"smtp user without password", map[string]string{"SMTP_URL": "smtp://mailer@mail.example.com"}, `SMTP_URL: "[withheld]" has a user name without a password`},
+		{"smtp password without user", map[string]string{"SMTP_URL": "smtp://:pw@mail.example.com"}, `SMTP_URL: "[withheld]" has a password without a user name`},
+		{"smtp unknown parameter", map[string]string{"SMTP_URL": "smtp://mail.example.com?tls=off"}, `SMTP_URL: "smtp://mail.example.com?tls=off" has an unknown query parameter`},
+		{"smtp skip verify remote", map[string]string{"SMTP_URL": "smtp://mail.example.com?insecure_skip_verify=true"}, `SMTP_URL: "smtp://mail.example.com?insecure_skip_verify=true" may set insecure_skip_verify only for a loopback host`},
+		{"cors wildcard", map[string]string{"CORS_ORIGINS": "*"}, `CORS_ORIGINS: "*" is a wildcard`},
+		{"cors null", map[string]string{"CORS_ORIGINS": "null"}, `CORS_ORIGINS: "null" is the opaque origin`},
+		{"cors path", map[string]string{"CORS_ORIGINS": "https://app.example.com/app"}, `CORS_ORIGINS: "https://app.example.com/app" has a path`},
+		{"cors query", map[string]string{"CORS_ORIGINS": "https://app.example.com?x"}, `CORS_ORIGINS: "https://app.example.com?x" has a query`},
+		{"cors bare host", map[string]string{"CORS_ORIGINS": "https://ok.example.com, app.example.com"}, `CORS_ORIGINS: "app.example.com" is not an absolute`},
+		{"idle too short", map[string]string{"SESSION_IDLE_TIMEOUT": "30s"}, `SESSION_IDLE_TIMEOUT: "30s" is outside 1m0s..24h0m0s`},
+		{"idle not a duration", map[string]string{"SESSION_IDLE_TIMEOUT": "30"}, `SESSION_IDLE_TIMEOUT: "30" is not a duration`},
+		{"max age too long", map[string]string{"SESSION_MAX_AGE": "2161h"}, `SESSION_MAX_AGE: "2161h" is outside 5m0s..2160h0m0s`},
+		{"max age too short", map[string]string{"SESSION_MAX_AGE": "4m", "SESSION_IDLE_TIMEOUT": "1m"}, `SESSION_MAX_AGE: "4m" is outside 5m0s..2160h0m0s`},
+		{"idle longer than max age", map[string]string{"SESSION_IDLE_TIMEOUT": "2h", "SESSION_MAX_AGE": "1h"}, `SESSION_IDLE_TIMEOUT: 2h0m0s exceeds SESSION_MAX_AGE 1h0m0s`},
+		{"default idle longer than max age", map[string]string{"SESSION_MAX_AGE": "10m"}, `SESSION_IDLE_TIMEOUT: 30m0s exceeds SESSION_MAX_AGE 10m0s`},
+		{"proxy host name", map[string]string{"TRUSTED_PROXIES": "proxy.internal"}, `TRUSTED_PROXIES: "proxy.internal" is not an IP address or CIDR prefix`},
+		{"proxy bad prefix length", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, `TRUSTED_PROXIES: "10.0.0.0/33" is not an IP address or CIDR prefix`},
+		{"proxy with zone", map[string]string{"TRUSTED_PROXIES": "fe80::1%eth0"}, `TRUSTED_PROXIES: "fe80::1%eth0" is not an IP address or CIDR prefix`},
+		{"proxy everything v4", map[string]string{"TRUSTED_PROXIES": "0.0.0.0/0"}, `TRUSTED_PROXIES: "0.0.0.0/0" trusts every address`},
+		{"proxy everything v6", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, ::/0"}, `TRUSTED_PROXIES: "::/0" trusts every address`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problems := loadProblems(t, tt.vars)
+			if len(problems) != 1 {
+				t.Fatalf("got %d problems, want 1: %q", len(problems), problems)
+			}
+			if !strings.HasPrefix(problems[0], tt.want) {
+				t.Fatalf("problem = %q\nwant prefix %q", problems[0], tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryAccountProblem(t *testing.T) {
+	_, err := Load(envOf(map[string]string{
+		"APP_ENV":              "prod",
+		"DATABASE_URL":         pgURL,
+		"PUBLIC_BASE_URL":      "http://courses.example.com",
+		"MAIL_FROM":            "nobody",
+		"CORS_ORIGINS":         "*,https://ok.example.com,https://x.example.com/path",
+		"SESSION_IDLE_TIMEOUT": "0s",
+		"SESSION_MAX_AGE":      "forever",
+		"TRUSTED_PROXIES":      "10.0.0.0/8,proxy",
+	}))
+	want := `config: 8 problems:
+  - PUBLIC_BASE_URL: "http://courses.example.com" must use https in prod
+  - MAIL_FROM: "nobody" is not one email address (e.g. Lectern <no-reply@example.com>)
+  - SMTP_URL: is required in prod (e.g. smtp://user:password@mail.example.com:587)
+  - CORS_ORIGINS: "*" is a wildcard; list each origin, since credentials are never shared with any site
+  - CORS_ORIGINS: "https://x.example.com/path" has a path (want scheme://host[:port])
+  - SESSION_IDLE_TIMEOUT: "0s" is outside 1m0s..24h0m0s
+  - SESSION_MAX_AGE: "forever" is not a duration (e.g. 15s, 2m)
+  - TRUSTED_PROXIES: "proxy" is not an IP address or CIDR prefix (e.g. 10.0.0.0/8, 192.0.2.7)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Load error =\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestPublicOrigin(t *testing.T) {
+	tests := []struct{ baseURL, want string }{
+		{"https://courses.example.com/app", "https://courses.example.com"},
+		{"HTTPS://Courses.Example.COM:443", "https://courses.example.com"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://example.com:80/", "http://example.com"},
+		{"https://example.com:8443/x", "https://example.com:8443"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"", ""},
+		{"not a url", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.baseURL, func(t *testing.T) {
+			if got := (Config{PublicBaseURL: tt.baseURL}).PublicOrigin(); got != tt.want {
+				t.Fatalf("PublicOrigin() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSessionCookie(t *testing.T) {
+	tests := []struct {
+		env        Env
+		name       string
+		wantSecure bool
+	}{
+		{EnvDev, "lectern_session", false},
+		{EnvStage, "__Host-lectern_session", true},
+		{EnvProd, "__Host-lectern_session", true},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.env), func(t *testing.T) {
+			name, secure := Config{Env: tt.env}.SessionCookie()
+			if name != tt.name || secure != tt.wantSecure {
+				t.Fatalf("SessionCookie() = %q, %v; want %q, %v", name, secure, tt.name, tt.wantSecure)
+			}
+		})
+	}
+}
+
+func TestSMTPPasswordRedacted(t *testing.T) {
+	c := mustLoad(t, deployed("prod", nil))
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	for name, out := range map[string]string{
+		"LogValue": buf.String(), "String": c.String(), "%v": fmt.Sprint(c), "%+v": fmt.Sprintf("%+v", c),
+	} {
+		if strings.Contains(out, "m41lpw") {
+			t.Fatalf("%s leaked the SMTP password: %s", name, out)
+		}
+		if !strings.Contains(out, "smtps://mailer:xxxxx@mail.example.com") {
+			t.Fatalf("%s lacks the redacted SMTP URL: %s", name, out)
+		}
+	}
+}
+
+func TestSMTPProblemsNeverShowPassword(t *testing.T) {
+	for _, raw := range []string{
+		"http://mailer:m41lpw@mail.example.com",
+		"smtp://mailer:m41lpw@mail.example.com:notaport",
+		"smtp://mailer:m41lpw%zz@mail.example.com",
+		"smtp://mailer:m41lpw@mail.example.com/path",
+		"smtp://mailer:12?m41lpw@mail.example.com",
+		"smtp:mailer:m41lpw@mail.example.com",
+		"smtp://mailer:m41/lpw@mail.example.com",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			_, err := Load(envOf(map[string]string{"SMTP_URL": raw}))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), "m41") {
+				t.Fatalf("password leaked: %v", err)
+			}
+		})
+	}
+}
+
+func TestLogValueListsAccountSettings(t *testing.T) {
+	c := mustLoad(t, map[string]string{
+		"CORS_ORIGINS": "https://a.example.com,https://b.example.com", "TRUSTED_PROXIES": "10.0.0.0/8,192.0.2.7",
+	})
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	var line struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("decode log line: %v", err)
+	}
+	want := map[string]any{
+		"public_base_url":      "http://127.0.0.1:8080",
+		"mail_from":            "Lectern <no-reply@localhost>",
+		"smtp_url":             "",
+		"mail_dir":             filepath.Join("data", "mail"),
+		"cors_origins":         "https://a.example.com,https://b.example.com",
+		"session_idle_timeout": float64(30 * time.Minute),
+		"session_max_age":      float64(12 * time.Hour),
+		"trusted_proxies":      "10.0.0.0/8,192.0.2.7/32",
+	}
+	for k, v := range want {
+		if line.Config[k] != v {
+			t.Errorf("config.%s = %v, want %v", k, line.Config[k], v)
+		}
 	}
 }

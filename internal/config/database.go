@@ -12,7 +12,7 @@ import (
 // same wherever they were hidden.
 const redactedMarker = "xxxxx"
 
-// withheld stands in for a DATABASE_URL that cannot be parsed well enough to
+// withheld stands in for a URL setting that cannot be parsed well enough to
 // know where a password would be.
 const withheld = "[withheld]"
 
@@ -103,6 +103,15 @@ func urlCause(err error) error {
 // unchanged. A value that does not parse as a URL with a scheme returns
 // "[withheld]", because there is no telling which part of it is secret.
 func RedactDatabaseURL(raw string) string {
+	return RedactURL(raw)
+}
+
+// RedactURL returns a URL setting (DATABASE_URL, SMTP_URL) fit for logs: any
+// password is replaced by "xxxxx", in the userinfo and in password query
+// parameters, and sqlite: or file: paths come back unchanged. It cannot fail:
+// a value that does not parse as a URL with a scheme returns "[withheld]",
+// because there is no telling which part of it is secret.
+func RedactURL(raw string) string {
 	if raw == "" {
 		return ""
 	}
@@ -142,4 +151,15 @@ func redactQuery(u *url.URL) {
 	if changed {
 		u.RawQuery = q.Encode()
 	}
+}
+
+// quotableURL is how problems quote a rejected URL that is not DATABASE_URL.
+// Any value with user info is withheld whole: in a URL that fails
+// validation, an unescaped character in the password can move part of it
+// into the host or query, where RedactURL would not find it.
+func quotableURL(v string) string {
+	if strings.Contains(v, "@") {
+		return withheld
+	}
+	return v
 }

@@ -23,6 +23,13 @@ const (
 	VarSeedDemoData        = "SEED_DEMO_DATA"
 	VarRequestTimeout      = "REQUEST_TIMEOUT"
 	VarMaxBodyBytes        = "MAX_BODY_BYTES"
+	VarPublicBaseURL       = "PUBLIC_BASE_URL"
+	VarMailFrom            = "MAIL_FROM"
+	VarSMTPURL             = "SMTP_URL"
+	VarCORSOrigins         = "CORS_ORIGINS"
+	VarSessionIdleTimeout  = "SESSION_IDLE_TIMEOUT"
+	VarSessionMaxAge       = "SESSION_MAX_AGE"
+	VarTrustedProxies      = "TRUSTED_PROXIES"
 )
 
 // Defaults and limits.
@@ -32,6 +39,11 @@ const (
 	DefaultShutdownTimeout = 15 * time.Second
 	DefaultRequestTimeout  = 30 * time.Second
 	DefaultMaxBodyBytes    = 1 << 20
+	// The session defaults are the longest OWASP ASVS level 2 and NIST SP
+	// 800-63B AAL2 allow before re-authentication: 30 minutes idle, 12
+	// hours in all.
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	DefaultSessionMaxAge      = 12 * time.Hour
 
 	minShutdownTimeout = time.Second
 	maxShutdownTimeout = 5 * time.Minute
@@ -39,6 +51,10 @@ const (
 	maxRequestTimeout  = 10 * time.Minute
 	minMaxBodyBytes    = 1 << 10
 	maxMaxBodyBytes    = 64 << 20
+	minSessionIdle     = time.Minute
+	maxSessionIdle     = 24 * time.Hour
+	minSessionMaxAge   = 5 * time.Minute
+	maxSessionMaxAge   = 90 * 24 * time.Hour
 )
 
 // loader accumulates problems instead of stopping at the first, which is the
@@ -62,6 +78,14 @@ func (l *loader) load() Config {
 	c.SeedDemoData = l.seedDemoData(env)
 	c.RequestTimeout = l.duration(VarRequestTimeout, DefaultRequestTimeout, minRequestTimeout, maxRequestTimeout)
 	c.MaxBodyBytes = l.maxBodyBytes()
+	c.PublicBaseURL = l.publicBaseURL(env, c.HTTPAddr)
+	c.MailFrom = l.mailFrom(c.PublicBaseURL)
+	c.SMTPURL = l.smtpURL(env)
+	c.CORSOrigins = l.corsOrigins()
+	c.SessionIdleTimeout = l.duration(VarSessionIdleTimeout, DefaultSessionIdleTimeout, minSessionIdle, maxSessionIdle)
+	c.SessionMaxAge = l.duration(VarSessionMaxAge, DefaultSessionMaxAge, minSessionMaxAge, maxSessionMaxAge)
+	c.TrustedProxies = l.trustedProxies()
+	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c
 }
@@ -72,6 +96,17 @@ func (l *loader) lookup(name string) string {
 
 func (l *loader) reject(name, format string, args ...any) {
 	l.problems = append(l.problems, name+": "+fmt.Sprintf(format, args...))
+}
+
+// rejected reports whether name already has a problem, for checks that
+// relate two settings and would only repeat it.
+func (l *loader) rejected(name string) bool {
+	for _, p := range l.problems {
+		if strings.HasPrefix(p, name+": ") {
+			return true
+		}
+	}
+	return false
 }
 
 // env falls back to dev on a bad value so that env-dependent defaults do not

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"lectern/internal/apperr"
+	"lectern/internal/auth/web"
 	"lectern/internal/obs"
 )
 
@@ -28,13 +29,20 @@ type Deps struct {
 	Playground     http.Handler
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
+	// Auth sets the session cookie, the CSRF origins, CORS and the trusted
+	// proxies of the GraphQL route. The zero value has no cookie and allows
+	// no other origin; a nil Auth.Logger means Logger.
+	Auth web.Config
+	// Authenticator checks credentials; nil serves every request
+	// anonymously (CORS and the refusal of credentials in URLs still apply).
+	Authenticator web.Authenticator
 }
 
 // Checker reports whether the service can take traffic; an error says why not.
 type Checker func(ctx context.Context) error
 
 // New returns the root handler. It fails when a required dependency is
-// missing.
+// missing or d.Auth cannot work (see web.Config.Validate).
 func New(d Deps) (http.Handler, error) {
 	switch {
 	case d.Logger == nil:
@@ -46,11 +54,18 @@ func New(d Deps) (http.Handler, error) {
 	case d.MaxBodyBytes <= 0 || d.RequestTimeout <= 0:
 		return nil, errors.New("httpserver: body limit and request timeout must be positive")
 	}
+	if err := d.Auth.Validate(); err != nil {
+		return nil, fmt.Errorf("httpserver: %w", err)
+	}
+	if d.Auth.Logger == nil {
+		d.Auth.Logger = d.Logger
+	}
 	mux := http.NewServeMux()
 	routes(mux, d)
 	// Outermost first: request ID, access log and panic recovery (obs), then
-	// security headers and the request deadline; the GraphQL route admits only
-	// POSTed JSON within the body limit.
+	// security headers and the request deadline; the GraphQL route answers
+	// CORS, admits only POSTed JSON within the body limit, then reads the
+	// credential (routes.go).
 	var h http.Handler = mux
 	h = deadline(d.RequestTimeout, h)
 	h = securityHeaders(h)
@@ -86,15 +101,15 @@ func graphqlRequest(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			writeError(w, r, http.StatusMethodNotAllowed, apperr.BadUserInput, "GraphQL requests must use POST")
+			obs.WriteError(w, r, http.StatusMethodNotAllowed, apperr.BadUserInput, "GraphQL requests must use POST")
 			return
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeError(w, r, http.StatusUnsupportedMediaType, apperr.BadUserInput, "the request body must be JSON (Content-Type: application/json)")
+			obs.WriteError(w, r, http.StatusUnsupportedMediaType, apperr.BadUserInput, "the request body must be JSON (Content-Type: application/json)")
 			return
 		}
 		tooLarge := func() {
-			writeError(w, r, http.StatusRequestEntityTooLarge, apperr.BadUserInput,
+			obs.WriteError(w, r, http.StatusRequestEntityTooLarge, apperr.BadUserInput,
 				fmt.Sprintf("request body exceeds %d bytes", n))
 		}
 		if r.ContentLength > n {
@@ -107,7 +122,7 @@ func graphqlRequest(n int64, next http.Handler) http.Handler {
 			return
 		}
 		if err != nil || !json.Valid(body) {
-			writeError(w, r, http.StatusBadRequest, apperr.BadUserInput, "the request body is not valid JSON")
+			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput, "the request body is not valid JSON")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

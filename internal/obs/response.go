@@ -1,0 +1,30 @@
+package obs
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"lectern/internal/apperr"
+)
+
+// WriteError answers with status and a body in the shape of a GraphQL error
+// response, {"errors":[{"message","extensions":{"code","requestId"}}]}, so
+// clients parse every failure the same way whether or not GraphQL ran. The
+// request ID comes from r's context. Failing to write the body is not
+// reported: only the client could notice it.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string) {
+	WriteJSON(w, status, errorBody{Errors: []errorEntry{{
+		Message:    message,
+		Extensions: errorExtension{Code: string(code), RequestID: RequestIDFromContext(r.Context())},
+	}}})
+}
+
+// WriteJSON answers with status and v encoded as JSON, marked not to be
+// cached because API answers depend on the caller. An encoding or write
+// failure is not reported: the status line has already gone out.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
