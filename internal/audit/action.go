@@ -1,0 +1,36 @@
+package audit
+
+// Actions, spelled as dotted lower-case words. They are stored and
+// searched on, so an action is never renamed; add new ones instead.
+const (
+	SignUp                  = "signup"
+	EmailVerify             = "email.verify"
+	LoginSuccess            = "login.success"
+	LoginFailure            = "login.failure"
+	LoginMFARequired        = "login.mfa_required"
+	MFAFailure              = "mfa.failure"
+	MFAEnable               = "mfa.enable"
+	MFADisable              = "mfa.disable"
+	RecoveryCodesRegenerate = "mfa.recovery_codes"
+	RecoveryCodeUse         = "mfa.recovery_code_used"
+	PasswordChange          = "password.change"
+	PasswordResetRequest    = "password.reset_request"
+	PasswordReset           = "password.reset"
+	EmailChangeRequest      = "email.change_request"
+	EmailChange             = "email.change"
+	TokenCreate             = "token.create"
+	TokenRevoke             = "token.revoke"
+	SessionRevoke           = "session.revoke"
+	Logout                  = "logout"
+	Throttled               = "throttle.block"
+	UserCreate              = "user.create"
+)
+
+// AllowedDetails lists the only keys Event.Details may use. Treat it as
+// read-only: widening it is a decision about what the audit trail may hold,
+// made here in code review, not at run time.
+var AllowedDetails = []string{"reason", "transport", "scopes", "rule", "name", "method", "count", "role"}
+
+// maxDetailLen is the longest detail value accepted, in runes: enough for
+// a reason or a scope list, too short to smuggle a document in.
+const maxDetailLen = 200
