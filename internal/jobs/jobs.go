@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -29,12 +30,38 @@ type Queue struct {
 // process may enqueue while another process works the jobs).
 type Config struct {
 	Workers *river.Workers
-	Queues  map[string]river.QueueConfig
+	// Queues defaults, when Workers is set, to DefaultQueues.
+	Queues map[string]river.QueueConfig
+	// PollInterval is how often workers look for new jobs; zero means
+	// River's default (one second).
+	PollInterval time.Duration
+	// RetryPolicy decides when a failed job runs again; nil means River's
+	// exponential backoff.
+	RetryPolicy river.ClientRetryPolicy
+}
+
+// DefaultQueues returns the queues a worker process serves when Config
+// names none. Email has its own queue so a slow mail server cannot hold up
+// other jobs, and few workers so a burst does not trip the server's rate
+// limits.
+func DefaultQueues() map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{
+		river.QueueDefault: {MaxWorkers: 4},
+		QueueEmail:         {MaxWorkers: 2},
+	}
 }
 
 // New returns a Queue over db. It fails if River rejects the configuration.
 func New(db *database.DB, cfg Config) (*Queue, error) {
-	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues}
+	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues, RetryPolicy: cfg.RetryPolicy}
+	if rc.Workers != nil && rc.Queues == nil {
+		rc.Queues = DefaultQueues()
+	}
+	if cfg.PollInterval > 0 {
+		rc.FetchPollInterval = cfg.PollInterval
+		// River refuses a cooldown longer than the poll interval.
+		rc.FetchCooldown = min(cfg.PollInterval, river.FetchCooldownDefault)
+	}
 	if db.Dialect == database.Postgres {
 		// database/sql cannot LISTEN; workers poll instead.
 		rc.PollOnly = true
