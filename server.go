@@ -5,10 +5,12 @@
 //	lectern migrate    apply pending migrations
 //	lectern seed       load the demo dataset into an empty database
 //	lectern seed --courses N [--seed S]   add a synthetic dataset
+//	lectern user create --email E --role R [--name N]   create an account (password on stdin)
 //	lectern version    print the version
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -21,13 +23,21 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/riverqueue/river"
+
+	"lectern/ent/user"
+	"lectern/internal/apperr"
+	"lectern/internal/auth"
 
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/httpserver"
 	"lectern/internal/jobs"
+	"lectern/internal/mail"
 	"lectern/internal/obs"
 	"lectern/internal/seed"
 )
@@ -46,7 +56,7 @@ func main() {
 
 // run executes one command. It returns when the command is done or, for
 // serve, after ctx is cancelled and the server has shut down.
-func run(ctx context.Context, args []string, getenv func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", args
 	if len(args) > 0 {
 		cmd, rest = args[0], args[1:]
@@ -58,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, _ io.Re
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "user":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -77,8 +87,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, _ io.Re
 		return migrate(ctx, db, logger)
 	case "seed":
 		return seedCommand(ctx, db, rest, stdout, stderr)
+	case "user":
+		return userCommand(ctx, cfg, db, logger, rest, stdin, stdout, stderr)
 	}
-	return serve(ctx, cfg, db, logger)
+	return serve(ctx, cfg, db, logger, stdout)
 }
 
 const usage = `usage: lectern [command]
@@ -86,6 +98,9 @@ const usage = `usage: lectern [command]
   migrate                         apply pending database migrations
   seed                            load the demo dataset into an empty database
   seed --courses N [--seed S]     add a deterministic synthetic dataset of N courses
+  user create --email E --role R [--name N]
+                                  create a verified account (LEARNER, INSTRUCTOR or ADMIN);
+                                  the password is read from the first line of standard input
   version                         print the version
 Configuration comes from environment variables; see README.md.
 `
@@ -157,21 +172,23 @@ func seedCommand(ctx context.Context, db *database.DB, args []string, stdout, st
 	return nil
 }
 
-func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog.Logger, stdout io.Writer) error {
 	logger.InfoContext(ctx, "starting", slog.String("version", buildVersion()), slog.Any("config", cfg))
 	if cfg.Dev() {
 		if err := migrate(ctx, db, logger); err != nil {
 			return err
 		}
 	}
+	queue, err := workingQueue(cfg, db, logger)
+	if err != nil {
+		return err
+	}
 	if cfg.SeedDemoData {
-		if loaded, err := seed.Demo(ctx, db.Ent, time.Now().UTC()); err != nil {
+		if err := seedDemo(ctx, cfg, db, queue, logger, stdout); err != nil {
 			return err
-		} else if loaded {
-			logger.InfoContext(ctx, "demo dataset loaded")
 		}
 	}
-	handler, err := httpserver.NewApp(cfg, db, logger)
+	handler, err := httpserver.NewApp(cfg, db, logger, httpserver.WithQueue(queue))
 	if err != nil {
 		return err
 	}
@@ -179,6 +196,11 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := queue.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	defer stopQueue(queue, cfg, logger)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -188,6 +210,72 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return listenUntilDone(ctx, srv, ln, cfg, logger)
+}
+
+// workingQueue returns the job queue with its workers: email through SMTP
+// when SMTP_URL is set, otherwise (dev) as .eml files under DATA_DIR/mail.
+func workingQueue(cfg config.Config, db *database.DB, logger *slog.Logger) (*jobs.Queue, error) {
+	var sender mail.Sender
+	if cfg.SMTPURL != "" {
+		s, err := mail.NewSMTPSender(cfg.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+		sender = s
+	} else {
+		s, err := mail.NewFileSender(cfg.MailDir(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+		sender = s
+	}
+	logger.Info("mail", slog.String("sender", fmt.Sprint(sender)))
+	mailer, err := auth.MailerFromConfig(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, jobs.NewEmailWorker(db, mailer, sender, logger))
+	return jobs.New(db, jobs.Config{Workers: workers})
+}
+
+// stopQueue lets running jobs finish within the shutdown timeout.
+func stopQueue(q *jobs.Queue, cfg config.Config, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		logger.Warn("stopping job workers", slog.String("error", err.Error()))
+	}
+}
+
+// seedDemo loads the demo dataset into an empty database and, in dev only,
+// gives the demo accounts their published passwords and prints them.
+func seedDemo(ctx context.Context, cfg config.Config, db *database.DB, queue *jobs.Queue, logger *slog.Logger, stdout io.Writer) error {
+	loaded, err := seed.Demo(ctx, db.Ent, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if loaded {
+		logger.InfoContext(ctx, "demo dataset loaded")
+	}
+	if !cfg.Dev() {
+		return nil
+	}
+	identity, err := auth.FromConfig(cfg, db, queue, logger, nil)
+	if err != nil {
+		return err
+	}
+	accounts, err := seed.SetDemoPasswords(ctx, db.Ent, identity.HashPassword)
+	if err != nil {
+		return err
+	}
+	if len(accounts) > 0 {
+		fmt.Fprintln(stdout, "Demo accounts (dev only; email / password):")
+		for _, a := range accounts {
+			fmt.Fprintf(stdout, "  %-11s %s / %s\n", a.Role, a.Email, a.Password)
+		}
+	}
+	return nil
 }
 
 // listenUntilDone serves until ctx is cancelled, then stops accepting and
@@ -212,6 +300,54 @@ func listenUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, cfg
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// userCommand runs "user create": it makes a verified account with the
+// given role, reading the password from the first line of stdin so it
+// never appears in the process list or shell history.
+func userCommand(ctx context.Context, cfg config.Config, db *database.DB, logger *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: lectern user create --email E --role R [--name N] (password on stdin)")
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "email address of the account")
+	role := fs.String("role", "LEARNER", "LEARNER, INSTRUCTOR or ADMIN")
+	name := fs.String("name", "", "display name (default: the part of the email before @)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if pending, err := db.Pending(ctx); err != nil || len(pending) > 0 {
+		return fmt.Errorf("user create: the database needs migrating first (go run . migrate): %d pending", len(pending))
+	}
+	pw, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("user create: read password: %w", err)
+	}
+	pw = strings.TrimRight(pw, "\r\n")
+	if *name == "" {
+		*name, _, _ = strings.Cut(*email, "@")
+	}
+	queue, err := jobs.New(db, jobs.Config{})
+	if err != nil {
+		return err
+	}
+	identity, err := auth.FromConfig(cfg, db, queue, logger, nil)
+	if err != nil {
+		return err
+	}
+	u, err := identity.CreateUser(ctx, auth.NewUser{Email: *email, Password: pw, DisplayName: *name, Role: user.Role(strings.ToUpper(*role))})
+	if fields, ok := apperr.FieldsOf(err); ok {
+		for _, f := range fields {
+			fmt.Fprintf(stderr, "%s: %s (%s)\n", strings.Join(f.Field, "."), f.Message, f.Code)
+		}
+		return errors.New("user create: invalid input")
+	}
+	if err != nil {
+		return fmt.Errorf("user create: %w", err)
+	}
+	fmt.Fprintf(stdout, "created %s account %s (%s)\n", u.Role, u.Email, u.GlobalID())
 	return nil
 }
 

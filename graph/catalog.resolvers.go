@@ -81,3 +81,8 @@ func (r *queryResolver) Tags(ctx context.Context, after *entgql.Cursor[uuid.UUID
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	return viewerOf(ctx, r.client)
 }
+
+// Viewer returns ViewerResolver implementation.
+func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
+
+type viewerResolver struct{ *Resolver }

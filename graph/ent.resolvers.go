@@ -54,9 +54,17 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Section returns SectionResolver implementation.
 func (r *Resolver) Section() SectionResolver { return &sectionResolver{r} }
 
+// Session returns SessionResolver implementation.
+func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
+
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
 	courseResolver  struct{ *Resolver }
 	lessonResolver  struct{ *Resolver }
 	queryResolver   struct{ *Resolver }
 	sectionResolver struct{ *Resolver }
+	sessionResolver struct{ *Resolver }
+	userResolver    struct{ *Resolver }
 )

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -33,6 +34,11 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		out.Extensions = map[string]any{
 			"code":      string(code),
 			"requestId": obs.RequestIDFromContext(ctx),
+		}
+		if wait := apperr.RetryAfterOf(err); wait > 0 {
+			// Whole seconds, rounded up: waiting the number given is
+			// always enough.
+			out.Extensions["retryAfterSeconds"] = int((wait + time.Second - 1) / time.Second)
 		}
 		out.Err = nil
 		return out

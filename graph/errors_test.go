@@ -56,7 +56,7 @@ func TestErrorPresenter(t *testing.T) {
 				{"UnknownField", `{ nope }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 				{"UnknownNestedField", `{ courses { edges { node { secret } } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 				{"HiddenColumn", `{ courses { edges { node { ratingSum } } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
-				{"UserEmailIsNotInTheSchema", `{ course(slug: "x") { owner { email } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
+				{"PasswordHashIsNotInTheSchema", `{ course(slug: "x") { owner { passwordHash } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 				{"WrongArgumentType", `{ courses(first: "ten") { totalCount } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 				{"WrongVariableType", `query($n: Int) { courses(first: $n) { totalCount } }`, map[string]any{"n": "ten"}, "GRAPHQL_VALIDATION_FAILED"},
 				{"MissingRequiredVariable", `query($s: String!) { course(slug: $s) { id } }`, nil, "GRAPHQL_VALIDATION_FAILED"},

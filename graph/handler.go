@@ -17,6 +17,7 @@ import (
 	"lectern/ent"
 	"lectern/graph/model"
 	"lectern/internal/access"
+	"lectern/internal/auth"
 	"lectern/internal/catalog"
 	"lectern/internal/database"
 	"lectern/internal/loader"
@@ -33,6 +34,8 @@ type Options struct {
 	// LoaderWait is the dataloaders' batching window (loader.DefaultWait
 	// when zero).
 	LoaderWait time.Duration
+	// Auth is the identity service behind the account mutations.
+	Auth *auth.Service
 }
 
 // NewHandler returns the GraphQL endpoint: POST with a JSON body, errors
@@ -43,6 +46,7 @@ func NewHandler(o Options) http.Handler {
 		Resolvers: &Resolver{
 			client:  o.DB.Ent,
 			catalog: catalog.New(o.DB.Ent, o.DB.Dialect),
+			auth:    o.Auth,
 		},
 		Complexity: complexity(),
 	})
@@ -66,7 +70,7 @@ func NewHandler(o Options) http.Handler {
 // log of its SQL statements.
 func perRequest(o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := loader.NewContext(r.Context(), loader.New(o.DB.Ent, o.LoaderWait))
+		ctx := loader.NewContext(withSelfState(r.Context()), loader.New(o.DB.Ent, o.LoaderWait))
 		if o.Debug {
 			ctx, _ = database.WithStatementLog(ctx)
 		}

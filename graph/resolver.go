@@ -5,6 +5,7 @@ package graph
 
 import (
 	"lectern/ent"
+	"lectern/internal/auth"
 	"lectern/internal/catalog"
 )
 
@@ -15,4 +16,5 @@ import (
 type Resolver struct {
 	client  *ent.Client
 	catalog *catalog.Service
+	auth    *auth.Service
 }

@@ -5,6 +5,7 @@ package policy
 import (
 	_ "embed"
 	"fmt"
+	"strings"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -19,6 +20,11 @@ var policyText string
 
 // Subjects of the policy besides the global roles.
 const Anonymous = "anonymous"
+
+// ScopeSubject returns the policy subject of an API token scope ("READ" →
+// "scope:read"): a token may run an operation only when one of its scopes
+// allows it and none is denied it.
+func ScopeSubject(scope string) string { return "scope:" + strings.ToLower(scope) }
 
 // ActCall is the action of running a GraphQL root field.
 const ActCall = "call"

@@ -8,9 +8,39 @@ import (
 	"io"
 	"lectern/ent"
 	"lectern/ent/course"
+	"lectern/ent/session"
+	"lectern/internal/apperr"
+	"lectern/internal/gid"
 	"strconv"
 	"time"
 )
+
+type ChangeEmailInput struct {
+	Password string `json:"password"`
+	NewEmail string `json:"newEmail"`
+}
+
+type ChangeEmailPayload struct {
+	// The account, still at its current address until the new one is verified.
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+type ChangePasswordPayload struct {
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type ConfirmTotpEnrollmentPayload struct {
+	// Ten single-use recovery codes. Shown once: store them somewhere safe.
+	RecoveryCodes []string             `json:"recoveryCodes,omitempty"`
+	UserErrors    []*apperr.FieldError `json:"userErrors"`
+}
 
 // Filters for `courses`. All given filters must match (AND). Only indexed
 // fields are filterable.
@@ -31,9 +61,124 @@ type CourseWhereInput struct {
 	Search *string `json:"search,omitempty"`
 }
 
-// The signed-in caller.
-type Viewer struct {
-	User *ent.User `json:"user"`
+type CreateAPITokenInput struct {
+	// 1 to 100 characters, unique among your tokens.
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+	// 1 to 365.
+	ExpiresInDays int `json:"expiresInDays"`
+}
+
+type CreateAPITokenPayload struct {
+	// The secret, shown this once. Send it as `Authorization: Bearer <token>`.
+	Token      *string              `json:"token,omitempty"`
+	APIToken   *ent.APIToken        `json:"apiToken,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type DisableTotpPayload struct {
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type LogInInput struct {
+	Email     string             `json:"email"`
+	Password  string             `json:"password"`
+	Transport *session.Transport `json:"transport,omitempty"`
+}
+
+type LogInPayload struct {
+	// The signed-in caller, when the sign-in is complete.
+	Viewer *Viewer `json:"viewer,omitempty"`
+	// The session token, only for transport TOKEN. Send it as `Authorization: Bearer <token>`.
+	Token *string `json:"token,omitempty"`
+	// True when the account needs a second factor: call verifyMfa with `mfaChallenge`.
+	MfaRequired  bool                 `json:"mfaRequired"`
+	MfaChallenge *string              `json:"mfaChallenge,omitempty"`
+	UserErrors   []*apperr.FieldError `json:"userErrors"`
+}
+
+type LogOutPayload struct {
+	// The session that ended.
+	SessionID  *gid.ID              `json:"sessionId,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type ReauthenticateInput struct {
+	Password string `json:"password"`
+	// A current TOTP code or an unused recovery code.
+	Code string `json:"code"`
+}
+
+type RegenerateRecoveryCodesPayload struct {
+	RecoveryCodes []string             `json:"recoveryCodes,omitempty"`
+	UserErrors    []*apperr.FieldError `json:"userErrors"`
+}
+
+type RequestPasswordResetPayload struct {
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type ResetPasswordInput struct {
+	Token       string `json:"token"`
+	NewPassword string `json:"newPassword"`
+}
+
+type ResetPasswordPayload struct {
+	// True when the password was changed; sign in with it.
+	PasswordChanged bool                 `json:"passwordChanged"`
+	UserErrors      []*apperr.FieldError `json:"userErrors"`
+}
+
+type RevokeAPITokenPayload struct {
+	APITokenID *gid.ID              `json:"apiTokenId,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type RevokeOtherSessionsPayload struct {
+	// How many sessions ended.
+	RevokedCount int                  `json:"revokedCount"`
+	UserErrors   []*apperr.FieldError `json:"userErrors"`
+}
+
+type RevokeSessionPayload struct {
+	SessionID  *gid.ID              `json:"sessionId,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type SignUpInput struct {
+	Email string `json:"email"`
+	// 12 to 128 characters; not a common password and not the email address.
+	Password string `json:"password"`
+	// 1 to 100 characters, shown to other users.
+	DisplayName string `json:"displayName"`
+}
+
+type SignUpPayload struct {
+	// The new account (unverified until the emailed link is used).
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type StartTotpEnrollmentPayload struct {
+	// Base32 TOTP secret, for typing into an authenticator app.
+	Secret *string `json:"secret,omitempty"`
+	// otpauth:// URI of the same secret, for a QR code.
+	OtpauthURI *string              `json:"otpauthUri,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type VerifyEmailPayload struct {
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type VerifyMfaInput struct {
+	// The `mfaChallenge` from logIn (valid for 5 minutes).
+	Challenge string `json:"challenge"`
+	// A 6-digit code from the authenticator app, or a recovery code.
+	Code      string             `json:"code"`
+	Transport *session.Transport `json:"transport,omitempty"`
 }
 
 // Why a lesson's body is withheld from the caller.

@@ -35,14 +35,28 @@ func Subject(ctx context.Context) string {
 
 // Operation returns nil when the caller may run op ("Query.courses"). It
 // fails with UNAUTHENTICATED for an anonymous caller who would need to sign
-// in and FORBIDDEN for a signed-in caller whose role does not allow it.
+// in and FORBIDDEN for a signed-in caller whose role does not allow it, or
+// whose API token's scopes do not.
 func (a *Authorizer) Operation(ctx context.Context, op string) error {
 	subject := Subject(ctx)
-	if a.policy.Allowed(subject, op, policy.ActCall) {
-		return nil
+	if !a.policy.Allowed(subject, op, policy.ActCall) {
+		if subject == policy.Anonymous {
+			return apperr.New(apperr.Unauthenticated, "sign in to do this")
+		}
+		return apperr.New(apperr.Forbidden, "you are not allowed to do this")
 	}
-	if subject == policy.Anonymous {
-		return apperr.New(apperr.Unauthenticated, "sign in to do this")
+	if v, ok := viewer.FromContext(ctx); ok && v.Credential == viewer.CredentialAPIToken && !a.tokenMay(v, op) {
+		return apperr.New(apperr.Forbidden, "this API token's scopes do not allow this; use a token with the right scope or sign in")
 	}
-	return apperr.New(apperr.Forbidden, "you are not allowed to do this")
+	return nil
+}
+
+// tokenMay reports whether one of an API token's scopes allows op.
+func (a *Authorizer) tokenMay(v viewer.Viewer, op string) bool {
+	for _, s := range v.Scopes {
+		if a.policy.Allowed(policy.ScopeSubject(s), op, policy.ActCall) {
+			return true
+		}
+	}
+	return false
 }

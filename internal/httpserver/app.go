@@ -11,6 +11,8 @@ import (
 
 	"lectern/graph"
 	"lectern/internal/access"
+	"lectern/internal/auth"
+	"lectern/internal/auth/web"
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
@@ -19,13 +21,30 @@ import (
 )
 
 // AppOption adjusts NewApp.
-type AppOption func(*graph.Options)
+type AppOption func(*appOptions)
+
+type appOptions struct {
+	graph graph.Options
+	queue *jobs.Queue
+	now   func() time.Time
+}
 
 // WithLoaderWait sets the dataloaders' batching window. Tests widen it so
 // batching, and with it the statement counts they assert, does not depend on
 // goroutine scheduling.
 func WithLoaderWait(d time.Duration) AppOption {
-	return func(o *graph.Options) { o.LoaderWait = d }
+	return func(o *appOptions) { o.graph.LoaderWait = d }
+}
+
+// WithQueue makes the app enqueue jobs through q (the process's queue,
+// which also works them). Without it the app gets an insert-only queue.
+func WithQueue(q *jobs.Queue) AppOption {
+	return func(o *appOptions) { o.queue = q }
+}
+
+// WithClock sets the identity service's clock (tests of expiry).
+func WithClock(now func() time.Time) AppOption {
+	return func(o *appOptions) { o.now = now }
 }
 
 // NewApp assembles Lectern's HTTP surface for cfg over db: the GraphQL
@@ -36,16 +55,30 @@ func NewApp(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...App
 	if err != nil {
 		return nil, err
 	}
-	gopts := graph.Options{DB: db, Authorizer: access.New(enforcer), Logger: logger, Debug: cfg.Dev()}
-	for _, o := range opts {
-		o(&gopts)
+	o := appOptions{graph: graph.Options{DB: db, Authorizer: access.New(enforcer), Logger: logger, Debug: cfg.Dev()}}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	if o.queue == nil {
+		if o.queue, err = jobs.New(db, jobs.Config{}); err != nil {
+			return nil, err
+		}
+	}
+	identity, err := auth.FromConfig(cfg, db, o.queue, logger, o.now)
+	if err != nil {
+		return nil, err
+	}
+	o.graph.Auth = identity
+	name, secure := cfg.SessionCookie()
 	deps := Deps{
 		Logger:         logger,
 		Ready:          Readiness(db, logger),
-		GraphQL:        graph.NewHandler(gopts),
+		GraphQL:        graph.NewHandler(o.graph),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		Auth: web.Config{CookieName: name, SecureCookie: secure, OwnOrigin: cfg.PublicOrigin(),
+			AllowedOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies, Logger: logger},
+		Authenticator: identity,
 	}
 	if cfg.Playground() {
 		deps.Playground, err = playground.New(playground.Config{Endpoint: "/v1/graphql", AssetsDir: cfg.PlaygroundAssetsDir})

@@ -39,7 +39,7 @@ type Client struct {
 }
 
 // NewClient builds the application handler over db.
-func NewClient(t testing.TB, db *database.DB) *Client {
+func NewClient(t testing.TB, db *database.DB, opts ...httpserver.AppOption) *Client {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
@@ -47,7 +47,7 @@ func NewClient(t testing.TB, db *database.DB) *Client {
 	}
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h, err := httpserver.NewApp(cfg, db, logger, httpserver.WithLoaderWait(50*time.Millisecond))
+	h, err := httpserver.NewApp(cfg, db, logger, append([]httpserver.AppOption{httpserver.WithLoaderWait(50 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}

@@ -15,6 +15,10 @@ import (
 const (
 	PersonalTokenPrefix = "lct_pat_"
 	SessionPrefix       = "lct_ses_"
+	// EmailPrefix marks the single-use tokens in verification and reset
+	// links; ChallengePrefix the MFA challenge of a half-finished sign-in.
+	EmailPrefix     = "lct_eml_"
+	ChallengePrefix = "lct_mfa_"
 )
 
 const (

@@ -1,0 +1,232 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/emailtoken"
+	"lectern/ent/mfachallenge"
+	"lectern/ent/session"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/database"
+	"lectern/internal/jobs"
+	"lectern/internal/viewer"
+)
+
+// RequestPasswordReset queues a reset link for the account registered
+// under email, if there is one that may sign in. It answers the same either
+// way; only a malformed address (an Invalid error) or too many requests
+// (RATE_LIMITED) differ, and neither depends on the account existing.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	email = NormalizeEmail(email)
+	if fe := checkEmail(email, "email"); fe != nil {
+		return apperr.Invalid(*fe)
+	}
+	if err := s.hit(ctx, uuid.Nil, check{resetPerAddr, clientAddr(ctx)}, check{resetPerAccount, email}); err != nil {
+		return err
+	}
+	u, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if u == nil || u.DisabledAt != nil {
+		// Audited so both answers cost a write, and so an administrator
+		// can see someone probing addresses.
+		s.recordAside(ctx, audit.Event{Action: audit.PasswordResetRequest, Details: map[string]string{"reason": "unknown_account"}})
+		return nil
+	}
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplatePasswordReset, UserID: u.ID}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordResetRequest, TargetType: "User", TargetID: u.ID.String()})
+	})
+	if err != nil {
+		return fmt.Errorf("request password reset: %w", err)
+	}
+	return nil
+}
+
+// ResetPassword sets a new password with a token from a reset email, ends
+// every session and pending MFA sign-in of the account, and (the link
+// having proved it) marks the address verified. An unusable token is
+// INVALID_TOKEN; a password the policy refuses is reported per problem.
+func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
+	if err := s.hit(ctx, uuid.Nil, check{tokenPerAddr, clientAddr(ctx)}); err != nil {
+		return err
+	}
+	err := s.db.Transact(ctx, func(tx *database.Tx) error {
+		t, err := s.useEmailToken(ctx, tx, token, emailtoken.PurposeRESET_PASSWORD)
+		if err != nil {
+			return err
+		}
+		u, err := tx.User.Get(system(ctx), t.UserID)
+		if err != nil {
+			return err
+		}
+		if err := invalid(checkPassword(newPassword, u.Email, "input", "newPassword")); err != nil {
+			return err
+		}
+		hash, err := s.hasher.Hash(newPassword)
+		if err != nil {
+			return err
+		}
+		upd := tx.User.UpdateOne(u).SetPasswordHash(hash)
+		if u.EmailVerifiedAt == nil && t.Email == u.Email {
+			upd.SetEmailVerifiedAt(s.clock())
+		}
+		if err := upd.Exec(system(ctx)); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordReset, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+	})
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// endSessions deletes every session of the account except keep, and its
+// half-finished MFA sign-ins.
+func (s *Service) endSessions(ctx context.Context, tx *database.Tx, userID, keep uuid.UUID) error {
+	del := tx.Session.Delete().Where(session.UserID(userID))
+	if keep != uuid.Nil {
+		del.Where(session.IDNEQ(keep))
+	}
+	if _, err := del.Exec(system(ctx)); err != nil {
+		return err
+	}
+	_, err := tx.MFAChallenge.Delete().Where(mfachallenge.UserID(userID)).Exec(system(ctx))
+	return err
+}
+
+// verifyPassword checks the signed-in caller's password before a sensitive
+// change. Wrong answers count as failed sign-ins, so a borrowed session
+// cannot be used to guess the password.
+func (s *Service) verifyPassword(ctx context.Context, u *ent.User, pw string, field ...string) error {
+	checks := []check{{loginPerAccount, u.Email}, {loginPerAddr, clientAddr(ctx)}}
+	if err := s.hit(ctx, u.ID, checks...); err != nil {
+		return err
+	}
+	ok := false
+	if u.PasswordHash != nil {
+		var err error
+		if ok, _, err = s.hasher.Verify(pw, *u.PasswordHash); err != nil {
+			return err
+		}
+	} else {
+		s.hasher.VerifyDummy(pw)
+	}
+	if !ok {
+		s.recordAside(ctx, audit.Event{Action: audit.LoginFailure, ActorID: u.ID, TargetType: "User",
+			TargetID: u.ID.String(), Details: map[string]string{"reason": "wrong_password"}})
+		return apperr.Problem(apperr.UserInvalidCredentials, "the password is incorrect", field...)
+	}
+	s.undo(ctx, checks...)
+	return nil
+}
+
+// ChangePassword replaces the caller's password after checking the
+// current one. Every other session of the account ends, and a cookie
+// session continues under a new token.
+func (s *Service) ChangePassword(ctx context.Context, current, next string) (*ent.User, error) {
+	v, err := sessionCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.loadUser(ctx, s.db.Ent, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.verifyPassword(ctx, u, current, "input", "currentPassword"); err != nil {
+		return nil, err
+	}
+	problems := checkPassword(next, u.Email, "input", "newPassword")
+	if len(problems) == 0 && current == next {
+		problems = append(problems, apperr.FieldError{Code: apperr.UserSameAsCurrent, Field: []string{"input", "newPassword"},
+			Message: "choose a password different from the current one"})
+	}
+	if err := invalid(problems); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return nil, err
+	}
+	var rotated *LogInResult
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		if u, err = tx.User.UpdateOne(u).SetPasswordHash(hash).Save(system(ctx)); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, u.ID, v.SessionID); err != nil {
+			return err
+		}
+		if rotated, err = s.rotate(ctx, tx, v, u, false); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordChange, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change password: %w", err)
+	}
+	return u, setCookie(ctx, rotated)
+}
+
+// ChangeEmail starts moving the caller's account to a new address: after
+// the password check it emails a verification link to the new address, and
+// the account moves (and the old address is told) when the link is used.
+// An address that belongs to another account gets no link and the answer
+// is the same.
+func (s *Service) ChangeEmail(ctx context.Context, pw, newEmail string) (*ent.User, error) {
+	v, err := sessionCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.loadUser(ctx, s.db.Ent, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	email := NormalizeEmail(newEmail)
+	if fe := checkEmail(email, "input", "newEmail"); fe != nil {
+		return nil, apperr.Invalid(*fe)
+	}
+	if err := s.verifyPassword(ctx, u, pw, "input", "password"); err != nil {
+		return nil, err
+	}
+	if email == u.Email {
+		return nil, apperr.Problem(apperr.UserSameAsCurrent, "this is already your address", "input", "newEmail")
+	}
+	taken, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		if taken == nil {
+			if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateVerification, UserID: u.ID, Address: email}); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.EmailChangeRequest, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change email: %w", err)
+	}
+	return u, nil
+}
+
+// callerUser returns the signed-in caller and their account row.
+func (s *Service) callerUser(ctx context.Context) (viewer.Viewer, *ent.User, error) {
+	v, err := sessionCaller(ctx)
+	if err != nil {
+		return v, nil, err
+	}
+	u, err := s.loadUser(ctx, s.db.Ent, v.UserID)
+	return v, u, err
+}

@@ -1,0 +1,289 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/user"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/auth/password"
+	"lectern/internal/auth/throttle"
+	"lectern/internal/database"
+	"lectern/internal/jobs"
+	"lectern/internal/viewer"
+)
+
+// Config holds the identity settings that operators tune.
+type Config struct {
+	// SessionIdle ends a session after this long without a request;
+	// SessionMaxAge ends it this long after sign-in whatever the activity.
+	SessionIdle   time.Duration
+	SessionMaxAge time.Duration
+	// Issuer names Lectern in authenticator apps.
+	Issuer string
+}
+
+// Lifetimes of single-use secrets. Short enough that a leaked link or a
+// half-finished sign-in is soon worthless, long enough for a person to
+// find the email or the phone.
+const (
+	verificationTTL = 24 * time.Hour
+	resetTTL        = time.Hour
+	challengeTTL    = 5 * time.Minute
+	// challengeAttempts bounds wrong codes against one MFA challenge; the
+	// per-account limit bounds them across challenges.
+	challengeAttempts = 5
+	// recoveryCodeCount is how many recovery codes MFA enrolment issues.
+	recoveryCodeCount = 10
+	// touchEvery is how stale last-seen times may get before a request
+	// writes them again: the idle timeout needs minutes, not every request.
+	touchEvery = time.Minute
+	// maxAPITokens bounds the tokens one account may hold.
+	maxAPITokens = 50
+)
+
+// Throttle rules. Failed sign-ins and MFA codes are limited tightly per
+// account (guessing one account's password) and more loosely per address
+// (spraying many accounts from one place, while a campus behind one NAT
+// still works). Every attempt at sign-up, verification and reset counts, as
+// each can send email or test a token.
+var (
+	loginPerAccount  = throttle.Rule{Name: "login.account", Limit: 10, Window: 15 * time.Minute}
+	loginPerAddr     = throttle.Rule{Name: "login.addr", Limit: 50, Window: 15 * time.Minute}
+	mfaPerAccount    = throttle.Rule{Name: "mfa.account", Limit: 10, Window: 15 * time.Minute}
+	mfaPerAddr       = throttle.Rule{Name: "mfa.addr", Limit: 50, Window: 15 * time.Minute}
+	signUpPerAddr    = throttle.Rule{Name: "signup.addr", Limit: 20, Window: time.Hour}
+	signUpPerAccount = throttle.Rule{Name: "signup.account", Limit: 5, Window: time.Hour}
+	resetPerAccount  = throttle.Rule{Name: "reset.account", Limit: 5, Window: time.Hour}
+	resetPerAddr     = throttle.Rule{Name: "reset.addr", Limit: 20, Window: time.Hour}
+	tokenPerAddr     = throttle.Rule{Name: "emailtoken.addr", Limit: 30, Window: time.Hour}
+)
+
+// Service is the identity service. It is safe for concurrent use.
+type Service struct {
+	db      *database.DB
+	queue   *jobs.Queue
+	hasher  *password.Hasher
+	limiter *throttle.Limiter
+	audit   *audit.Log
+	logger  *slog.Logger
+	cfg     Config
+	now     func() time.Time
+}
+
+// Deps are the Service's collaborators. Now defaults to time.Now.
+type Deps struct {
+	DB      *database.DB
+	Queue   *jobs.Queue
+	Hasher  *password.Hasher
+	Limiter *throttle.Limiter
+	Audit   *audit.Log
+	Logger  *slog.Logger
+	Config  Config
+	Now     func() time.Time
+}
+
+// New returns a Service. It fails when a dependency is missing or the
+// session timeouts are not positive with idle ≤ max age.
+func New(d Deps) (*Service, error) {
+	switch {
+	case d.DB == nil || d.Queue == nil || d.Hasher == nil || d.Limiter == nil || d.Audit == nil || d.Logger == nil:
+		return nil, errors.New("auth: missing dependency")
+	case d.Config.SessionIdle <= 0 || d.Config.SessionMaxAge <= 0 || d.Config.SessionIdle > d.Config.SessionMaxAge:
+		return nil, errors.New("auth: session timeouts must be positive, idle at most max age")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Config.Issuer == "" {
+		d.Config.Issuer = "Lectern"
+	}
+	return &Service{db: d.DB, queue: d.Queue, hasher: d.Hasher, limiter: d.Limiter, audit: d.Audit,
+		logger: d.Logger, cfg: d.Config, now: d.Now}, nil
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC() }
+
+// system is ctx acting as the process: identity code reads credentials
+// (sessions, tokens, challenges) before anyone is known to be calling.
+func system(ctx context.Context) context.Context { return viewer.SystemContext(ctx) }
+
+// caller returns the signed-in user behind ctx or UNAUTHENTICATED.
+func caller(ctx context.Context) (viewer.Viewer, error) {
+	v, ok := viewer.FromContext(ctx)
+	if !ok || v.IsSystem() || v.UserID == uuid.Nil {
+		return viewer.Viewer{}, apperr.New(apperr.Unauthenticated, "sign in to do this")
+	}
+	return v, nil
+}
+
+// sessionCaller is caller for operations on the account's credentials,
+// which need a signed-in session rather than an API token.
+func sessionCaller(ctx context.Context) (viewer.Viewer, error) {
+	v, err := caller(ctx)
+	if err == nil && v.SessionID == uuid.Nil {
+		return v, apperr.New(apperr.Forbidden, "this needs a signed-in session, not an API token")
+	}
+	return v, err
+}
+
+// loadUser reads the caller's own account row.
+func (s *Service) loadUser(ctx context.Context, client *ent.Client, id uuid.UUID) (*ent.User, error) {
+	u, err := client.User.Get(system(ctx), id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.Unauthenticated, "sign in to do this")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load account: %w", err)
+	}
+	return u, nil
+}
+
+// userByEmail returns the account registered under a normalised address,
+// or nil.
+func (s *Service) userByEmail(ctx context.Context, email string) (*ent.User, error) {
+	u, err := s.db.Ent.User.Query().Where(user.Email(email)).Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find account: %w", err)
+	}
+	return u, nil
+}
+
+// NormalizeEmail returns the address as Lectern stores it: trimmed and
+// lowercased. Mailbox names are case-sensitive in theory and never in
+// practice; treating them as such would let two accounts share a mailbox.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// checkEmail returns a user error for an address Lectern cannot use: one
+// mail.ParseAddress would not read back as itself, without a dot in its
+// domain, or longer than 254 characters.
+func checkEmail(email string, field ...string) *apperr.FieldError {
+	bad := &apperr.FieldError{Code: apperr.UserInvalidEmail, Field: field, Message: "enter a valid email address"}
+	if email == "" {
+		return &apperr.FieldError{Code: apperr.UserRequired, Field: field, Message: "enter your email address"}
+	}
+	if utf8.RuneCountInString(email) > 254 {
+		return bad
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email {
+		return bad
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || !strings.Contains(email[at+1:], ".") || strings.HasSuffix(email, ".") {
+		return bad
+	}
+	return nil
+}
+
+// checkPassword maps the password policy's problems to user errors.
+func checkPassword(pw, email string, field ...string) []apperr.FieldError {
+	var out []apperr.FieldError
+	for _, p := range password.Check(pw, email) {
+		fe := apperr.FieldError{Code: apperr.UserCode(p), Field: field}
+		switch p {
+		case password.TooShort:
+			fe.Message = fmt.Sprintf("use at least %d characters", password.MinLength)
+		case password.TooLong:
+			fe.Message = fmt.Sprintf("use at most %d characters", password.MaxLength)
+		case password.Common:
+			fe.Message = "this password is too common; choose one that is harder to guess"
+		case password.SameAsEmail:
+			fe.Message = "the password must not be your email address"
+		default:
+			fe.Code, fe.Message = apperr.UserInvalid, "choose a different password"
+		}
+		out = append(out, fe)
+	}
+	return out
+}
+
+// checkText trims s and checks its length in characters.
+func checkText(s string, maxLen int, field ...string) (string, *apperr.FieldError) {
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return s, &apperr.FieldError{Code: apperr.UserRequired, Field: field, Message: "this field is required"}
+	case n > maxLen:
+		return s, &apperr.FieldError{Code: apperr.UserTooLong, Field: field, Message: fmt.Sprintf("use at most %d characters", maxLen)}
+	}
+	return s, nil
+}
+
+// invalid collects user errors; nil when there are none.
+func invalid(errs []apperr.FieldError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return apperr.Invalid(errs...)
+}
+
+// enqueue adds an email job in tx, so it is sent exactly when tx commits.
+func (s *Service) enqueue(ctx context.Context, tx *database.Tx, args jobs.EmailArgs) error {
+	if args.At.IsZero() {
+		args.At = s.clock()
+	}
+	_, err := s.queue.InsertTx(ctx, tx, args, nil)
+	return err
+}
+
+// record writes an audit event through client; failures to audit fail the
+// operation, since an unrecorded security event is worse than a retry.
+func (s *Service) record(ctx context.Context, client *ent.Client, e audit.Event) error {
+	if err := s.audit.Record(ctx, client, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// recordAside writes an audit event that must survive the operation
+// failing (a wrong password, a throttled attempt).
+func (s *Service) recordAside(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(context.WithoutCancel(ctx), s.db.Ent, e); err != nil {
+		s.logger.ErrorContext(ctx, "audit failed", slog.String("action", e.Action), slog.String("error", err.Error()))
+	}
+}
+
+// hit counts an attempt under every rule given (rule, subject pairs); the
+// first rule over its limit stops the attempt and is audited.
+func (s *Service) hit(ctx context.Context, actor uuid.UUID, checks ...check) error {
+	for _, c := range checks {
+		if err := s.limiter.Hit(ctx, c.rule, c.subject); err != nil {
+			if apperr.CodeOf(err) == apperr.RateLimited {
+				s.recordAside(ctx, audit.Event{Action: audit.Throttled, ActorID: actor,
+					Details: map[string]string{"rule": c.rule.Name}})
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// undo takes back attempts that turned out legitimate.
+func (s *Service) undo(ctx context.Context, checks ...check) {
+	for _, c := range checks {
+		if err := s.limiter.Undo(ctx, c.rule, c.subject); err != nil {
+			s.logger.WarnContext(ctx, "throttle undo failed", slog.String("rule", c.rule.Name), slog.String("error", err.Error()))
+		}
+	}
+}
+
+type check struct {
+	rule    throttle.Rule
+	subject string
+}
+
+func clientAddr(ctx context.Context) string { return viewer.ClientFrom(ctx).Addr }

@@ -1,0 +1,217 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/apitoken"
+	"lectern/ent/session"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/auth/secret"
+	"lectern/internal/auth/web"
+	"lectern/internal/database"
+	"lectern/internal/viewer"
+)
+
+var errSignedOut = apperr.New(apperr.Unauthenticated, "the credential is invalid or has expired; sign in again")
+
+// Authenticate returns the viewer a presented secret stands for: a session
+// token (from the cookie when fromCookie, else from an Authorization
+// header, matching how the session was created) or a personal API token
+// (header only). Anything unknown, expired, revoked, presented the wrong
+// way or belonging to a disabled account is UNAUTHENTICATED; an expired
+// session is deleted on the way.
+func (s *Service) Authenticate(ctx context.Context, credential string, fromCookie bool) (viewer.Viewer, error) {
+	switch {
+	case strings.HasPrefix(credential, secret.SessionPrefix) && secret.Parse(credential, secret.SessionPrefix):
+		return s.authenticateSession(ctx, credential, fromCookie)
+	case !fromCookie && secret.Parse(credential, secret.PersonalTokenPrefix):
+		return s.authenticateToken(ctx, credential)
+	}
+	return viewer.Viewer{}, errSignedOut
+}
+
+func (s *Service) authenticateSession(ctx context.Context, plain string, fromCookie bool) (viewer.Viewer, error) {
+	sess, err := s.db.Ent.Session.Query().Where(session.TokenHash(secret.HashOf(plain))).WithUser().Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return viewer.Viewer{}, errSignedOut
+	}
+	if err != nil {
+		return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
+	}
+	want := TransportToken
+	if fromCookie {
+		want = TransportCookie
+	}
+	now := s.clock()
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.cfg.SessionIdle)) {
+		if err := s.db.Ent.Session.DeleteOneID(sess.ID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+			return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
+		}
+		return viewer.Viewer{}, errSignedOut
+	}
+	u := sess.Edges.User
+	if sess.Transport != want || u.DisabledAt != nil {
+		return viewer.Viewer{}, errSignedOut
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := s.db.Ent.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+			return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
+		}
+	}
+	cred := viewer.CredentialSessionToken
+	if fromCookie {
+		cred = viewer.CredentialCookie
+	}
+	return viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), Credential: cred, SessionID: sess.ID, MFA: sess.Mfa}, nil
+}
+
+func (s *Service) authenticateToken(ctx context.Context, plain string) (viewer.Viewer, error) {
+	t, err := s.db.Ent.APIToken.Query().Where(apitoken.TokenHash(secret.HashOf(plain))).WithUser().Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return viewer.Viewer{}, errSignedOut
+	}
+	if err != nil {
+		return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
+	}
+	now := s.clock()
+	u := t.Edges.User
+	if !now.Before(t.ExpiresAt) || u.DisabledAt != nil {
+		return viewer.Viewer{}, errSignedOut
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+		if err := s.db.Ent.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+			return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
+		}
+	}
+	return viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), Credential: viewer.CredentialAPIToken,
+		APITokenID: t.ID, Scopes: t.Scopes}, nil
+}
+
+// LogOut ends the caller's current session. It returns the ended
+// session's ID.
+func (s *Service) LogOut(ctx context.Context) (uuid.UUID, error) {
+	v, err := sessionCaller(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		if err := tx.Session.DeleteOneID(v.SessionID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.Logout, ActorID: v.UserID, TargetType: "Session", TargetID: v.SessionID.String()})
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("log out: %w", err)
+	}
+	if v.Credential == viewer.CredentialCookie {
+		if err := web.ClearSessionCookie(ctx); err != nil {
+			return uuid.Nil, fmt.Errorf("log out: %w", err)
+		}
+	}
+	return v.SessionID, nil
+}
+
+// Sessions returns the live sessions of account userID, most recently used
+// first. Only the account's own viewer may be shown them.
+func (s *Service) Sessions(ctx context.Context, userID uuid.UUID) ([]*ent.Session, error) {
+	now := s.clock()
+	return s.db.Ent.Session.Query().Where(session.UserID(userID), session.ExpiresAtGT(now),
+		session.LastSeenAtGT(now.Add(-s.cfg.SessionIdle))).
+		Order(ent.Desc(session.FieldLastSeenAt), ent.Desc(session.FieldID)).All(system(ctx))
+}
+
+// IdleExpiry returns when sess ends if it stays unused.
+func (s *Service) IdleExpiry(sess *ent.Session) time.Time {
+	idle := sess.LastSeenAt.Add(s.cfg.SessionIdle)
+	if idle.After(sess.ExpiresAt) {
+		return sess.ExpiresAt
+	}
+	return idle
+}
+
+// RevokeSession ends one of the caller's sessions (possibly the current
+// one, reported by current). Another account's session, or none, is
+// NOT_FOUND as a user error: the two are indistinguishable.
+func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) (current bool, err error) {
+	v, err := sessionCaller(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		n, err := tx.Session.Delete().Where(session.ID(id), session.UserID(v.UserID)).Exec(system(ctx))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.Problem(apperr.UserNotFound, "no such session", "id")
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.SessionRevoke, ActorID: v.UserID, TargetType: "Session", TargetID: id.String()})
+	})
+	if err != nil {
+		return false, err
+	}
+	if id == v.SessionID && v.Credential == viewer.CredentialCookie {
+		if err := web.ClearSessionCookie(ctx); err != nil {
+			return true, fmt.Errorf("revoke session: %w", err)
+		}
+	}
+	return id == v.SessionID, nil
+}
+
+// RevokeOtherSessions ends every session of the caller's account except
+// the current one and returns how many ended.
+func (s *Service) RevokeOtherSessions(ctx context.Context) (int, error) {
+	v, err := sessionCaller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		n, err = tx.Session.Delete().Where(session.UserID(v.UserID), session.IDNEQ(v.SessionID)).Exec(system(ctx))
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.SessionRevoke, ActorID: v.UserID, TargetType: "User",
+			TargetID: v.UserID.String(), Details: map[string]string{"count": fmt.Sprint(n)}})
+	})
+	return n, err
+}
+
+// rotate replaces the caller's cookie session with a new one (new token,
+// same account) after a privilege change, so a token planted or copied
+// before the change is worthless after it. Token-transport sessions are
+// left alone: their client chose the token itself and has no way to
+// receive a new one mid-request. It returns the session to hand out with
+// setCookie once tx has committed, or nil when nothing rotated.
+func (s *Service) rotate(ctx context.Context, tx *database.Tx, v viewer.Viewer, u *ent.User, mfa bool) (*LogInResult, error) {
+	if v.Credential != viewer.CredentialCookie {
+		return nil, nil
+	}
+	if err := tx.Session.DeleteOneID(v.SessionID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	res, err := s.createSession(ctx, tx, u, TransportCookie, mfa || v.MFA)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// setCookie sends a committed cookie session's token to the browser; nil
+// and token sessions need nothing.
+func setCookie(ctx context.Context, res *LogInResult) error {
+	if res == nil || res.Session == nil || res.Session.Transport != TransportCookie {
+		return nil
+	}
+	if err := web.SetSessionCookie(ctx, res.Token, res.Session.ExpiresAt); err != nil {
+		return fmt.Errorf("session cookie: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/emailtoken"
+	"lectern/ent/user"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/auth/secret"
+	"lectern/internal/database"
+	"lectern/internal/jobs"
+)
+
+// SignUpInput is a new account's details as the person typed them.
+type SignUpInput struct {
+	Email, Password, DisplayName string
+}
+
+// SignUp creates a learner account and queues the verification email.
+//
+// For an address that already has an account it creates nothing, emails
+// the owner instead, and answers exactly as for a new account: a user
+// with a fresh ID (which, like every unverified account, nobody else can
+// look up). Invalid input is an Invalid error with one problem per field;
+// too many attempts is RATE_LIMITED.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error) {
+	email := NormalizeEmail(in.Email)
+	if err := s.hit(ctx, uuid.Nil, check{signUpPerAddr, clientAddr(ctx)}, check{signUpPerAccount, email}); err != nil {
+		return nil, err
+	}
+	var problems []apperr.FieldError
+	if fe := checkEmail(email, "input", "email"); fe != nil {
+		problems = append(problems, *fe)
+	}
+	name, fe := checkText(in.DisplayName, 100, "input", "displayName")
+	if fe != nil {
+		problems = append(problems, *fe)
+	}
+	problems = append(problems, checkPassword(in.Password, email, "input", "password")...)
+	if err := invalid(problems); err != nil {
+		return nil, err
+	}
+	// Hash before looking the address up, so both branches take as long.
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("sign up: %w", err)
+	}
+	var created *ent.User
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		existing, err := tx.User.Query().Where(user.Email(email)).Only(system(ctx))
+		switch {
+		case err == nil:
+			return s.signUpTaken(ctx, tx, existing)
+		case !ent.IsNotFound(err):
+			return err
+		}
+		created, err = tx.User.Create().SetEmail(email).SetDisplayName(name).
+			SetPasswordHash(hash).SetRole(user.RoleLEARNER).Save(system(ctx))
+		if err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateVerification, UserID: created.ID}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.SignUp, ActorID: created.ID,
+			TargetType: "User", TargetID: created.ID.String()})
+	})
+	if ent.IsConstraintError(err) {
+		// Someone registered the address between the lookup and the
+		// insert: the same answer as for any taken address.
+		err = s.db.Transact(ctx, func(tx *database.Tx) error {
+			existing, err := tx.User.Query().Where(user.Email(email)).Only(system(ctx))
+			if err != nil {
+				return err
+			}
+			return s.signUpTaken(ctx, tx, existing)
+		})
+		created = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sign up: %w", err)
+	}
+	if created == nil {
+		now := s.clock()
+		created = &ent.User{ID: uuid.New(), Email: email, DisplayName: name, Role: user.RoleLEARNER,
+			CreatedAt: now, UpdatedAt: now}
+	}
+	return created, nil
+}
+
+// signUpTaken tells an address's owner that someone tried to register it.
+func (s *Service) signUpTaken(ctx context.Context, tx *database.Tx, existing *ent.User) error {
+	if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateAccountExists, UserID: existing.ID}); err != nil {
+		return err
+	}
+	return s.record(ctx, tx.Client, audit.Event{Action: audit.SignUp, TargetType: "User",
+		TargetID: existing.ID.String(), Details: map[string]string{"reason": "address_taken"}})
+}
+
+// VerifyEmail consumes a VERIFY_EMAIL token: it marks the address verified
+// or, for a token sent by ChangeEmail, moves the account to the new address
+// and notifies the old one. An unknown, used or expired token is an Invalid
+// error (INVALID_TOKEN).
+func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, error) {
+	if err := s.hit(ctx, uuid.Nil, check{tokenPerAddr, clientAddr(ctx)}); err != nil {
+		return nil, err
+	}
+	var out *ent.User
+	err := s.db.Transact(ctx, func(tx *database.Tx) error {
+		t, err := s.useEmailToken(ctx, tx, token, emailtoken.PurposeVERIFY_EMAIL)
+		if err != nil {
+			return err
+		}
+		u, err := tx.User.Get(system(ctx), t.UserID)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		if t.Email == u.Email {
+			if u.EmailVerifiedAt == nil {
+				u, err = tx.User.UpdateOne(u).SetEmailVerifiedAt(now).Save(system(ctx))
+				if err != nil {
+					return err
+				}
+			}
+			out = u
+			return s.record(ctx, tx.Client, audit.Event{Action: audit.EmailVerify, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+		}
+		old := u.Email
+		u, err = tx.User.UpdateOne(u).SetEmail(t.Email).SetEmailVerifiedAt(now).Save(system(ctx))
+		if ent.IsConstraintError(err) {
+			return apperr.Problem(apperr.UserInvalidToken, "this address now belongs to another account", "token")
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateEmailChangeNotice, UserID: u.ID, Address: old}); err != nil {
+			return err
+		}
+		out = u
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.EmailChange, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// useEmailToken marks a live token of purpose used and returns it; the
+// conditional update makes two concurrent uses of one token impossible.
+func (s *Service) useEmailToken(ctx context.Context, tx *database.Tx, plain string, purpose emailtoken.Purpose) (*ent.EmailToken, error) {
+	bad := apperr.Problem(apperr.UserInvalidToken, "this link is invalid or has expired; ask for a new one", "token")
+	if !secret.Parse(plain, secret.EmailPrefix) {
+		return nil, bad
+	}
+	now := s.clock()
+	t, err := tx.EmailToken.Query().Where(emailtoken.TokenHash(secret.HashOf(plain)), emailtoken.PurposeEQ(purpose),
+		emailtoken.UsedAtIsNil(), emailtoken.ExpiresAtGT(now)).Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	n, err := tx.EmailToken.Update().Where(emailtoken.ID(t.ID), emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(system(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, bad
+	}
+	// A used link retires its siblings: older links of the same kind
+	// must not outlive the one that was acted on.
+	_, err = tx.EmailToken.Update().Where(emailtoken.UserID(t.UserID), emailtoken.PurposeEQ(purpose),
+		emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(system(ctx))
+	return t, err
+}
