@@ -213,7 +213,8 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 }
 
 // workingQueue returns the job queue with its workers: email through SMTP
-// when SMTP_URL is set, otherwise (dev) as .eml files under DATA_DIR/mail.
+// when SMTP_URL is set, otherwise (dev) as .eml files under DATA_DIR/mail;
+// and an hourly cleanup of expired credentials and counters.
 func workingQueue(cfg config.Config, db *database.DB, logger *slog.Logger) (*jobs.Queue, error) {
 	var sender mail.Sender
 	if cfg.SMTPURL != "" {
@@ -236,7 +237,8 @@ func workingQueue(cfg config.Config, db *database.DB, logger *slog.Logger) (*job
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, jobs.NewEmailWorker(db, mailer, sender, logger))
-	return jobs.New(db, jobs.Config{Workers: workers})
+	river.AddWorker(workers, jobs.NewCleanupWorker(auth.NewJanitor(cfg, db, nil), logger))
+	return jobs.New(db, jobs.Config{Workers: workers, PeriodicJobs: []*river.PeriodicJob{jobs.CleanupSchedule()}})
 }
 
 // stopQueue lets running jobs finish within the shutdown timeout.

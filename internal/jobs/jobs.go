@@ -38,6 +38,8 @@ type Config struct {
 	// RetryPolicy decides when a failed job runs again; nil means River's
 	// exponential backoff.
 	RetryPolicy river.ClientRetryPolicy
+	// PeriodicJobs are enqueued on a schedule while the queue runs.
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // DefaultQueues returns the queues a worker process serves when Config
@@ -53,7 +55,7 @@ func DefaultQueues() map[string]river.QueueConfig {
 
 // New returns a Queue over db. It fails if River rejects the configuration.
 func New(db *database.DB, cfg Config) (*Queue, error) {
-	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues, RetryPolicy: cfg.RetryPolicy}
+	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues, RetryPolicy: cfg.RetryPolicy, PeriodicJobs: cfg.PeriodicJobs}
 	if rc.Workers != nil && rc.Queues == nil {
 		rc.Queues = DefaultQueues()
 	}

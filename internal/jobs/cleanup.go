@@ -1,0 +1,69 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// CleanupEvery is how often expired credentials and counters are deleted.
+const CleanupEvery = time.Hour
+
+// CleanupArgs asks for one pass over expired rows (sessions, link tokens,
+// MFA challenges, throttle counters, old delivery claims).
+type CleanupArgs struct{}
+
+// Kind returns "cleanup".
+func (CleanupArgs) Kind() string { return "cleanup" }
+
+// InsertOpts keeps at most one cleanup waiting: a pass that finds nothing
+// to do costs little, two at once are pointless.
+func (CleanupArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByPeriod: CleanupEvery}}
+}
+
+// Cleaner deletes what has expired and returns how many rows went, by kind.
+type Cleaner interface {
+	Cleanup(ctx context.Context) (map[string]int, error)
+}
+
+// CleanupWorker runs Cleaner passes.
+type CleanupWorker struct {
+	river.WorkerDefaults[CleanupArgs]
+	cleaner Cleaner
+	logger  *slog.Logger
+}
+
+// NewCleanupWorker returns a worker running c; a nil logger means
+// slog.Default().
+func NewCleanupWorker(c Cleaner, logger *slog.Logger) *CleanupWorker {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &CleanupWorker{cleaner: c, logger: logger}
+}
+
+// Work runs one pass. A failure is retried by River.
+func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
+	deleted, err := w.cleaner.Cleanup(ctx)
+	if err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	attrs := []any{slog.Int64("job_id", job.ID)}
+	for kind, n := range deleted {
+		attrs = append(attrs, slog.Int(kind, n))
+	}
+	w.logger.InfoContext(ctx, "cleanup done", attrs...)
+	return nil
+}
+
+// CleanupSchedule is the periodic job that enqueues a cleanup every
+// CleanupEvery, and once at start.
+func CleanupSchedule() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(CleanupEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}
