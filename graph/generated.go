@@ -179,23 +179,24 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ChangeEmail             func(childComplexity int, input model.ChangeEmailInput) int
-		ChangePassword          func(childComplexity int, input model.ChangePasswordInput) int
-		ConfirmTotpEnrollment   func(childComplexity int, code string) int
-		CreateAPIToken          func(childComplexity int, input model.CreateAPITokenInput) int
-		DisableTotp             func(childComplexity int, input model.ReauthenticateInput) int
-		LogIn                   func(childComplexity int, input model.LogInInput) int
-		LogOut                  func(childComplexity int) int
-		RegenerateRecoveryCodes func(childComplexity int, input model.ReauthenticateInput) int
-		RequestPasswordReset    func(childComplexity int, email string) int
-		ResetPassword           func(childComplexity int, input model.ResetPasswordInput) int
-		RevokeAPIToken          func(childComplexity int, id gid.ID) int
-		RevokeOtherSessions     func(childComplexity int) int
-		RevokeSession           func(childComplexity int, id gid.ID) int
-		SignUp                  func(childComplexity int, input model.SignUpInput) int
-		StartTotpEnrollment     func(childComplexity int) int
-		VerifyEmail             func(childComplexity int, token string) int
-		VerifyMfa               func(childComplexity int, input model.VerifyMfaInput) int
+		ChangeEmail              func(childComplexity int, input model.ChangeEmailInput) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		ConfirmTotpEnrollment    func(childComplexity int, code string) int
+		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
+		DisableTotp              func(childComplexity int, input model.ReauthenticateInput) int
+		LogIn                    func(childComplexity int, input model.LogInInput) int
+		LogOut                   func(childComplexity int) int
+		RegenerateRecoveryCodes  func(childComplexity int, input model.ReauthenticateInput) int
+		RequestEmailVerification func(childComplexity int) int
+		RequestPasswordReset     func(childComplexity int, email string) int
+		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
+		RevokeAPIToken           func(childComplexity int, id gid.ID) int
+		RevokeOtherSessions      func(childComplexity int) int
+		RevokeSession            func(childComplexity int, id gid.ID) int
+		SignUp                   func(childComplexity int, input model.SignUpInput) int
+		StartTotpEnrollment      func(childComplexity int) int
+		VerifyEmail              func(childComplexity int, token string) int
+		VerifyMfa                func(childComplexity int, input model.VerifyMfaInput) int
 	}
 
 	PageInfo struct {
@@ -218,6 +219,10 @@ type ComplexityRoot struct {
 	RegenerateRecoveryCodesPayload struct {
 		RecoveryCodes func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
+	}
+
+	RequestEmailVerificationPayload struct {
+		UserErrors func(childComplexity int) int
 	}
 
 	RequestPasswordResetPayload struct {
@@ -364,6 +369,7 @@ type LessonResolver interface {
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error)
 	VerifyEmail(ctx context.Context, token string) (*model.VerifyEmailPayload, error)
+	RequestEmailVerification(ctx context.Context) (*model.RequestEmailVerificationPayload, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error)
 	VerifyMfa(ctx context.Context, input model.VerifyMfaInput) (*model.LogInPayload, error)
 	LogOut(ctx context.Context) (*model.LogOutPayload, error)
@@ -1009,6 +1015,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity, args["input"].(model.ReauthenticateInput)), true
+	case "Mutation.requestEmailVerification":
+		if e.ComplexityRoot.Mutation.RequestEmailVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestEmailVerification(childComplexity), true
 	case "Mutation.requestPasswordReset":
 		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
 			break
@@ -1210,6 +1222,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegenerateRecoveryCodesPayload.UserErrors(childComplexity), true
+
+	case "RequestEmailVerificationPayload.userErrors":
+		if e.ComplexityRoot.RequestEmailVerificationPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEmailVerificationPayload.UserErrors(childComplexity), true
 
 	case "RequestPasswordResetPayload.userErrors":
 		if e.ComplexityRoot.RequestPasswordResetPayload.UserErrors == nil {
@@ -2009,6 +2028,14 @@ func (ec *executionContext) childFields_RegenerateRecoveryCodesPayload(ctx conte
 		return ec.fieldContext_RegenerateRecoveryCodesPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegenerateRecoveryCodesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEmailVerificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userErrors":
+		return ec.fieldContext_RequestEmailVerificationPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEmailVerificationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5052,6 +5079,38 @@ func (ec *executionContext) fieldContext_Mutation_verifyEmail(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestEmailVerification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestEmailVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestEmailVerification(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RequestEmailVerificationPayload) graphql.Marshaler {
+			return ec.marshalNRequestEmailVerificationPayload2ᚖlecternᚋgraphᚋmodelᚐRequestEmailVerificationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestEmailVerification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEmailVerificationPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_logIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6185,6 +6244,38 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload_userErrors(ctx conte
 func (ec *executionContext) fieldContext_RegenerateRecoveryCodesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RegenerateRecoveryCodesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestEmailVerificationPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RequestEmailVerificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEmailVerificationPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*apperr.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖlecternᚋinternalᚋapperrᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEmailVerificationPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestEmailVerificationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -10634,6 +10725,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestEmailVerification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestEmailVerification(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "logIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logIn(ctx, field)
@@ -10914,6 +11012,39 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 			}
 		case "userErrors":
 			out.Values[i] = ec._RegenerateRecoveryCodesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestEmailVerificationPayloadImplementors = []string{"RequestEmailVerificationPayload"}
+
+func (ec *executionContext) _RequestEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RequestEmailVerificationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEmailVerificationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEmailVerificationPayload")
+		case "userErrors":
+			out.Values[i] = ec._RequestEmailVerificationPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12611,6 +12742,14 @@ func (ec *executionContext) marshalNRegenerateRecoveryCodesPayload2ᚖlecternᚋ
 		return graphql.Null
 	}
 	return ec._RegenerateRecoveryCodesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequestEmailVerificationPayload2ᚖlecternᚋgraphᚋmodelᚐRequestEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailVerificationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestEmailVerificationPayload!")
+		return graphql.Null
+	}
+	return ec._RequestEmailVerificationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRequestPasswordResetPayload2ᚖlecternᚋgraphᚋmodelᚐRequestPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestPasswordResetPayload) graphql.Marshaler {

@@ -35,6 +35,15 @@ func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (*mode
 	return &model.VerifyEmailPayload{User: u, UserErrors: ue}, nil
 }
 
+// RequestEmailVerification is the resolver for the requestEmailVerification field.
+func (r *mutationResolver) RequestEmailVerification(ctx context.Context) (*model.RequestEmailVerificationPayload, error) {
+	ue, err := payloadErrors(r.auth.RequestEmailVerification(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.RequestEmailVerificationPayload{UserErrors: ue}, nil
+}
+
 // LogIn is the resolver for the logIn field.
 func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error) {
 	res, err := r.auth.LogIn(ctx, auth.LogInInput{Email: input.Email, Password: input.Password, Transport: transportOf(input.Transport)})

@@ -115,6 +115,10 @@ type RegenerateRecoveryCodesPayload struct {
 	UserErrors    []*apperr.FieldError `json:"userErrors"`
 }
 
+type RequestEmailVerificationPayload struct {
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 type RequestPasswordResetPayload struct {
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }

@@ -51,6 +51,8 @@ const (
 	UserNotFound UserCode = "NOT_FOUND"
 	// UserSameAsCurrent: the new value equals the current one.
 	UserSameAsCurrent UserCode = "SAME_AS_CURRENT"
+	// UserEmailAlreadyVerified: the address is verified already.
+	UserEmailAlreadyVerified UserCode = "EMAIL_ALREADY_VERIFIED"
 )
 
 // UserCodes lists the catalogue in order.
@@ -59,7 +61,7 @@ var UserCodes = []UserCode{
 	UserPasswordTooShort, UserPasswordTooLong, UserPasswordTooCommon, UserPasswordEqualsEmail,
 	UserInvalidCredentials, UserInvalidToken, UserInvalidCode,
 	UserMFAAlreadyEnabled, UserMFANotEnabled, UserMFAEnrollmentNotStarted,
-	UserNameTaken, UserNotFound, UserSameAsCurrent,
+	UserNameTaken, UserNotFound, UserSameAsCurrent, UserEmailAlreadyVerified,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

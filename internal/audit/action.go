@@ -24,6 +24,7 @@ const (
 	Logout                  = "logout"
 	Throttled               = "throttle.block"
 	UserCreate              = "user.create"
+	EmailVerifyRequest      = "email.verify_request"
 )
 
 // AllowedDetails lists the only keys Event.Details may use. Treat it as

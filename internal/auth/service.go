@@ -67,6 +67,8 @@ var (
 	resetPerAccount  = throttle.Rule{Name: "reset.account", Limit: 5, Window: time.Hour}
 	resetPerAddr     = throttle.Rule{Name: "reset.addr", Limit: 20, Window: time.Hour}
 	tokenPerAddr     = throttle.Rule{Name: "emailtoken.addr", Limit: 30, Window: time.Hour}
+	verifyPerAccount = throttle.Rule{Name: "verify.account", Limit: 5, Window: time.Hour}
+	verifyPerAddr    = throttle.Rule{Name: "verify.addr", Limit: 20, Window: time.Hour}
 )
 
 // Service is the identity service. It is safe for concurrent use.

@@ -102,6 +102,28 @@ func (s *Service) signUpTaken(ctx context.Context, tx *database.Tx, existing *en
 		TargetID: existing.ID.String(), Details: map[string]string{"reason": "address_taken"}})
 }
 
+// RequestEmailVerification sends the caller a new verification link for
+// their current address (the first may have been lost). A verified address
+// is EMAIL_ALREADY_VERIFIED; too many requests RATE_LIMITED.
+func (s *Service) RequestEmailVerification(ctx context.Context) error {
+	_, u, err := s.callerUser(ctx)
+	if err != nil {
+		return err
+	}
+	if u.EmailVerifiedAt != nil {
+		return apperr.Problem(apperr.UserEmailAlreadyVerified, "your address is already verified")
+	}
+	if err := s.hit(ctx, u.ID, check{verifyPerAccount, u.ID.String()}, check{verifyPerAddr, clientAddr(ctx)}); err != nil {
+		return err
+	}
+	return s.db.Transact(ctx, func(tx *database.Tx) error {
+		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateVerification, UserID: u.ID}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.EmailVerifyRequest, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+	})
+}
+
 // VerifyEmail consumes a VERIFY_EMAIL token: it marks the address verified
 // or, for a token sent by ChangeEmail, moves the account to the new address
 // and notifies the old one. An unknown, used or expired token is an Invalid
