@@ -507,9 +507,203 @@ var AllLessonLockReason = []LessonLockReason{
 	LessonLockReasonEnrollmentRequired,
 }
 
+// LogInForTokenLogInLogInPayload includes the requested fields of the GraphQL type LogInPayload.
+type LogInForTokenLogInLogInPayload struct {
+	// The session token, only for transport TOKEN. Send it as `Authorization: Bearer <token>`.
+	Token *string `json:"token"`
+	// True when the account needs a second factor: call verifyMfa with `mfaChallenge`.
+	MfaRequired bool `json:"mfaRequired"`
+	// The signed-in caller, when the sign-in is complete.
+	Viewer     *LogInForTokenLogInLogInPayloadViewer               `json:"viewer"`
+	UserErrors []LogInForTokenLogInLogInPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetToken returns LogInForTokenLogInLogInPayload.Token, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayload) GetToken() *string { return v.Token }
+
+// GetMfaRequired returns LogInForTokenLogInLogInPayload.MfaRequired, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayload) GetMfaRequired() bool { return v.MfaRequired }
+
+// GetViewer returns LogInForTokenLogInLogInPayload.Viewer, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayload) GetViewer() *LogInForTokenLogInLogInPayloadViewer {
+	return v.Viewer
+}
+
+// GetUserErrors returns LogInForTokenLogInLogInPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayload) GetUserErrors() []LogInForTokenLogInLogInPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// LogInForTokenLogInLogInPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type LogInForTokenLogInLogInPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns LogInForTokenLogInLogInPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadUserErrorsUserError) GetCode() UserErrorCode { return v.Code }
+
+// GetField returns LogInForTokenLogInLogInPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadUserErrorsUserError) GetField() []string { return v.Field }
+
+// GetMessage returns LogInForTokenLogInLogInPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadUserErrorsUserError) GetMessage() string { return v.Message }
+
+// LogInForTokenLogInLogInPayloadViewer includes the requested fields of the GraphQL type Viewer.
+// The GraphQL type's documentation follows.
+//
+// The signed-in caller.
+type LogInForTokenLogInLogInPayloadViewer struct {
+	User LogInForTokenLogInLogInPayloadViewerUser `json:"user"`
+}
+
+// GetUser returns LogInForTokenLogInLogInPayloadViewer.User, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadViewer) GetUser() LogInForTokenLogInLogInPayloadViewerUser {
+	return v.User
+}
+
+// LogInForTokenLogInLogInPayloadViewerUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person's public profile.
+type LogInForTokenLogInLogInPayloadViewerUser struct {
+	Id string `json:"id"`
+	// The account's email address: visible only to its owner and administrators.
+	Email *string `json:"email"`
+	// The account's global role: visible only to its owner and administrators.
+	Role *UserRole `json:"role"`
+}
+
+// GetId returns LogInForTokenLogInLogInPayloadViewerUser.Id, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadViewerUser) GetId() string { return v.Id }
+
+// GetEmail returns LogInForTokenLogInLogInPayloadViewerUser.Email, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadViewerUser) GetEmail() *string { return v.Email }
+
+// GetRole returns LogInForTokenLogInLogInPayloadViewerUser.Role, and is useful for accessing the field via an interface.
+func (v *LogInForTokenLogInLogInPayloadViewerUser) GetRole() *UserRole { return v.Role }
+
+// LogInForTokenResponse is returned by LogInForToken on success.
+type LogInForTokenResponse struct {
+	// Sign in with an email and password. With transport COOKIE (the default,
+	// for browsers) the session travels in an HttpOnly cookie; with TOKEN it is
+	// returned in `token`, for clients that send `Authorization: Bearer`.
+	// Accounts with two-factor sign-in answer `mfaRequired` and a challenge for
+	// `verifyMfa` instead of a session.
+	LogIn LogInForTokenLogInLogInPayload `json:"logIn"`
+}
+
+// GetLogIn returns LogInForTokenResponse.LogIn, and is useful for accessing the field via an interface.
+func (v *LogInForTokenResponse) GetLogIn() LogInForTokenLogInLogInPayload { return v.LogIn }
+
+// LogOutNowLogOutLogOutPayload includes the requested fields of the GraphQL type LogOutPayload.
+type LogOutNowLogOutLogOutPayload struct {
+	// The session that ended.
+	SessionId  *string                                           `json:"sessionId"`
+	UserErrors []LogOutNowLogOutLogOutPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetSessionId returns LogOutNowLogOutLogOutPayload.SessionId, and is useful for accessing the field via an interface.
+func (v *LogOutNowLogOutLogOutPayload) GetSessionId() *string { return v.SessionId }
+
+// GetUserErrors returns LogOutNowLogOutLogOutPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *LogOutNowLogOutLogOutPayload) GetUserErrors() []LogOutNowLogOutLogOutPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// LogOutNowLogOutLogOutPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type LogOutNowLogOutLogOutPayloadUserErrorsUserError struct {
+	Code UserErrorCode `json:"code"`
+}
+
+// GetCode returns LogOutNowLogOutLogOutPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *LogOutNowLogOutLogOutPayloadUserErrorsUserError) GetCode() UserErrorCode { return v.Code }
+
+// LogOutNowResponse is returned by LogOutNow on success.
+type LogOutNowResponse struct {
+	// End the current session; its cookie or token stops working at once.
+	LogOut LogOutNowLogOutLogOutPayload `json:"logOut"`
+}
+
+// GetLogOut returns LogOutNowResponse.LogOut, and is useful for accessing the field via an interface.
+func (v *LogOutNowResponse) GetLogOut() LogOutNowLogOutLogOutPayload { return v.LogOut }
+
+// MeResponse is returned by Me on success.
+type MeResponse struct {
+	// The signed-in caller, or null for anonymous callers.
+	Viewer *MeViewer `json:"viewer"`
+}
+
+// GetViewer returns MeResponse.Viewer, and is useful for accessing the field via an interface.
+func (v *MeResponse) GetViewer() *MeViewer { return v.Viewer }
+
+// MeViewer includes the requested fields of the GraphQL type Viewer.
+// The GraphQL type's documentation follows.
+//
+// The signed-in caller.
+type MeViewer struct {
+	User MeViewerUser `json:"user"`
+	// Your live sessions, most recently used first.
+	Sessions []MeViewerSessionsSession `json:"sessions"`
+}
+
+// GetUser returns MeViewer.User, and is useful for accessing the field via an interface.
+func (v *MeViewer) GetUser() MeViewerUser { return v.User }
+
+// GetSessions returns MeViewer.Sessions, and is useful for accessing the field via an interface.
+func (v *MeViewer) GetSessions() []MeViewerSessionsSession { return v.Sessions }
+
+// MeViewerSessionsSession includes the requested fields of the GraphQL type Session.
+type MeViewerSessionsSession struct {
+	// Whether this is the session making the request.
+	Current bool `json:"current"`
+	// How the session's token travels: the session cookie or an Authorization header.
+	Transport SessionTransport `json:"transport"`
+}
+
+// GetCurrent returns MeViewerSessionsSession.Current, and is useful for accessing the field via an interface.
+func (v *MeViewerSessionsSession) GetCurrent() bool { return v.Current }
+
+// GetTransport returns MeViewerSessionsSession.Transport, and is useful for accessing the field via an interface.
+func (v *MeViewerSessionsSession) GetTransport() SessionTransport { return v.Transport }
+
+// MeViewerUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person's public profile.
+type MeViewerUser struct {
+	// The account's email address: visible only to its owner and administrators.
+	Email *string `json:"email"`
+	// The account's global role: visible only to its owner and administrators.
+	Role *UserRole `json:"role"`
+	// Whether the address is verified: visible only to its owner and administrators.
+	EmailVerified *bool `json:"emailVerified"`
+}
+
+// GetEmail returns MeViewerUser.Email, and is useful for accessing the field via an interface.
+func (v *MeViewerUser) GetEmail() *string { return v.Email }
+
+// GetRole returns MeViewerUser.Role, and is useful for accessing the field via an interface.
+func (v *MeViewerUser) GetRole() *UserRole { return v.Role }
+
+// GetEmailVerified returns MeViewerUser.EmailVerified, and is useful for accessing the field via an interface.
+func (v *MeViewerUser) GetEmailVerified() *bool { return v.EmailVerified }
+
 // NodeByIDNode includes the requested fields of the GraphQL interface Node.
 //
 // NodeByIDNode is implemented by the following types:
+// NodeByIDNodeApiToken
 // NodeByIDNodeCourse
 // NodeByIDNodeEnrollment
 // NodeByIDNodeFAQEntry
@@ -517,6 +711,7 @@ var AllLessonLockReason = []LessonLockReason{
 // NodeByIDNodeLessonProgress
 // NodeByIDNodeReview
 // NodeByIDNodeSection
+// NodeByIDNodeSession
 // NodeByIDNodeTag
 // NodeByIDNodeUser
 // The GraphQL type's documentation follows.
@@ -534,6 +729,7 @@ type NodeByIDNode interface {
 	GetId() string
 }
 
+func (v *NodeByIDNodeApiToken) implementsGraphQLInterfaceNodeByIDNode()       {}
 func (v *NodeByIDNodeCourse) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeEnrollment) implementsGraphQLInterfaceNodeByIDNode()     {}
 func (v *NodeByIDNodeFAQEntry) implementsGraphQLInterfaceNodeByIDNode()       {}
@@ -541,6 +737,7 @@ func (v *NodeByIDNodeLesson) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeLessonProgress) implementsGraphQLInterfaceNodeByIDNode() {}
 func (v *NodeByIDNodeReview) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeSection) implementsGraphQLInterfaceNodeByIDNode()        {}
+func (v *NodeByIDNodeSession) implementsGraphQLInterfaceNodeByIDNode()        {}
 func (v *NodeByIDNodeTag) implementsGraphQLInterfaceNodeByIDNode()            {}
 func (v *NodeByIDNodeUser) implementsGraphQLInterfaceNodeByIDNode()           {}
 
@@ -558,6 +755,9 @@ func __unmarshalNodeByIDNode(b []byte, v *NodeByIDNode) error {
 	}
 
 	switch tn.TypeName {
+	case "ApiToken":
+		*v = new(NodeByIDNodeApiToken)
+		return json.Unmarshal(b, *v)
 	case "Course":
 		*v = new(NodeByIDNodeCourse)
 		return json.Unmarshal(b, *v)
@@ -579,6 +779,9 @@ func __unmarshalNodeByIDNode(b []byte, v *NodeByIDNode) error {
 	case "Section":
 		*v = new(NodeByIDNodeSection)
 		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(NodeByIDNodeSession)
+		return json.Unmarshal(b, *v)
 	case "Tag":
 		*v = new(NodeByIDNodeTag)
 		return json.Unmarshal(b, *v)
@@ -598,6 +801,14 @@ func __marshalNodeByIDNode(v *NodeByIDNode) ([]byte, error) {
 
 	var typename string
 	switch v := (*v).(type) {
+	case *NodeByIDNodeApiToken:
+		typename = "ApiToken"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeByIDNodeApiToken
+		}{typename, v}
+		return json.Marshal(result)
 	case *NodeByIDNodeCourse:
 		typename = "Course"
 
@@ -654,6 +865,14 @@ func __marshalNodeByIDNode(v *NodeByIDNode) ([]byte, error) {
 			*NodeByIDNodeSection
 		}{typename, v}
 		return json.Marshal(result)
+	case *NodeByIDNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeByIDNodeSession
+		}{typename, v}
+		return json.Marshal(result)
 	case *NodeByIDNodeTag:
 		typename = "Tag"
 
@@ -677,6 +896,19 @@ func __marshalNodeByIDNode(v *NodeByIDNode) ([]byte, error) {
 			`unexpected concrete type for NodeByIDNode: "%T"`, v)
 	}
 }
+
+// NodeByIDNodeApiToken includes the requested fields of the GraphQL type ApiToken.
+type NodeByIDNodeApiToken struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeByIDNodeApiToken.Typename, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeApiToken) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeByIDNodeApiToken.Id, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeApiToken) GetId() string { return v.Id }
 
 // NodeByIDNodeCourse includes the requested fields of the GraphQL type Course.
 // The GraphQL type's documentation follows.
@@ -861,6 +1093,19 @@ func (v *NodeByIDNodeSection) GetTypename() *string { return v.Typename }
 // GetId returns NodeByIDNodeSection.Id, and is useful for accessing the field via an interface.
 func (v *NodeByIDNodeSection) GetId() string { return v.Id }
 
+// NodeByIDNodeSession includes the requested fields of the GraphQL type Session.
+type NodeByIDNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeByIDNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeByIDNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeSession) GetId() string { return v.Id }
+
 // NodeByIDNodeTag includes the requested fields of the GraphQL type Tag.
 // The GraphQL type's documentation follows.
 //
@@ -980,6 +1225,19 @@ var AllOrderDirection = []OrderDirection{
 	OrderDirectionDesc,
 }
 
+// SessionTransport is enum for the field transport
+type SessionTransport string
+
+const (
+	SessionTransportCookie SessionTransport = "COOKIE"
+	SessionTransportToken  SessionTransport = "TOKEN"
+)
+
+var AllSessionTransport = []SessionTransport{
+	SessionTransportCookie,
+	SessionTransportToken,
+}
+
 // TagsResponse is returned by Tags on success.
 type TagsResponse struct {
 	// All tags, as a connection (default page size 20, at most 100).
@@ -1062,6 +1320,84 @@ func (v *TagsTagsTagConnectionPageInfo) GetHasNextPage() bool { return v.HasNext
 // GetEndCursor returns TagsTagsTagConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
 func (v *TagsTagsTagConnectionPageInfo) GetEndCursor() *string { return v.EndCursor }
 
+// Codes of user errors. New codes may be added; existing ones never change meaning.
+type UserErrorCode string
+
+const (
+	// The value is malformed or out of bounds; the message says which rule it breaks.
+	UserErrorCodeInvalid UserErrorCode = "INVALID"
+	// The value is missing or blank.
+	UserErrorCodeRequired UserErrorCode = "REQUIRED"
+	// The value is longer than allowed.
+	UserErrorCodeTooLong UserErrorCode = "TOO_LONG"
+	// Not a usable email address.
+	UserErrorCodeInvalidEmail UserErrorCode = "INVALID_EMAIL"
+	// The password is shorter than 12 characters.
+	UserErrorCodePasswordTooShort UserErrorCode = "PASSWORD_TOO_SHORT"
+	// The password is longer than 128 characters.
+	UserErrorCodePasswordTooLong UserErrorCode = "PASSWORD_TOO_LONG"
+	// The password is in a list of commonly used passwords.
+	UserErrorCodePasswordTooCommon UserErrorCode = "PASSWORD_TOO_COMMON"
+	// The password is the account's email address.
+	UserErrorCodePasswordEqualsEmail UserErrorCode = "PASSWORD_EQUALS_EMAIL"
+	// The email and password do not match an account that may sign in.
+	UserErrorCodeInvalidCredentials UserErrorCode = "INVALID_CREDENTIALS"
+	// The emailed token or sign-in challenge is unknown, expired or already used.
+	UserErrorCodeInvalidToken UserErrorCode = "INVALID_TOKEN"
+	// The TOTP or recovery code is wrong or already used.
+	UserErrorCodeInvalidCode UserErrorCode = "INVALID_CODE"
+	// Two-factor sign-in is already on.
+	UserErrorCodeMfaAlreadyEnabled UserErrorCode = "MFA_ALREADY_ENABLED"
+	// Two-factor sign-in is not on.
+	UserErrorCodeMfaNotEnabled UserErrorCode = "MFA_NOT_ENABLED"
+	// confirmTotpEnrollment was called without startTotpEnrollment.
+	UserErrorCodeMfaEnrollmentNotStarted UserErrorCode = "MFA_ENROLLMENT_NOT_STARTED"
+	// Another of your objects already has this name.
+	UserErrorCodeNameTaken UserErrorCode = "NAME_TAKEN"
+	// The ID names nothing you may act on.
+	UserErrorCodeNotFound UserErrorCode = "NOT_FOUND"
+	// The new value equals the current one.
+	UserErrorCodeSameAsCurrent UserErrorCode = "SAME_AS_CURRENT"
+	// The email address is already verified.
+	UserErrorCodeEmailAlreadyVerified UserErrorCode = "EMAIL_ALREADY_VERIFIED"
+)
+
+var AllUserErrorCode = []UserErrorCode{
+	UserErrorCodeInvalid,
+	UserErrorCodeRequired,
+	UserErrorCodeTooLong,
+	UserErrorCodeInvalidEmail,
+	UserErrorCodePasswordTooShort,
+	UserErrorCodePasswordTooLong,
+	UserErrorCodePasswordTooCommon,
+	UserErrorCodePasswordEqualsEmail,
+	UserErrorCodeInvalidCredentials,
+	UserErrorCodeInvalidToken,
+	UserErrorCodeInvalidCode,
+	UserErrorCodeMfaAlreadyEnabled,
+	UserErrorCodeMfaNotEnabled,
+	UserErrorCodeMfaEnrollmentNotStarted,
+	UserErrorCodeNameTaken,
+	UserErrorCodeNotFound,
+	UserErrorCodeSameAsCurrent,
+	UserErrorCodeEmailAlreadyVerified,
+}
+
+// A global role.
+type UserRole string
+
+const (
+	UserRoleLearner    UserRole = "LEARNER"
+	UserRoleInstructor UserRole = "INSTRUCTOR"
+	UserRoleAdmin      UserRole = "ADMIN"
+)
+
+var AllUserRole = []UserRole{
+	UserRoleLearner,
+	UserRoleInstructor,
+	UserRoleAdmin,
+}
+
 // __CataloguePageInput is used internally by genqlient
 type __CataloguePageInput struct {
 	First   int               `json:"first"`
@@ -1089,6 +1425,18 @@ type __CoursePageInput struct {
 
 // GetSlug returns __CoursePageInput.Slug, and is useful for accessing the field via an interface.
 func (v *__CoursePageInput) GetSlug() string { return v.Slug }
+
+// __LogInForTokenInput is used internally by genqlient
+type __LogInForTokenInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// GetEmail returns __LogInForTokenInput.Email, and is useful for accessing the field via an interface.
+func (v *__LogInForTokenInput) GetEmail() string { return v.Email }
+
+// GetPassword returns __LogInForTokenInput.Password, and is useful for accessing the field via an interface.
+func (v *__LogInForTokenInput) GetPassword() string { return v.Password }
 
 // __NodeByIDInput is used internally by genqlient
 type __NodeByIDInput struct {
@@ -1229,6 +1577,129 @@ func CoursePage(
 	}
 
 	data_ = &CoursePageResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by LogInForToken.
+const LogInForToken_Operation = `
+mutation LogInForToken ($email: String!, $password: String!) {
+	logIn(input: {email:$email,password:$password,transport:TOKEN}) {
+		token
+		mfaRequired
+		viewer {
+			user {
+				id
+				email
+				role
+			}
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Sign in for a bearer session token.
+func LogInForToken(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	email string,
+	password string,
+) (data_ *LogInForTokenResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LogInForToken",
+		Query:  LogInForToken_Operation,
+		Variables: &__LogInForTokenInput{
+			Email:    email,
+			Password: password,
+		},
+	}
+
+	data_ = &LogInForTokenResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by LogOutNow.
+const LogOutNow_Operation = `
+mutation LogOutNow {
+	logOut {
+		sessionId
+		userErrors {
+			code
+		}
+	}
+}
+`
+
+// End the current session.
+func LogOutNow(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *LogOutNowResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LogOutNow",
+		Query:  LogOutNow_Operation,
+	}
+
+	data_ = &LogOutNowResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by Me.
+const Me_Operation = `
+query Me {
+	viewer {
+		user {
+			email
+			role
+			emailVerified
+		}
+		sessions {
+			current
+			transport
+		}
+	}
+}
+`
+
+// The signed-in caller.
+func Me(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Me",
+		Query:  Me_Operation,
+	}
+
+	data_ = &MeResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

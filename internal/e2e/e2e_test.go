@@ -20,6 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lectern/internal/config"
+	"lectern/internal/seed"
 	"lectern/internal/testenv"
 )
 
@@ -82,6 +83,73 @@ func testAPI(t *testing.T, srv *server) {
 	t.Run("node", func(t *testing.T) { testNode(ctx, t, client) })
 	t.Run("malformed id", func(t *testing.T) { testMalformedID(ctx, t, client) })
 	t.Run("tags", func(t *testing.T) { testTags(ctx, t, client) })
+	t.Run("sign in", func(t *testing.T) { testSignIn(ctx, t, srv) })
+}
+
+// bearer adds an Authorization header to every request.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// testSignIn signs in as the demo learner whose credentials dev prints at
+// start, uses the session token as a bearer, checks that the sign-in
+// notice was sent by the server's own job worker, and signs out.
+func testSignIn(ctx context.Context, t *testing.T, srv *server) {
+	learner := seed.DemoAccounts[2]
+	if !strings.Contains(srv.output.String(), learner.Email+" / "+learner.Password) {
+		t.Fatalf("dev start did not print the demo learner's credentials; output:\n%s", srv.output)
+	}
+	anon := graphql.NewClient(srv.URL+"/v1/graphql", http.DefaultClient)
+	resp, err := LogInForToken(ctx, anon, learner.Email, learner.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := resp.LogIn
+	if len(in.UserErrors) > 0 || in.Token == nil || in.Viewer == nil {
+		t.Fatalf("logIn: %+v", in)
+	}
+	if in.Viewer.User.Email == nil || *in.Viewer.User.Email != learner.Email {
+		t.Errorf("logIn viewer email %v, want %s", in.Viewer.User.Email, learner.Email)
+	}
+	authed := graphql.NewClient(srv.URL+"/v1/graphql", &http.Client{Transport: bearer{*in.Token}})
+	me, err := Me(ctx, authed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.Viewer == nil || me.Viewer.User.Role == nil || *me.Viewer.User.Role != UserRoleLearner {
+		t.Fatalf("viewer with the token: %+v", me.Viewer)
+	}
+	if len(me.Viewer.Sessions) == 0 || !me.Viewer.Sessions[0].Current || me.Viewer.Sessions[0].Transport != SessionTransportToken {
+		t.Errorf("sessions: %+v, want the current TOKEN session first", me.Viewer.Sessions)
+	}
+	waitForMail(t, srv, learner.Email)
+	if out, err := LogOutNow(ctx, authed); err != nil || out.LogOut.SessionId == nil {
+		t.Fatalf("logOut: %+v, %v", out, err)
+	}
+	if _, err := Me(ctx, authed); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("the token after logOut: %v, want a 401 refusal", err)
+	}
+}
+
+// waitForMail waits for the server's job worker to write a message to to
+// under DATA_DIR/mail (dev's file sender).
+func waitForMail(t *testing.T, srv *server, to string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(srv.cmd.Dir, "mail", "*.eml"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), "To: "+to) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("no email to %s under %s/mail within 20s", to, srv.cmd.Dir)
 }
 
 // testCatalogue walks every published course two at a time, newest first,
