@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"lectern/ent/user"
+	"lectern/internal/auth/password"
 	"lectern/internal/database"
 	"lectern/internal/testenv"
+	"lectern/internal/viewer"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -298,4 +301,61 @@ func TestRunSeedRejectsNegativeCourseCount(t *testing.T) {
 	if n := countCourses(t, "sqlite:"+filepath.Join(dir, "lectern.db")); n != 0 {
 		t.Errorf("seed --courses -1 wrote %d courses", n)
 	}
+}
+
+func TestRunUserCreate(t *testing.T) {
+	dialects(t, func(t *testing.T, env map[string]string, dsn string) {
+		mustRun(t, env, "migrate")
+		create := func(stdin string, args ...string) result {
+			var stdout, stderr syncBuffer
+			err := run(context.Background(), append([]string{"user", "create"}, args...),
+				func(k string) string { return env[k] }, strings.NewReader(stdin), &stdout, &stderr)
+			return result{stdout.String(), stderr.String(), err}
+		}
+		const pw = "a long admin passphrase"
+		r := create(pw+"\n", "--email", " Root@Example.com ", "--role", "admin")
+		if r.err != nil || !strings.Contains(r.stdout, "created ADMIN account root@example.com") {
+			t.Fatalf("user create: %v\nstdout: %s\nstderr: %s", r.err, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, pw) {
+			t.Error("the password was echoed")
+		}
+		db, err := database.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		u := db.Ent.User.Query().Where(user.Email("root@example.com")).OnlyX(viewer.SystemContext(context.Background()))
+		if u.Role != user.RoleADMIN || u.EmailVerifiedAt == nil || u.PasswordHash == nil {
+			t.Fatalf("stored account: role %s, verified %v, password set %v", u.Role, u.EmailVerifiedAt != nil, u.PasswordHash != nil)
+		}
+		h, err := password.NewHasher(password.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, err := h.Verify(pw, *u.PasswordHash); !ok || err != nil {
+			t.Errorf("the stored hash does not verify the password read from stdin: %v", err)
+		}
+
+		for name, tc := range map[string]struct {
+			stdin string
+			args  []string
+			want  string
+		}{
+			"TakenEmail":   {pw + "\n", []string{"--email", "root@example.com", "--role", "admin"}, "already exists"},
+			"WeakPassword": {"short\n", []string{"--email", "weak@example.com", "--role", "learner"}, "PASSWORD_TOO_SHORT"},
+			"UnknownRole":  {pw + "\n", []string{"--email", "x@example.com", "--role", "owner"}, "role must be"},
+			"BadEmail":     {pw + "\n", []string{"--email", "not-an-address", "--role", "learner"}, "INVALID_EMAIL"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				r := create(tc.stdin, tc.args...)
+				if r.err == nil || !strings.Contains(r.err.Error()+r.stderr, tc.want) {
+					t.Fatalf("got err %v, stderr %q; want a failure mentioning %q", r.err, r.stderr, tc.want)
+				}
+			})
+		}
+		if n := db.Ent.User.Query().CountX(viewer.SystemContext(context.Background())); n != 1 {
+			t.Errorf("%d accounts after the refused attempts, want 1", n)
+		}
+	})
 }
