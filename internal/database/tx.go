@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
 	"lectern/ent"
@@ -15,8 +16,8 @@ import (
 // job is committed exactly when the write that caused it is, and a
 // rolled-back write leaves no job behind.
 type Tx struct {
-	// Client is an ent client bound to the transaction (its Tx method is
-	// unusable: the transaction is already open).
+	// Client is an ent client bound to the transaction; writes that would
+	// open a transaction of their own join this one instead.
 	*ent.Client
 	// SQL is the same transaction for code that needs database/sql.
 	SQL *sql.Tx
@@ -30,7 +31,23 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	drv := &countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})}
+	drv := &openTxDriver{countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})}}
 	tx := &Tx{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlTx}
 	return settle(sqlTx, func() error { return fn(tx) })
+}
+
+// openTxDriver is a driver over a transaction that is already open. ent
+// begins a transaction of its own for some writes (updates through
+// UpdateOne, for one); here that must join the open one, whose commit or
+// rollback is Transact's to decide.
+type openTxDriver struct {
+	countingDriver
+}
+
+func (d *openTxDriver) Tx(context.Context) (dialect.Tx, error) {
+	return dialect.NopTx(&d.countingDriver), nil
+}
+
+func (d *openTxDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
+	return dialect.NopTx(&d.countingDriver), nil
 }
