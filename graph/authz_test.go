@@ -1,18 +1,26 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"lectern/ent/user"
 	"lectern/graph"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/auth/password"
 	"lectern/internal/database"
+	"lectern/internal/gid"
+	"lectern/internal/seed"
 	"lectern/internal/testenv"
 	"lectern/internal/viewer"
 	"lectern/policy"
@@ -27,18 +35,65 @@ const (
 	forbid = "forbidden"
 )
 
-// callers are the kinds of caller every operation is decided for. Identity
-// (sessions, tokens, MFA) arrives later; until then a caller is its global
-// role, and course-scoped roles are decided per object by the data layer.
+// Kinds of caller besides anonymous. Course-scoped roles are decided per
+// object by the data layer, so a signed-in caller is its global role and
+// the credential it presented.
+const (
+	learnerCookie    = "learner (cookie session)"
+	instructorCookie = "instructor (cookie session)"
+	adminCookie      = "admin (cookie session)"
+	learnerReadToken = "learner (API token READ)"
+	learnerRWToken   = "learner (API token READ, WRITE)"
+	// adminRWToken proves a token's limits hold whatever its owner's role.
+	adminRWToken = "admin (API token READ, WRITE)"
+)
+
+// callers are the kinds of caller every operation is decided for.
 var callers = map[string]context.Context{
-	"anonymous":  context.Background(),
-	"learner":    viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleLearner}),
-	"instructor": viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleInstructor}),
-	"admin":      viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleAdmin}),
+	"anonymous":      context.Background(),
+	learnerCookie:    cookieSession(viewer.RoleLearner),
+	instructorCookie: cookieSession(viewer.RoleInstructor),
+	adminCookie:      cookieSession(viewer.RoleAdmin),
+	learnerReadToken: apiToken(viewer.RoleLearner, viewer.ScopeRead),
+	learnerRWToken:   apiToken(viewer.RoleLearner, viewer.ScopeRead, viewer.ScopeWrite),
+	adminRWToken:     apiToken(viewer.RoleAdmin, viewer.ScopeRead, viewer.ScopeWrite),
 }
 
-// everyone allows every caller.
-var everyone = map[string]string{"anonymous": allow, "learner": allow, "instructor": allow, "admin": allow}
+func cookieSession(role viewer.Role) context.Context {
+	return viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: role,
+		Credential: viewer.CredentialCookie, SessionID: uuid.New()})
+}
+
+func apiToken(role viewer.Role, scopes ...string) context.Context {
+	return viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: role,
+		Credential: viewer.CredentialAPIToken, APITokenID: uuid.New(), Scopes: scopes})
+}
+
+// decide builds a matrix row from the decision for anonymous callers, for
+// signed-in sessions, for read-only API tokens and for read-write ones.
+func decide(anonymous, session, readToken, rwToken string) map[string]string {
+	return map[string]string{
+		"anonymous":      anonymous,
+		learnerCookie:    session,
+		instructorCookie: session,
+		adminCookie:      session,
+		learnerReadToken: readToken,
+		learnerRWToken:   rwToken,
+		adminRWToken:     rwToken,
+	}
+}
+
+var (
+	// everyone allows every caller: queries, which any READ token may run.
+	everyone = decide(allow, allow, allow, allow)
+	// gettingIn is getting an account and signing in: open to anyone with
+	// a browser, never to an API token (a token must not mint sessions or
+	// accounts, and WRITE does not lift the policy's deny).
+	gettingIn = decide(allow, allow, forbid, forbid)
+	// ownAccount is managing one's own credentials: a signed-in session
+	// only, so a leaked token cannot mint more tokens or lock its owner out.
+	ownAccount = decide(unauth, allow, forbid, forbid)
+)
 
 // matrix is the decision for every root field of the schema and every kind
 // of caller. A field of the schema without a row fails the test, so no
@@ -51,6 +106,26 @@ var matrix = map[string]map[string]string{
 	"Query.lesson":  everyone,
 	"Query.tags":    everyone,
 	"Query.viewer":  everyone,
+
+	"Mutation.signUp":               gettingIn,
+	"Mutation.verifyEmail":          gettingIn,
+	"Mutation.logIn":                gettingIn,
+	"Mutation.verifyMfa":            gettingIn,
+	"Mutation.requestPasswordReset": gettingIn,
+	"Mutation.resetPassword":        gettingIn,
+
+	"Mutation.requestEmailVerification": ownAccount,
+	"Mutation.logOut":                   ownAccount,
+	"Mutation.revokeSession":            ownAccount,
+	"Mutation.revokeOtherSessions":      ownAccount,
+	"Mutation.changePassword":           ownAccount,
+	"Mutation.changeEmail":              ownAccount,
+	"Mutation.startTotpEnrollment":      ownAccount,
+	"Mutation.confirmTotpEnrollment":    ownAccount,
+	"Mutation.disableTotp":              ownAccount,
+	"Mutation.regenerateRecoveryCodes":  ownAccount,
+	"Mutation.createApiToken":           ownAccount,
+	"Mutation.revokeApiToken":           ownAccount,
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -85,11 +160,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 }
 
 // TestAuthorizationEnforcedOverHTTP proves the decision is applied to real
-// requests: anonymous callers reach every field the matrix allows them, and
-// an operation missing from the policy is refused.
+// requests: anonymous callers reach every field the matrix allows them (the
+// document runs without any error, so a typo in it cannot pass for an
+// allowed call), are told to sign in for the others, and an operation
+// missing from the policy is refused.
 func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	db := testenv.Open(t, database.SQLite)
 	c := testenv.NewClient(t, db)
+	sessionID := gid.New("Session", uuid.New()).String()
+	tokenID := gid.New("APIToken", uuid.New()).String()
 	docs := map[string]string{
 		"Query.node":    `{ node(id: "Q291cnNlOpRqGRLdpElek3NAwsGSfws") { id } }`,
 		"Query.nodes":   `{ nodes(ids: []) { id } }`,
@@ -98,6 +177,26 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Query.lesson":  `{ lesson(courseSlug: "none", lessonSlug: "none") { id } }`,
 		"Query.tags":    `{ tags { totalCount } }`,
 		"Query.viewer":  `{ viewer { user { id } } }`,
+
+		"Mutation.signUp":               `mutation { signUp(input: {email: "new.learner@example.com", password: "correct horse battery staple", displayName: "New Learner"}) { userErrors { code } } }`,
+		"Mutation.verifyEmail":          `mutation { verifyEmail(token: "lct_eml_unknown") { userErrors { code } } }`,
+		"Mutation.logIn":                `mutation { logIn(input: {email: "nobody@example.com", password: "not the password"}) { mfaRequired userErrors { code } } }`,
+		"Mutation.verifyMfa":            `mutation { verifyMfa(input: {challenge: "lct_mfa_unknown", code: "123456"}) { mfaRequired userErrors { code } } }`,
+		"Mutation.requestPasswordReset": `mutation { requestPasswordReset(email: "nobody@example.com") { userErrors { code } } }`,
+		"Mutation.resetPassword":        `mutation { resetPassword(input: {token: "lct_eml_unknown", newPassword: "correct horse battery staple"}) { passwordChanged userErrors { code } } }`,
+
+		"Mutation.requestEmailVerification": `mutation { requestEmailVerification { userErrors { code } } }`,
+		"Mutation.logOut":                   `mutation { logOut { sessionId } }`,
+		"Mutation.revokeSession":            `mutation { revokeSession(id: "` + sessionID + `") { sessionId } }`,
+		"Mutation.revokeOtherSessions":      `mutation { revokeOtherSessions { revokedCount } }`,
+		"Mutation.changePassword":           `mutation { changePassword(input: {currentPassword: "old password", newPassword: "correct horse battery staple"}) { userErrors { code } } }`,
+		"Mutation.changeEmail":              `mutation { changeEmail(input: {password: "a password", newEmail: "elsewhere@example.com"}) { userErrors { code } } }`,
+		"Mutation.startTotpEnrollment":      `mutation { startTotpEnrollment { secret } }`,
+		"Mutation.confirmTotpEnrollment":    `mutation { confirmTotpEnrollment(code: "123456") { recoveryCodes } }`,
+		"Mutation.disableTotp":              `mutation { disableTotp(input: {password: "a password", code: "123456"}) { userErrors { code } } }`,
+		"Mutation.regenerateRecoveryCodes":  `mutation { regenerateRecoveryCodes(input: {password: "a password", code: "123456"}) { recoveryCodes } }`,
+		"Mutation.createApiToken":           `mutation { createApiToken(input: {name: "ci", scopes: [READ]}) { token } }`,
+		"Mutation.revokeApiToken":           `mutation { revokeApiToken(id: "` + tokenID + `") { apiTokenId } }`,
 	}
 	for _, op := range rootFields() {
 		doc, ok := docs[op]
@@ -115,8 +214,17 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 				got = forbid
 			}
 		}
-		if want := matrix[op]["anonymous"]; got != want {
+		want := matrix[op]["anonymous"]
+		if got != want {
 			t.Errorf("%s as anonymous over HTTP: got %s (%+v), want %s", op, got, r.Errors, want)
+		}
+		if want == allow && len(r.Errors) > 0 {
+			t.Errorf("%s as anonymous over HTTP: allowed, yet the document failed: %+v", op, r.Errors)
+		}
+	}
+	for doc := range docs {
+		if !slices.Contains(rootFields(), doc) {
+			t.Errorf("request document %s names no field of the schema", doc)
 		}
 	}
 	enforcer, err := policy.New()
@@ -126,6 +234,81 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	if err := access.New(enforcer).Operation(context.Background(), "Query.notInPolicy"); apperr.CodeOf(err) != apperr.Unauthenticated {
 		t.Errorf("an operation without a rule: got %v, want UNAUTHENTICATED (deny by default)", err)
 	}
+}
+
+// TestAPITokenScopesOverHTTP sends real API tokens through the whole stack:
+// a READ token runs queries but no mutation, and WRITE does not open the
+// mutations that manage credentials. A refused mutation changes nothing.
+func TestAPITokenScopesOverHTTP(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		testenv.Seeded(t, db)
+		setDemoPasswords(t, db)
+		c := testenv.NewClient(t, db)
+		learner := demoAccount(t, "LEARNER")
+		session := logInForToken(t, c, learner)
+		readToken := createToken(t, c, session, "read only", "READ")
+		rwToken := createToken(t, c, session, "read write", "READ", "WRITE")
+		tokens := func() int { return countOf(t, db.Ent.APIToken.Query()) }
+		sessions := func() int { return countOf(t, db.Ent.Session.Query()) }
+		users := func() int { return countOf(t, db.Ent.User.Query()) }
+		usersBefore, hashBefore := users(), passwordHash(t, db, learner.Email)
+
+		t.Run("ReadTokenRunsQueries", func(t *testing.T) {
+			for _, tok := range []string{readToken, rwToken} {
+				var out struct {
+					Viewer  struct{ User struct{ Email string } }
+					Courses struct{ TotalCount int }
+				}
+				asBearer(t, c, tok, `{ viewer { user { email } } courses { totalCount } }`, nil).Decode(t, &out)
+				if out.Viewer.User.Email != learner.Email || out.Courses.TotalCount == 0 {
+					t.Fatalf("query with an API token answered %+v, want the learner's email and the catalogue", out)
+				}
+			}
+		})
+
+		refused := []struct {
+			name, token, doc string
+			vars             map[string]any
+		}{
+			{"ReadTokenCreateApiToken", readToken, `mutation($s: [ApiTokenScope!]!) { createApiToken(input: {name: "minted", scopes: $s}) { token } }`, map[string]any{"s": []string{"READ", "WRITE"}}},
+			{"ReadTokenRevokeOtherSessions", readToken, `mutation { revokeOtherSessions { revokedCount } }`, nil},
+			{"ReadTokenSignUp", readToken, `mutation { signUp(input: {email: "bot@example.com", password: "correct horse battery staple", displayName: "Bot"}) { userErrors { code } } }`, nil},
+			{"ReadWriteTokenCreateApiToken", rwToken, `mutation { createApiToken(input: {name: "minted", scopes: [READ, WRITE]}) { token } }`, nil},
+			{"ReadWriteTokenChangePassword", rwToken, `mutation($pw: String!) { changePassword(input: {currentPassword: $pw, newPassword: "a brand new passphrase"}) { userErrors { code } } }`, map[string]any{"pw": learner.Password}},
+			{"ReadWriteTokenLogOut", rwToken, `mutation { logOut { sessionId } }`, nil},
+		}
+		for _, tt := range refused {
+			t.Run(tt.name, func(t *testing.T) {
+				r := asBearer(t, c, tt.token, tt.doc, tt.vars)
+				requireErrorCode(t, r, string(apperr.Forbidden))
+				if string(r.Data) != "null" {
+					t.Errorf("a refused mutation answered data %s, want null", r.Data)
+				}
+				if got := tokens(); got != 2 {
+					t.Errorf("API tokens after the refused mutation: %d, want 2", got)
+				}
+				if got := sessions(); got != 1 {
+					t.Errorf("sessions after the refused mutation: %d, want 1", got)
+				}
+				if got := users(); got != usersBefore {
+					t.Errorf("accounts after the refused mutation: %d, want %d", got, usersBefore)
+				}
+				if got := passwordHash(t, db, learner.Email); got != hashBefore {
+					t.Error("the refused mutation changed the password")
+				}
+			})
+		}
+
+		t.Run("SessionStillWorks", func(t *testing.T) {
+			var out struct {
+				Viewer struct{ User struct{ Email string } }
+			}
+			asBearer(t, c, session, `{ viewer { user { email } } }`, nil).Decode(t, &out)
+			if out.Viewer.User.Email != learner.Email {
+				t.Fatalf("the session after the refused mutations answered %+v", out)
+			}
+		})
+	})
 }
 
 func outcome(err error) string {
@@ -158,4 +341,102 @@ func rootFields() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// setDemoPasswords gives the seeded demo accounts their known passwords.
+func setDemoPasswords(t testing.TB, db *database.DB) {
+	t.Helper()
+	hasher, err := password.NewHasher(password.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.SetDemoPasswords(context.Background(), db.Ent, hasher.Hash); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// demoAccount returns the demo account with a global role.
+func demoAccount(t testing.TB, role string) seed.DemoAccount {
+	t.Helper()
+	for _, a := range seed.DemoAccounts {
+		if a.Role == role {
+			return a
+		}
+	}
+	t.Fatalf("no demo account with role %s", role)
+	return seed.DemoAccount{}
+}
+
+// logInForToken signs a in with transport TOKEN and returns the session
+// token.
+func logInForToken(t testing.TB, c *testenv.Client, a seed.DemoAccount) string {
+	t.Helper()
+	var out struct {
+		LogIn struct {
+			Token      string
+			UserErrors []struct{ Code string }
+		}
+	}
+	c.Query(`mutation($e: String!, $p: String!) { logIn(input: {email: $e, password: $p, transport: TOKEN}) { token userErrors { code } } }`,
+		map[string]any{"e": a.Email, "p": a.Password}).Decode(t, &out)
+	if out.LogIn.Token == "" || len(out.LogIn.UserErrors) > 0 {
+		t.Fatalf("logIn as %s: %+v", a.Email, out)
+	}
+	return out.LogIn.Token
+}
+
+// createToken creates an API token with the session token and returns its
+// secret.
+func createToken(t testing.TB, c *testenv.Client, session, name string, scopes ...string) string {
+	t.Helper()
+	var out struct {
+		CreateAPIToken struct {
+			Token      string
+			UserErrors []struct{ Code string }
+		} `json:"createApiToken"`
+	}
+	asBearer(t, c, session, `mutation($n: String!, $s: [ApiTokenScope!]!) { createApiToken(input: {name: $n, scopes: $s}) { token userErrors { code } } }`,
+		map[string]any{"n": name, "s": scopes}).Decode(t, &out)
+	if out.CreateAPIToken.Token == "" {
+		t.Fatalf("createApiToken %s: %+v", name, out)
+	}
+	return out.CreateAPIToken.Token
+}
+
+// asBearer posts a GraphQL document with `Authorization: Bearer token`.
+func asBearer(t testing.TB, c *testenv.Client, token, query string, vars map[string]any) testenv.Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/v1/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	return c.For(t).Do(req)
+}
+
+// countOf counts the rows of an ent query, read as the system.
+func countOf(t testing.TB, q interface {
+	Count(context.Context) (int, error)
+}) int {
+	t.Helper()
+	n, err := q.Count(asSystem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// passwordHash returns the stored password hash of the account at email.
+func passwordHash(t testing.TB, db *database.DB, email string) string {
+	t.Helper()
+	u, err := db.Ent.User.Query().Where(user.Email(email)).Only(asSystem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.PasswordHash == nil {
+		return ""
+	}
+	return *u.PasswordHash
 }
