@@ -63,5 +63,5 @@ func (APIToken) Annotations() []schema.Annotation {
 }
 
 func (APIToken) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(ownRule)}
+	return []ent.Interceptor{visibleTo(credentialRule)}
 }

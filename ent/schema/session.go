@@ -69,5 +69,5 @@ func (Session) Annotations() []schema.Annotation {
 }
 
 func (Session) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(ownRule)}
+	return []ent.Interceptor{visibleTo(credentialRule)}
 }

@@ -174,3 +174,16 @@ func userRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 		s.Where(sql.Or(verified, sql.EQ(s.C("id"), v.UserID)))
 	}
 }
+
+// credentialRule: sessions and API tokens are their owner's alone, admins
+// included: nobody needs another person's session list or token names to
+// moderate (ending them is done by the identity service, not by reading).
+func credentialRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		if anonymous {
+			s.Where(sql.False())
+			return
+		}
+		s.Where(sql.EQ(s.C("user_id"), v.UserID))
+	}
+}
