@@ -272,6 +272,22 @@ func TestRoutes(t *testing.T) {
 		serve(h, r).expectError(t, http.StatusUnsupportedMediaType, "BAD_USER_INPUT")
 	})
 
+	// Batches and bodies of the wrong shape stop here, with the request
+	// error code, before the GraphQL transport could quote them anywhere.
+	t.Run("GraphQLRefusesWrongBodyShape", func(t *testing.T) {
+		for _, body := range []string{
+			`[{"query":"{ __typename }"},{"query":"{ __typename }"}]`,
+			`{"query":"{ __typename }","operationName":5}`,
+			`{"query":"{ __typename }","variables":[1]}`,
+			`"just a string"`,
+		} {
+			e := postGraphQL(h, body).expectError(t, http.StatusBadRequest, "BAD_USER_INPUT")
+			if strings.Contains(e.Errors[0].Message, "__typename") {
+				t.Errorf("the refusal quotes the body: %q", e.Errors[0].Message)
+			}
+		}
+	})
+
 	t.Run("GraphQLAnswersWithinBodyLimit", func(t *testing.T) {
 		body := `{"query":"{ __typename }` + strings.Repeat(" ", 1900) + `"}`
 		r := postGraphQL(h, body)

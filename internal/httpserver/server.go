@@ -125,7 +125,25 @@ func graphqlRequest(n int64, next http.Handler) http.Handler {
 			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput, "the request body is not valid JSON")
 			return
 		}
+		// The shape is checked here rather than by the GraphQL transport,
+		// whose decoding error quotes the whole body (passwords in
+		// variables included) into the error and so into the log.
+		var shape graphqlBody
+		if json.Unmarshal(body, &shape) != nil {
+			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput,
+				"the request body must be one JSON object with query (string) and optional operationName (string), variables (object) and extensions (object); batches are not accepted")
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// graphqlBody is the shape of a GraphQL-over-HTTP request body; decoding
+// into it fails for arrays (batches) and for members of the wrong type.
+type graphqlBody struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
 }

@@ -1,0 +1,276 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"lectern/ent/auditevent"
+	"lectern/ent/session"
+	"lectern/internal/database"
+	"lectern/internal/testenv"
+)
+
+const throttledPassword = "the right passphrase"
+
+// wantRetryWithinWindow checks the advertised wait against the rule's
+// window: positive, and no longer than the window itself.
+func wantRetryWithinWindow(t *testing.T, e gqlError, window time.Duration) {
+	t.Helper()
+	wait, _ := e.Extensions["retryAfterSeconds"].(float64)
+	if wait <= 0 || wait > window.Seconds() {
+		t.Errorf("retryAfterSeconds = %v, want within (0, %v]", e.Extensions["retryAfterSeconds"], window.Seconds())
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	t.Parallel()
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		h := newHarness(t, db)
+		t.Run("LogInPerAccount", func(t *testing.T) { logInPerAccount(t, h) })
+		t.Run("LogInCountsAliases", func(t *testing.T) { logInCountsAliases(t, h) })
+		t.Run("BatchedRequestIsRefused", func(t *testing.T) { batchedRequestRefused(t, h) })
+		t.Run("MFACodesPerAccount", func(t *testing.T) { mfaCodesPerAccount(t, h) })
+		t.Run("SignUp", func(t *testing.T) { signUpLimits(t, h) })
+		t.Run("PasswordReset", func(t *testing.T) { passwordResetLimits(t, h) })
+	})
+}
+
+func logInPerAccount(t *testing.T, h *harness) {
+	u := h.createUser(t, "target@example.com", throttledPassword)
+	x := h.browser()
+	for i := range 10 {
+		_, p := x.logIn(t, "target@example.com", fmt.Sprintf("guess number %d", i))
+		wantUserError(t, "wrong password", p.UserErrors, "INVALID_CREDENTIALS")
+	}
+
+	// Over the limit the right password gets the same refusal: a guess
+	// made now teaches the guesser nothing.
+	res, _ := x.logIn(t, "target@example.com", throttledPassword)
+	wantRateLimited(t, "11th logIn", res)
+	wantRetryWithinWindow(t, res.onlyError(t), 15*time.Minute)
+	if got := res.Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("a throttled logIn set cookies %q", got)
+	}
+	if n := h.db.Ent.Session.Query().Where(session.UserID(u.ID)).CountX(sys()); n != 0 {
+		t.Errorf("a throttled logIn stored %d sessions", n)
+	}
+	// The limit belongs to the account, wherever the attempt comes from.
+	elsewhere, _ := h.browser().logIn(t, "TARGET@example.com", throttledPassword)
+	wantRateLimited(t, "logIn from another address", elsewhere)
+	// ...and to no other account signing in from that address.
+	h.createUser(t, "bystander@example.com", throttledPassword)
+	x.clone().mustLogIn(t, "bystander@example.com", throttledPassword)
+
+	h.clock.Advance(16 * time.Minute)
+	x.mustLogIn(t, "target@example.com", throttledPassword)
+}
+
+func logInCountsAliases(t *testing.T, h *harness) {
+	u := h.createUser(t, "aliased@example.com", throttledPassword)
+
+	// Twelve guesses in one request are twelve guesses.
+	var doc strings.Builder
+	doc.WriteString(`mutation($email: String!, $pw: String!) {`)
+	for i := 1; i <= 12; i++ {
+		fmt.Fprintf(&doc, " g%d: logIn(input: {email: $email, password: $pw}) { viewer { user { id } } userErrors { code } }", i)
+	}
+	doc.WriteString(" }")
+	x := h.browser()
+	res := x.do(t, doc.String(), map[string]any{"email": "aliased@example.com", "pw": "one guess of many"})
+
+	var limited []string
+	for _, e := range res.Errors {
+		if e.code() != "RATE_LIMITED" || len(e.Path) != 1 {
+			t.Errorf("unexpected error %+v", e)
+			continue
+		}
+		limited = append(limited, fmt.Sprint(e.Path[0]))
+	}
+	if strings.Join(limited, ",") != "g11,g12" {
+		t.Errorf("RATE_LIMITED at %v, want g11 and g12: %s", limited, res.Raw)
+	}
+	failures := h.db.Ent.AuditEvent.Query().Where(auditevent.Action("login.failure"), auditevent.TargetID(u.ID.String()),
+		auditevent.RequestID(res.requestID())).CountX(sys())
+	if failures != 10 {
+		t.Errorf("%d failed sign-ins recorded for the request, want 10", failures)
+	}
+
+	after, _ := h.browser().logIn(t, "aliased@example.com", throttledPassword)
+	wantRateLimited(t, "logIn after the aliased request", after)
+}
+
+// footprint is what any executed sign-in attempt changes: audit records,
+// throttle counts and sessions.
+type footprint struct{ audits, attempts, sessions int }
+
+func (h *harness) footprint(t *testing.T) footprint {
+	t.Helper()
+	var f footprint
+	f.audits = h.db.Ent.AuditEvent.Query().CountX(sys())
+	f.sessions = h.db.Ent.Session.Query().CountX(sys())
+	err := h.db.SQL.QueryRowContext(context.Background(), `SELECT COALESCE(SUM("count"), 0) FROM throttle_buckets`).Scan(&f.attempts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func batchedRequestRefused(t *testing.T, h *harness) {
+	const pw = "batched-canary-5e2b7a9c"
+	h.createUser(t, "batch@example.com", pw)
+	op := func(password string) map[string]any {
+		return map[string]any{
+			"query":     `mutation($pw: String!) { logIn(input: {email: "batch@example.com", password: $pw}) { viewer { user { id } } } }`,
+			"variables": map[string]any{"pw": password},
+		}
+	}
+	var batch []map[string]any
+	for i := range 11 {
+		batch = append(batch, op(fmt.Sprintf("wrong guess %d", i)))
+	}
+	body, err := json.Marshal(append(batch, op(pw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing may run: no attempt counted, audited or signed in.
+	before := h.footprint(t)
+	x := h.browser()
+	res := x.post(t, body)
+	if after := h.footprint(t); after != before {
+		t.Errorf("a refused batch left traces: before %+v, after %+v", before, after)
+	}
+	if x.cookie != "" {
+		t.Error("a refused batch set a session cookie")
+	}
+	if res.Status != http.StatusBadRequest {
+		t.Errorf("batched request: status %d, want 400: %s", res.Status, res.Raw)
+	}
+	if len(res.Errors) == 0 || res.Data != nil {
+		t.Errorf("batched request answered %s, want only errors", res.Raw)
+	}
+
+	t.Run("CodeIsBadUserInput", func(t *testing.T) {
+		if e := res.onlyError(t); e.code() != "BAD_USER_INPUT" {
+			t.Errorf("code %q, want BAD_USER_INPUT", e.code())
+		}
+	})
+	t.Run("PasswordNotEchoed", func(t *testing.T) {
+		if strings.Contains(string(res.Raw), pw) {
+			t.Error("the response quotes the password")
+		}
+		if strings.Contains(h.app.Logs.String(), pw) {
+			t.Error("the log holds the password of a batched request")
+		}
+		// Any JSON the transport cannot read as one request takes the same path.
+		const other = "mistyped-canary-0c4d8e2f"
+		mistyped, err := json.Marshal(map[string]any{"query": op(other)["query"], "variables": map[string]any{"pw": other}, "operationName": 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.post(t, mistyped)
+		if strings.Contains(h.app.Logs.String(), other) {
+			t.Error("the log holds the password of a request with a mistyped field")
+		}
+	})
+}
+
+func mfaCodesPerAccount(t *testing.T, h *harness) {
+	a := h.armMFA(t, "mfa.throttle@example.com")
+	for range 2 {
+		c := h.browser()
+		ch := c.challenge(t, a)
+		for range 5 {
+			_, p := c.verifyMfa(t, ch, h.wrongCode(t, a.secret), "COOKIE")
+			wantUserError(t, "wrong code", p.UserErrors, "INVALID_CODE", "input", "code")
+		}
+	}
+	// Ten wrong codes across challenges and addresses use up the
+	// account's attempts: a fresh challenge does not buy more.
+	c := h.browser()
+	res, _ := c.verifyMfa(t, c.challenge(t, a), h.nextCode(t, a.secret), "COOKIE")
+	wantRateLimited(t, "verifyMfa after 10 wrong codes", res)
+	if c.cookie != "" {
+		t.Error("a throttled verifyMfa signed in")
+	}
+
+	h.clock.Advance(16 * time.Minute)
+	d := h.browser()
+	_, p := d.verifyMfa(t, d.challenge(t, a), h.nextCode(t, a.secret), "COOKIE")
+	wantNoUserErrors(t, "verifyMfa after the window", p.UserErrors)
+}
+
+func signUpLimits(t *testing.T, h *harness) {
+	t.Run("PerEmailAddress", func(t *testing.T) {
+		// Refused attempts count too: each could have sent an email.
+		for range 5 {
+			_, p := h.browser().signUp(t, "popular@example.com", "too short", "Someone")
+			wantUserError(t, "signUp", p.UserErrors, "PASSWORD_TOO_SHORT", "input", "password")
+		}
+		res, _ := h.browser().signUp(t, "Popular@example.com", throttledPassword, "Someone")
+		wantRateLimited(t, "6th signUp for one address", res)
+		wantRetryWithinWindow(t, res.onlyError(t), time.Hour)
+		if h.userRow(t, "popular@example.com") != nil {
+			t.Error("a throttled sign-up created the account")
+		}
+	})
+
+	t.Run("PerClientAddress", func(t *testing.T) {
+		x := h.browser()
+		for i := range 20 {
+			_, p := x.signUp(t, fmt.Sprintf("probe%d@example.com", i), "too short", "Someone")
+			wantUserError(t, "signUp", p.UserErrors, "PASSWORD_TOO_SHORT", "input", "password")
+		}
+		res, _ := x.signUp(t, "fresh@example.com", throttledPassword, "Someone")
+		wantRateLimited(t, "21st signUp from one client", res)
+		if h.userRow(t, "fresh@example.com") != nil {
+			t.Error("a throttled sign-up created the account")
+		}
+		// Another client may still sign up.
+		_, p := h.browser().signUp(t, "fresh@example.com", throttledPassword, "Someone")
+		wantNoUserErrors(t, "signUp from another client", p.UserErrors)
+	})
+
+	h.drainJobs(t)
+	if got := h.mailTo(t, "popular@example.com"); len(got) != 0 {
+		t.Errorf("refused sign-ups sent %d messages", len(got))
+	}
+}
+
+func passwordResetLimits(t *testing.T, h *harness) {
+	t.Run("PerEmailAddress", func(t *testing.T) {
+		h.createUser(t, "forgetful@example.com", throttledPassword)
+		for range 5 {
+			if res := h.browser().requestReset(t, "forgetful@example.com"); len(res.Errors) != 0 {
+				t.Fatalf("requestPasswordReset: %s", res.Raw)
+			}
+		}
+		res := h.browser().requestReset(t, "FORGETFUL@example.com")
+		wantRateLimited(t, "6th requestPasswordReset for one address", res)
+		wantRetryWithinWindow(t, res.onlyError(t), time.Hour)
+		h.drainJobs(t)
+		if got := h.mailTo(t, "forgetful@example.com"); len(got) != 5 {
+			t.Errorf("%d reset emails, want 5", len(got))
+		}
+	})
+
+	t.Run("PerClientAddress", func(t *testing.T) {
+		h.createUser(t, "victim@example.com", throttledPassword)
+		x := h.browser()
+		for i := range 20 {
+			if res := x.requestReset(t, fmt.Sprintf("probe%d@example.com", i)); len(res.Errors) != 0 {
+				t.Fatalf("requestPasswordReset: %s", res.Raw)
+			}
+		}
+		res := x.requestReset(t, "victim@example.com")
+		wantRateLimited(t, "21st requestPasswordReset from one client", res)
+		h.drainJobs(t)
+		if got := h.mailTo(t, "victim@example.com"); len(got) != 0 {
+			t.Errorf("a throttled request sent %d messages", len(got))
+		}
+	})
+}
