@@ -22,15 +22,15 @@ type AuditEvent struct {
 	ID uuid.UUID `json:"id,omitempty"`
 	// ActorID holds the value of the "actor_id" field.
 	ActorID *uuid.UUID `json:"actor_id,omitempty"`
-	// Action holds the value of the "action" field.
+	// What happened, as dotted lower-case words: login.failure, token.revoke.
 	Action string `json:"action,omitempty"`
-	// TargetType holds the value of the "target_type" field.
+	// Kind of object acted on (User, Session, ApiToken), or empty.
 	TargetType string `json:"target_type,omitempty"`
-	// TargetID holds the value of the "target_id" field.
+	// Internal ID of the object acted on, or empty.
 	TargetID string `json:"target_id,omitempty"`
-	// ClientAddr holds the value of the "client_addr" field.
+	// Client address of the request.
 	ClientAddr string `json:"client_addr,omitempty"`
-	// RequestID holds the value of the "request_id" field.
+	// ID of the request, as in its X-Request-ID header and the server log.
 	RequestID string `json:"request_id,omitempty"`
 	// Details holds the value of the "details" field.
 	Details map[string]string `json:"details,omitempty"`
@@ -44,7 +44,7 @@ type AuditEvent struct {
 
 // AuditEventEdges holds the relations/edges for other nodes in the graph.
 type AuditEventEdges struct {
-	// Actor holds the value of the actor edge.
+	// The signed-in user who acted; null when nobody was signed in (a failed sign-in).
 	Actor *User `json:"actor,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

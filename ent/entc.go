@@ -100,6 +100,7 @@ var typeDocs = map[string]string{
 	"CourseStatus":     "Where a course is in its life: DRAFT (being written, visible to its staff only), PUBLISHED (in the catalogue), ARCHIVED (withdrawn from the catalogue).",
 	"LessonStatus":     "DRAFT lessons are visible to course staff only; PUBLISHED lessons to everyone who can see the course.",
 	"LessonAccess":     "Who may read a lesson's body: PUBLIC (anyone) or ENROLLED (enrolled learners and course staff).",
+	"AuditEvent":       "A security-relevant action: who did what to which object, from where, in which request. Administrators only.",
 	"EnrollmentStatus": "ACTIVE while learning, COMPLETED when every published lesson is done, CANCELLED after unenrolling.",
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"lectern/ent/apitoken"
+	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
 	"lectern/ent/faqentry"
@@ -24,6 +25,11 @@ import (
 // GlobalID returns the opaque, typed ID that clients see for this APIToken.
 func (_m *APIToken) GlobalID() gid.ID {
 	return gid.New("APIToken", _m.ID)
+}
+
+// GlobalID returns the opaque, typed ID that clients see for this AuditEvent.
+func (_m *AuditEvent) GlobalID() gid.ID {
+	return gid.New("AuditEvent", _m.ID)
 }
 
 // GlobalID returns the opaque, typed ID that clients see for this Course.
@@ -82,6 +88,8 @@ func NodeTable(typ string) (table string, ok bool) {
 	switch typ {
 	case "APIToken":
 		return apitoken.Table, true
+	case "AuditEvent":
+		return auditevent.Table, true
 	case "Course":
 		return course.Table, true
 	case "Enrollment":

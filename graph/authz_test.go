@@ -42,6 +42,7 @@ const (
 	learnerCookie    = "learner (cookie session)"
 	instructorCookie = "instructor (cookie session)"
 	adminCookie      = "admin (cookie session)"
+	adminMFACookie   = "admin (cookie session that passed MFA)"
 	learnerReadToken = "learner (API token READ)"
 	learnerRWToken   = "learner (API token READ, WRITE)"
 	// adminRWToken proves a token's limits hold whatever its owner's role.
@@ -54,6 +55,8 @@ var callers = map[string]context.Context{
 	learnerCookie:    cookieSession(viewer.RoleLearner),
 	instructorCookie: cookieSession(viewer.RoleInstructor),
 	adminCookie:      cookieSession(viewer.RoleAdmin),
+	adminMFACookie: viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleAdmin,
+		Credential: viewer.CredentialCookie, SessionID: uuid.New(), MFA: true}),
 	learnerReadToken: apiToken(viewer.RoleLearner, viewer.ScopeRead),
 	learnerRWToken:   apiToken(viewer.RoleLearner, viewer.ScopeRead, viewer.ScopeWrite),
 	adminRWToken:     apiToken(viewer.RoleAdmin, viewer.ScopeRead, viewer.ScopeWrite),
@@ -77,6 +80,7 @@ func decide(anonymous, session, readToken, rwToken string) map[string]string {
 		learnerCookie:    session,
 		instructorCookie: session,
 		adminCookie:      session,
+		adminMFACookie:   session,
 		learnerReadToken: readToken,
 		learnerRWToken:   rwToken,
 		adminRWToken:     rwToken,
@@ -93,6 +97,13 @@ var (
 	// ownAccount is managing one's own credentials: a signed-in session
 	// only, so a leaked token cannot mint more tokens or lock its owner out.
 	ownAccount = decide(unauth, allow, forbid, forbid)
+	// administration: administrators only, from a session that passed MFA
+	// (an API token never has), whatever the token's scopes.
+	administration = func() map[string]string {
+		row := decide(unauth, forbid, forbid, forbid)
+		row[adminMFACookie] = allow
+		return row
+	}()
 )
 
 // matrix is the decision for every root field of the schema and every kind
@@ -126,6 +137,10 @@ var matrix = map[string]map[string]string{
 	"Mutation.regenerateRecoveryCodes":  ownAccount,
 	"Mutation.createApiToken":           ownAccount,
 	"Mutation.revokeApiToken":           ownAccount,
+
+	"Query.auditEvents":    administration,
+	"Mutation.setUserRole": administration,
+	"Mutation.disableUser": administration,
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -169,6 +184,7 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	c := testenv.NewClient(t, db)
 	sessionID := gid.New("Session", uuid.New()).String()
 	tokenID := gid.New("APIToken", uuid.New()).String()
+	userID := gid.New("User", uuid.New()).String()
 	docs := map[string]string{
 		"Query.node":    `{ node(id: "Q291cnNlOpRqGRLdpElek3NAwsGSfws") { id } }`,
 		"Query.nodes":   `{ nodes(ids: []) { id } }`,
@@ -197,6 +213,10 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Mutation.regenerateRecoveryCodes":  `mutation { regenerateRecoveryCodes(input: {password: "a password", code: "123456"}) { recoveryCodes } }`,
 		"Mutation.createApiToken":           `mutation { createApiToken(input: {name: "ci", scopes: [READ]}) { token } }`,
 		"Mutation.revokeApiToken":           `mutation { revokeApiToken(id: "` + tokenID + `") { apiTokenId } }`,
+
+		"Query.auditEvents":    `{ auditEvents(first: 5) { totalCount } }`,
+		"Mutation.setUserRole": `mutation { setUserRole(input: {userId: "` + userID + `", role: ADMIN}) { userErrors { code } } }`,
+		"Mutation.disableUser": `mutation { disableUser(id: "` + userID + `") { userErrors { code } } }`,
 	}
 	for _, op := range rootFields() {
 		doc, ok := docs[op]

@@ -42,6 +42,9 @@ func (r *sectionResolver) Lessons(ctx context.Context, obj *ent.Section) ([]*ent
 	return catalog.Lessons(ctx, obj)
 }
 
+// AuditEvent returns AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
 // Course returns CourseResolver implementation.
 func (r *Resolver) Course() CourseResolver { return &courseResolver{r} }
 
@@ -61,10 +64,11 @@ func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	courseResolver  struct{ *Resolver }
-	lessonResolver  struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	sectionResolver struct{ *Resolver }
-	sessionResolver struct{ *Resolver }
-	userResolver    struct{ *Resolver }
+	auditEventResolver struct{ *Resolver }
+	courseResolver     struct{ *Resolver }
+	lessonResolver     struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
+	sectionResolver    struct{ *Resolver }
+	sessionResolver    struct{ *Resolver }
+	userResolver       struct{ *Resolver }
 )

@@ -136,6 +136,9 @@ func complexity() ComplexityRoot {
 	c.Query.Tags = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *ent.TagOrder) int {
 		return 1 + pageSize(first, last)*child
 	}
+	c.Query.AuditEvents = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *model.AuditEventWhereInput, _ *ent.AuditEventOrder) int {
+		return 1 + pageSize(first, last)*child
+	}
 	c.Course.Reviews = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *ent.ReviewOrder) int {
 		return 1 + pageSize(first, last)*child
 	}

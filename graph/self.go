@@ -9,6 +9,7 @@ import (
 	"lectern/ent"
 	"lectern/graph/model"
 	"lectern/internal/apperr"
+	"lectern/internal/audit"
 	"lectern/internal/auth"
 	"lectern/internal/gid"
 	"lectern/internal/viewer"
@@ -124,6 +125,29 @@ func sessionID(id uuid.UUID) *gid.ID {
 	return &g
 }
 
-func notFound(field string) []*apperr.FieldError {
-	return []*apperr.FieldError{{Code: apperr.UserNotFound, Field: []string{field}, Message: "not found"}}
+func notFound(field ...string) []*apperr.FieldError {
+	return []*apperr.FieldError{{Code: apperr.UserNotFound, Field: field, Message: "not found"}}
+}
+
+// auditFilter maps the schema's audit filter to the domain's. An actorId
+// that is not a User's ID can match nothing and is refused as such.
+func auditFilter(w *model.AuditEventWhereInput) (audit.Filter, error) {
+	var f audit.Filter
+	if w == nil {
+		return f, nil
+	}
+	if w.ActorID != nil {
+		if w.ActorID.Type != "User" {
+			return f, apperr.New(apperr.BadUserInput, "actorId must be the ID of a User")
+		}
+		f.ActorID = w.ActorID.UUID
+	}
+	if w.Action != nil {
+		f.Action = *w.Action
+	}
+	if w.TargetID != nil {
+		f.TargetID = *w.TargetID
+	}
+	f.CreatedAfter, f.CreatedBefore = w.CreatedAfter, w.CreatedBefore
+	return f, nil
 }

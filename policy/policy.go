@@ -26,8 +26,13 @@ const Anonymous = "anonymous"
 // allows it and none is denied it.
 func ScopeSubject(scope string) string { return "scope:" + strings.ToLower(scope) }
 
-// ActCall is the action of running a GraphQL root field.
-const ActCall = "call"
+// Actions. ActCall is running a GraphQL root field; an allowed
+// ActRequireMFA on an operation means running it also needs a session that
+// passed two-factor sign-in.
+const (
+	ActCall       = "call"
+	ActRequireMFA = "require_mfa"
+)
 
 // Enforcer decides whether a subject may run an operation.
 type Enforcer struct {

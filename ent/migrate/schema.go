@@ -82,6 +82,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[1], AuditEventsColumns[7]},
 			},
+			{
+				Name:    "auditevent_target_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[3], AuditEventsColumns[7]},
+			},
 		},
 	}
 	// CoursesColumns holds the columns for the "courses" table.

@@ -15,6 +15,26 @@ import (
 	"time"
 )
 
+// One fact about an audit event.
+type AuditDetail struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Filters for `auditEvents`. All given filters must match (AND).
+type AuditEventWhereInput struct {
+	// Only this action, e.g. `login.failure`.
+	Action *string `json:"action,omitempty"`
+	// Only events by this user.
+	ActorID *gid.ID `json:"actorId,omitempty"`
+	// Only events about this object (its internal ID, as in `targetID`).
+	TargetID *string `json:"targetId,omitempty"`
+	// At or after this instant.
+	CreatedAfter *time.Time `json:"createdAfter,omitempty"`
+	// Before this instant.
+	CreatedBefore *time.Time `json:"createdBefore,omitempty"`
+}
+
 type ChangeEmailInput struct {
 	Password string `json:"password"`
 	NewEmail string `json:"newEmail"`
@@ -77,6 +97,11 @@ type CreateAPITokenPayload struct {
 }
 
 type DisableTotpPayload struct {
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type DisableUserPayload struct {
 	User       *ent.User            `json:"user,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
@@ -147,6 +172,16 @@ type RevokeOtherSessionsPayload struct {
 
 type RevokeSessionPayload struct {
 	SessionID  *gid.ID              `json:"sessionId,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type SetUserRoleInput struct {
+	UserID gid.ID `json:"userId"`
+	Role   string `json:"role"`
+}
+
+type SetUserRolePayload struct {
+	User       *ent.User            `json:"user,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 

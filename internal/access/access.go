@@ -35,8 +35,9 @@ func Subject(ctx context.Context) string {
 
 // Operation returns nil when the caller may run op ("Query.courses"). It
 // fails with UNAUTHENTICATED for an anonymous caller who would need to sign
-// in and FORBIDDEN for a signed-in caller whose role does not allow it, or
-// whose API token's scopes do not.
+// in and FORBIDDEN for a signed-in caller whose role does not allow it,
+// whose API token's scopes do not, or whose session did not pass MFA where
+// the policy requires it.
 func (a *Authorizer) Operation(ctx context.Context, op string) error {
 	subject := Subject(ctx)
 	if !a.policy.Allowed(subject, op, policy.ActCall) {
@@ -45,8 +46,12 @@ func (a *Authorizer) Operation(ctx context.Context, op string) error {
 		}
 		return apperr.New(apperr.Forbidden, "you are not allowed to do this")
 	}
-	if v, ok := viewer.FromContext(ctx); ok && v.Credential == viewer.CredentialAPIToken && !a.tokenMay(v, op) {
+	v, _ := viewer.FromContext(ctx)
+	if v.Credential == viewer.CredentialAPIToken && !a.tokenMay(v, op) {
 		return apperr.New(apperr.Forbidden, "this API token's scopes do not allow this; use a token with the right scope or sign in")
+	}
+	if !v.IsSystem() && !v.MFA && a.policy.Allowed(policy.Anonymous, op, policy.ActRequireMFA) {
+		return apperr.New(apperr.Forbidden, "this needs a session that passed two-factor sign-in; turn it on and sign in again")
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ const (
 	Throttled               = "throttle.block"
 	UserCreate              = "user.create"
 	EmailVerifyRequest      = "email.verify_request"
+	UserRoleChange          = "user.role_change"
+	UserDisable             = "user.disable"
 )
 
 // AllowedDetails lists the only keys Event.Details may use. Treat it as

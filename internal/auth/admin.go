@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/apitoken"
+	"lectern/ent/user"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/database"
+)
+
+// SetUserRole gives account id the global role. Every session of the
+// account ends, so the new role (more or less privilege) takes effect with
+// a fresh sign-in. Changing one's own role, or demoting the last active
+// administrator, is refused (INVALID) so nobody can lock administration
+// out. An unknown account is NOT_FOUND as a user error. The operation is
+// for administrators; the policy decides who may call it.
+func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role user.Role) (*ent.User, error) {
+	v, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := user.RoleValidator(role); err != nil {
+		return nil, apperr.Problem(apperr.UserInvalid, "role must be LEARNER, INSTRUCTOR or ADMIN", "input", "role")
+	}
+	if id == v.UserID {
+		return nil, apperr.Problem(apperr.UserInvalid, "you cannot change your own role", "input", "userId")
+	}
+	var out *ent.User
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		u, err := tx.User.Get(system(ctx), id)
+		if ent.IsNotFound(err) {
+			return apperr.Problem(apperr.UserNotFound, "no such user", "input", "userId")
+		}
+		if err != nil {
+			return err
+		}
+		if u.Role == role {
+			out = u
+			return nil
+		}
+		if u.Role == user.RoleADMIN {
+			if err := lastAdminGuard(ctx, tx, u.ID); err != nil {
+				return err
+			}
+		}
+		if out, err = tx.User.UpdateOne(u).SetRole(role).Save(system(ctx)); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.UserRoleChange, ActorID: v.UserID, TargetType: "User",
+			TargetID: u.ID.String(), Details: map[string]string{"role": string(role)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lastAdminGuard refuses to remove the last active administrator other
+// than the one being changed.
+func lastAdminGuard(ctx context.Context, tx *database.Tx, changing uuid.UUID) error {
+	others, err := tx.User.Query().Where(user.RoleEQ(user.RoleADMIN), user.DisabledAtIsNil(), user.IDNEQ(changing)).Exist(system(ctx))
+	if err != nil {
+		return err
+	}
+	if !others {
+		return apperr.Problem(apperr.UserInvalid, "this is the last active administrator", "input", "userId")
+	}
+	return nil
+}
+
+// DisableUser stops account id from signing in: its sessions, API tokens
+// and pending MFA sign-ins end at once. Disabling oneself or the last
+// active administrator is refused (INVALID); an unknown account is
+// NOT_FOUND as a user error. Disabling a disabled account changes nothing.
+func (s *Service) DisableUser(ctx context.Context, id uuid.UUID) (*ent.User, error) {
+	v, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if id == v.UserID {
+		return nil, apperr.Problem(apperr.UserInvalid, "you cannot disable your own account", "id")
+	}
+	var out *ent.User
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		u, err := tx.User.Get(system(ctx), id)
+		if ent.IsNotFound(err) {
+			return apperr.Problem(apperr.UserNotFound, "no such user", "id")
+		}
+		if err != nil {
+			return err
+		}
+		if u.DisabledAt != nil {
+			out = u
+			return nil
+		}
+		if u.Role == user.RoleADMIN {
+			if err := lastAdminGuard(ctx, tx, u.ID); err != nil {
+				return err
+			}
+		}
+		if out, err = tx.User.UpdateOne(u).SetDisabledAt(s.clock()).Save(system(ctx)); err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
+			return err
+		}
+		if _, err := tx.APIToken.Delete().Where(apitoken.UserID(u.ID)).Exec(system(ctx)); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.UserDisable, ActorID: v.UserID, TargetType: "User", TargetID: u.ID.String()})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("disable user: %w", err)
+	}
+	return out, nil
+}
