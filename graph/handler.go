@@ -106,13 +106,25 @@ func rootType(ctx context.Context) string {
 	return "Query"
 }
 
+// isMutation reports whether ctx runs a mutation; false also when the
+// document never became an operation (it did not parse or validate).
+func isMutation(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	return op != nil && op.Operation == ast.Mutation
+}
+
 func isIntrospection(name string) bool { return len(name) > 2 && name[:2] == "__" }
 
 // debugStatements adds the request's SQL statements to the response.
 func debugStatements(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if resp == nil {
-		return nil
+	// Mutations get no statement list: which statements a sign-up ran
+	// would tell a taken address from a free one.
+	if resp == nil || isMutation(ctx) {
+		return resp
 	}
 	stmts := database.StatementsFrom(ctx)
 	if stmts == nil {

@@ -53,6 +53,8 @@ const (
 	UserSameAsCurrent UserCode = "SAME_AS_CURRENT"
 	// UserEmailAlreadyVerified: the address is verified already.
 	UserEmailAlreadyVerified UserCode = "EMAIL_ALREADY_VERIFIED"
+	// UserEmailNotVerified: the operation needs a verified address.
+	UserEmailNotVerified UserCode = "EMAIL_NOT_VERIFIED"
 )
 
 // UserCodes lists the catalogue in order.
@@ -62,6 +64,7 @@ var UserCodes = []UserCode{
 	UserInvalidCredentials, UserInvalidToken, UserInvalidCode,
 	UserMFAAlreadyEnabled, UserMFANotEnabled, UserMFAEnrollmentNotStarted,
 	UserNameTaken, UserNotFound, UserSameAsCurrent, UserEmailAlreadyVerified,
+	UserEmailNotVerified,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

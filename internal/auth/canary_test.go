@@ -262,7 +262,7 @@ func refusals(t *testing.T, h *harness, seen canaries) {
 	v = c.verifyEmail(t, typed["garbage email token"])
 	wantUserError(t, "verifyEmail", v.UserErrors, "INVALID_TOKEN", "token")
 	rp := c.resetPassword(t, typed["unknown email token"], typed["reset password refused"])
-	wantUserError(t, "resetPassword", rp.UserErrors, "INVALID_TOKEN", "token")
+	wantUserError(t, "resetPassword", rp.UserErrors, "INVALID_TOKEN", "input", "token")
 	_, mp := c.verifyMfa(t, typed["unknown challenge"], typed["mistyped recovery code"], "COOKIE")
 	wantUserError(t, "verifyMfa", mp.UserErrors, "INVALID_TOKEN", "input", "challenge")
 

@@ -67,7 +67,7 @@ func resetPasswordEndsSessions(t *testing.T, h *harness) {
 
 	hash := *h.userRow(t, "alice@example.com").PasswordHash
 	again := anon.resetPassword(t, token, "a third passphrase entirely")
-	wantUserError(t, "second resetPassword", again.UserErrors, "INVALID_TOKEN", "token")
+	wantUserError(t, "second resetPassword", again.UserErrors, "INVALID_TOKEN", "input", "token")
 	if again.PasswordChanged {
 		t.Error("a used reset token changed the password again")
 	}
@@ -97,7 +97,7 @@ func resetPasswordRefusalKeepsLink(t *testing.T, h *harness) {
 		t.Error("a refused reset used up the link")
 	}
 	bad := anon.resetPassword(t, strings.Replace(token, "lct_eml_", "lct_ses_", 1), newPassword)
-	wantUserError(t, "resetPassword with a mangled token", bad.UserErrors, "INVALID_TOKEN", "token")
+	wantUserError(t, "resetPassword with a mangled token", bad.UserErrors, "INVALID_TOKEN", "input", "token")
 }
 
 func changePasswordCases(t *testing.T, h *harness) {

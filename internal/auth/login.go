@@ -181,8 +181,14 @@ func (s *Service) VerifyMfa(ctx context.Context, in VerifyMfaInput) (LogInResult
 		return LogInResult{}, s.mfaFailed(ctx, u, ch)
 	}
 	s.undo(ctx, check{mfaPerAddr, clientAddr(ctx)}, check{mfaPerAccount, u.ID.String()})
-	if err := s.db.Ent.MFAChallenge.DeleteOneID(ch.ID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+	// The challenge is spent by whoever deletes it: of several requests
+	// racing on one challenge, only one gets a session.
+	n, err := s.db.Ent.MFAChallenge.Delete().Where(mfachallenge.ID(ch.ID)).Exec(system(ctx))
+	if err != nil {
 		return LogInResult{}, fmt.Errorf("verify mfa: %w", err)
+	}
+	if n == 0 {
+		return LogInResult{}, badChallenge
 	}
 	return s.startSession(ctx, u, in.Transport, true, method)
 }
@@ -224,13 +230,14 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *ent.User, code strin
 // challengeAttempts, and returns INVALID_CODE.
 func (s *Service) mfaFailed(ctx context.Context, u *ent.User, ch *ent.MFAChallenge) error {
 	s.recordAside(ctx, audit.Event{Action: audit.MFAFailure, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
-	var err error
-	if ch.FailedAttempts+1 >= challengeAttempts {
-		err = s.db.Ent.MFAChallenge.DeleteOneID(ch.ID).Exec(system(ctx))
-	} else {
-		err = s.db.Ent.MFAChallenge.UpdateOneID(ch.ID).AddFailedAttempts(1).Exec(system(ctx))
+	// Counted in the database (failed_attempts + 1), so concurrent wrong
+	// codes cannot overwrite each other's count.
+	_, err := s.db.Ent.MFAChallenge.Update().Where(mfachallenge.ID(ch.ID)).AddFailedAttempts(1).Save(system(ctx))
+	if err == nil {
+		_, err = s.db.Ent.MFAChallenge.Delete().Where(mfachallenge.ID(ch.ID),
+			mfachallenge.FailedAttemptsGTE(challengeAttempts)).Exec(system(ctx))
 	}
-	if err != nil && !ent.IsNotFound(err) {
+	if err != nil {
 		return fmt.Errorf("verify mfa: %w", err)
 	}
 	return apperr.Problem(apperr.UserInvalidCode, "the code is incorrect", "input", "code")

@@ -35,6 +35,9 @@ func (s *Service) StartTotpEnrollment(ctx context.Context) (TotpEnrollment, erro
 	if u.MfaEnabledAt != nil {
 		return TotpEnrollment{}, apperr.Problem(apperr.UserMFAAlreadyEnabled, "two-factor sign-in is already on")
 	}
+	if u.EmailVerifiedAt == nil {
+		return TotpEnrollment{}, errUnverified
+	}
 	sec, err := totp.NewSecret()
 	if err != nil {
 		return TotpEnrollment{}, err
@@ -71,9 +74,17 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, code string) ([]str
 	var codes []string
 	var rotated *LogInResult
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		u, err = tx.User.UpdateOne(u).SetTotpSecret(*u.TotpPendingSecret).ClearTotpPendingSecret().
-			SetTotpLastStep(step).SetMfaEnabledAt(s.clock()).Save(system(ctx))
+		// Only while MFA is still off: of two confirmations racing, one
+		// wins and the other's recovery codes are never issued.
+		n, err := tx.User.Update().Where(user.ID(u.ID), user.MfaEnabledAtIsNil(), user.TotpPendingSecret(*u.TotpPendingSecret)).
+			SetTotpSecret(*u.TotpPendingSecret).ClearTotpPendingSecret().SetTotpLastStep(step).SetMfaEnabledAt(s.clock()).Save(system(ctx))
 		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.Problem(apperr.UserMFAAlreadyEnabled, "two-factor sign-in is already on")
+		}
+		if u, err = tx.User.Get(system(ctx), u.ID); err != nil {
 			return err
 		}
 		if codes, err = s.replaceRecoveryCodes(ctx, tx, u.ID); err != nil {

@@ -7,8 +7,10 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
+	"lectern/ent/apitoken"
 	"lectern/ent/emailtoken"
 	"lectern/ent/mfachallenge"
+	"lectern/ent/recoverycode"
 	"lectern/ent/session"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
@@ -51,33 +53,42 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	return nil
 }
 
-// ResetPassword sets a new password with a token from a reset email, ends
-// every session and pending MFA sign-in of the account, and (the link
-// having proved it) marks the address verified. An unusable token is
-// INVALID_TOKEN; a password the policy refuses is reported per problem.
+// ResetPassword sets a new password with a token from a reset email and
+// treats the account as recovered: every session, API token and pending
+// MFA sign-in ends, and (the link having proved it) the address is marked
+// verified. If it was not verified before, whoever registered it may not
+// have been its owner, so a TOTP factor they enrolled is removed too. An
+// unusable token — unknown, used, expired or sent to an address the account
+// has since left — is INVALID_TOKEN; a password the policy refuses is
+// reported per problem and the link stays usable.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
 	if err := s.hit(ctx, uuid.Nil, check{tokenPerAddr, clientAddr(ctx)}); err != nil {
 		return err
 	}
-	err := s.db.Transact(ctx, func(tx *database.Tx) error {
-		t, err := s.useEmailToken(ctx, tx, token, emailtoken.PurposeRESET_PASSWORD)
-		if err != nil {
+	// Read the link without using it, so that a refused password leaves it
+	// usable, and hash outside the transaction: argon2id takes tens of
+	// milliseconds that SQLite's single writer should not wait for.
+	t, u, err := s.peekEmailToken(ctx, token, emailtoken.PurposeRESET_PASSWORD)
+	if err != nil {
+		return err
+	}
+	if err := invalid(checkPassword(newPassword, u.Email, "input", "newPassword")); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(newPassword)
+	if err != nil {
+		return err
+	}
+	return s.db.Transact(ctx, func(tx *database.Tx) error {
+		if _, err := s.useEmailToken(ctx, tx, token, emailtoken.PurposeRESET_PASSWORD); err != nil {
 			return err
 		}
-		u, err := tx.User.Get(system(ctx), t.UserID)
-		if err != nil {
-			return err
-		}
-		if err := invalid(checkPassword(newPassword, u.Email, "input", "newPassword")); err != nil {
-			return err
-		}
-		hash, err := s.hasher.Hash(newPassword)
-		if err != nil {
-			return err
-		}
-		upd := tx.User.UpdateOne(u).SetPasswordHash(hash)
-		if u.EmailVerifiedAt == nil && t.Email == u.Email {
-			upd.SetEmailVerifiedAt(s.clock())
+		upd := tx.User.UpdateOneID(u.ID).SetPasswordHash(hash)
+		if u.EmailVerifiedAt == nil {
+			upd.SetEmailVerifiedAt(s.clock()).ClearTotpSecret().ClearTotpPendingSecret().ClearMfaEnabledAt().SetTotpLastStep(0)
+			if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(system(ctx)); err != nil {
+				return err
+			}
 		}
 		if err := upd.Exec(system(ctx)); err != nil {
 			return err
@@ -85,12 +96,11 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
 			return err
 		}
-		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordReset, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
+		if _, err := tx.APIToken.Delete().Where(apitoken.UserID(u.ID)).Exec(system(ctx)); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordReset, ActorID: u.ID, TargetType: "User", TargetID: t.UserID.String()})
 	})
-	if err != nil {
-		return err
-	}
-	return nil
 }
 
 // endSessions deletes every session of the account except keep, and its
@@ -202,6 +212,11 @@ func (s *Service) ChangeEmail(ctx context.Context, pw, newEmail string) (*ent.Us
 	}
 	if email == u.Email {
 		return nil, apperr.Problem(apperr.UserSameAsCurrent, "this is already your address", "input", "newEmail")
+	}
+	// Each request mails a link to an address of the caller's choosing:
+	// limited like verification requests, so nobody can flood a mailbox.
+	if err := s.hit(ctx, u.ID, check{verifyPerAccount, u.ID.String()}, check{verifyPerAddr, clientAddr(ctx)}); err != nil {
+		return nil, err
 	}
 	taken, err := s.userByEmail(ctx, email)
 	if err != nil {

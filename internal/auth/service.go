@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,6 +58,12 @@ const (
 // (spraying many accounts from one place, while a campus behind one NAT
 // still works). Every attempt at sign-up, verification and reset counts, as
 // each can send email or test a token.
+// errUnverified refuses credentials that outlive a session (API tokens,
+// a second factor) to accounts whose address is unproven: whoever
+// registered someone else's address must not keep a way in once the owner
+// recovers it.
+var errUnverified = apperr.Problem(apperr.UserEmailNotVerified, "verify your email address first")
+
 var (
 	loginPerAccount  = throttle.Rule{Name: "login.account", Limit: 10, Window: 15 * time.Minute}
 	loginPerAddr     = throttle.Rule{Name: "login.addr", Limit: 50, Window: 15 * time.Minute}
@@ -259,19 +266,32 @@ func (s *Service) recordAside(ctx context.Context, e audit.Event) {
 	}
 }
 
-// hit counts an attempt under every rule given (rule, subject pairs); the
-// first rule over its limit stops the attempt and is audited.
+// hit counts an attempt under every rule given (rule, subject pairs). If
+// any rule is already at its limit the attempt is refused (and audited)
+// without being counted anywhere: otherwise a client stopped by its own
+// address limit could go on filling other accounts' counters and lock
+// their owners out.
 func (s *Service) hit(ctx context.Context, actor uuid.UUID, checks ...check) error {
 	for _, c := range checks {
+		if err := s.limiter.Blocked(ctx, c.rule, c.subject); err != nil {
+			s.throttled(ctx, actor, c, err)
+			return err
+		}
+	}
+	for _, c := range checks {
 		if err := s.limiter.Hit(ctx, c.rule, c.subject); err != nil {
-			if apperr.CodeOf(err) == apperr.RateLimited {
-				s.recordAside(ctx, audit.Event{Action: audit.Throttled, ActorID: actor,
-					Details: map[string]string{"rule": c.rule.Name}})
-			}
+			s.throttled(ctx, actor, c, err)
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *Service) throttled(ctx context.Context, actor uuid.UUID, c check, err error) {
+	if apperr.CodeOf(err) == apperr.RateLimited {
+		s.recordAside(ctx, audit.Event{Action: audit.Throttled, ActorID: actor,
+			Details: map[string]string{"rule": c.rule.Name}})
+	}
 }
 
 // undo takes back attempts that turned out legitimate.
@@ -288,4 +308,18 @@ type check struct {
 	subject string
 }
 
-func clientAddr(ctx context.Context) string { return viewer.ClientFrom(ctx).Addr }
+// clientAddr is the throttling subject for the request's client: its IPv4
+// address, or the /64 of an IPv6 one, since a single subscriber commonly
+// holds a whole /64 and could otherwise rotate through it.
+func clientAddr(ctx context.Context) string {
+	raw := viewer.ClientFrom(ctx).Addr
+	a, err := netip.ParseAddr(raw)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return raw
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return raw
+	}
+	return p.String()
+}

@@ -121,10 +121,23 @@ func (s *Service) LogOut(ctx context.Context) (uuid.UUID, error) {
 // Sessions returns the live sessions of account userID, most recently used
 // first. Only the account's own viewer may be shown them.
 func (s *Service) Sessions(ctx context.Context, userID uuid.UUID) ([]*ent.Session, error) {
+	if err := notViaToken(ctx); err != nil {
+		return nil, err
+	}
 	now := s.clock()
 	return s.db.Ent.Session.Query().Where(session.UserID(userID), session.ExpiresAtGT(now),
 		session.LastSeenAtGT(now.Add(-s.cfg.SessionIdle))).
 		Order(ent.Desc(session.FieldLastSeenAt), ent.Desc(session.FieldID)).All(system(ctx))
+}
+
+// notViaToken refuses an API token caller: the account's sessions and
+// tokens (addresses, browsers, token names) are for its signed-in owner,
+// not for whoever holds a read-only token.
+func notViaToken(ctx context.Context) error {
+	if v, ok := viewer.FromContext(ctx); ok && v.Credential == viewer.CredentialAPIToken {
+		return apperr.New(apperr.Forbidden, "sessions and API tokens are listed only to a signed-in session")
+	}
+	return nil
 }
 
 // IdleExpiry returns when sess ends if it stays unused.

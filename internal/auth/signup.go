@@ -173,10 +173,33 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 	return out, nil
 }
 
+// peekEmailToken returns a live token of purpose and its account without
+// using it. A token sent to an address the account no longer has is
+// refused: a link in a mailbox the owner has left must not reach the
+// account.
+func (s *Service) peekEmailToken(ctx context.Context, plain string, purpose emailtoken.Purpose) (*ent.EmailToken, *ent.User, error) {
+	bad := badLink(purpose)
+	if !secret.Parse(plain, secret.EmailPrefix) {
+		return nil, nil, bad
+	}
+	t, err := s.db.Ent.EmailToken.Query().Where(emailtoken.TokenHash(secret.HashOf(plain)), emailtoken.PurposeEQ(purpose),
+		emailtoken.UsedAtIsNil(), emailtoken.ExpiresAtGT(s.clock())).WithUser().Only(system(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil, bad
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if purpose == emailtoken.PurposeRESET_PASSWORD && t.Email != t.Edges.User.Email {
+		return nil, nil, bad
+	}
+	return t, t.Edges.User, nil
+}
+
 // useEmailToken marks a live token of purpose used and returns it; the
 // conditional update makes two concurrent uses of one token impossible.
 func (s *Service) useEmailToken(ctx context.Context, tx *database.Tx, plain string, purpose emailtoken.Purpose) (*ent.EmailToken, error) {
-	bad := apperr.Problem(apperr.UserInvalidToken, "this link is invalid or has expired; ask for a new one", "token")
+	bad := badLink(purpose)
 	if !secret.Parse(plain, secret.EmailPrefix) {
 		return nil, bad
 	}
@@ -201,4 +224,14 @@ func (s *Service) useEmailToken(ctx context.Context, tx *database.Tx, plain stri
 	_, err = tx.EmailToken.Update().Where(emailtoken.UserID(t.UserID), emailtoken.PurposeEQ(purpose),
 		emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(system(ctx))
 	return t, err
+}
+
+// badLink is the answer for an unusable emailed token, located at the
+// token argument of the mutation that takes it.
+func badLink(purpose emailtoken.Purpose) error {
+	field := []string{"token"}
+	if purpose == emailtoken.PurposeRESET_PASSWORD {
+		field = []string{"input", "token"}
+	}
+	return apperr.Problem(apperr.UserInvalidToken, "this link is invalid or has expired; ask for a new one", field...)
 }

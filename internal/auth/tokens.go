@@ -34,9 +34,12 @@ type APITokenInput struct {
 // it with its secret, which is never available again. Names are unique per
 // account (NAME_TAKEN); scopes must be non-empty, from READ and WRITE.
 func (s *Service) CreateAPIToken(ctx context.Context, in APITokenInput) (*ent.APIToken, string, error) {
-	v, err := sessionCaller(ctx)
+	v, u, err := s.callerUser(ctx)
 	if err != nil {
 		return nil, "", err
+	}
+	if u.EmailVerifiedAt == nil {
+		return nil, "", errUnverified
 	}
 	var problems []apperr.FieldError
 	name, fe := checkText(in.Name, 100, "input", "name")
@@ -115,6 +118,9 @@ func checkScopes(in []string) ([]string, *apperr.FieldError) {
 // ones included, so they can be seen and removed). Only the account's own
 // viewer may be shown them.
 func (s *Service) APITokens(ctx context.Context, userID uuid.UUID) ([]*ent.APIToken, error) {
+	if err := notViaToken(ctx); err != nil {
+		return nil, err
+	}
 	return s.db.Ent.APIToken.Query().Where(apitoken.UserID(userID)).
 		Order(ent.Desc(apitoken.FieldCreatedAt), ent.Desc(apitoken.FieldID)).All(system(ctx))
 }
