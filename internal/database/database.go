@@ -31,6 +31,7 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect string
 	Ent     *ent.Client
+	driver  *countingDriver
 }
 
 // Open connects to url: "postgres://…" or "postgresql://…" for PostgreSQL;
@@ -48,7 +49,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("open database: ping: %w", err)
 	}
 	drv := &countingDriver{Driver: entsql.OpenDB(dia, db)}
-	return &DB{SQL: db, Dialect: dia, Ent: ent.NewClient(ent.Driver(drv))}, nil
+	return &DB{SQL: db, Dialect: dia, Ent: ent.NewClient(ent.Driver(drv)), driver: drv}, nil
 }
 
 // Close closes the connection pool.

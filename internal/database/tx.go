@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -31,8 +32,10 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	drv := &openTxDriver{countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})}}
+	drv := &openTxDriver{countingDriver: countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})},
+		after: d.driver}
 	tx := &Tx{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlTx}
+	defer drv.ended.Store(true)
 	return settle(sqlTx, func() error { return fn(tx) })
 }
 
@@ -40,14 +43,38 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 // begins a transaction of its own for some writes (updates through
 // UpdateOne, for one); here that must join the open one, whose commit or
 // rollback is Transact's to decide.
+//
+// Entities read or written in the transaction keep its driver, and a
+// resolver may load their edges after Transact returned: once the
+// transaction has ended, statements go to the database (after) instead of
+// failing on a closed transaction.
 type openTxDriver struct {
 	countingDriver
+	after *countingDriver
+	ended atomic.Bool
 }
 
-func (d *openTxDriver) Tx(context.Context) (dialect.Tx, error) {
-	return dialect.NopTx(&d.countingDriver), nil
+func (d *openTxDriver) Exec(ctx context.Context, query string, args, v any) error {
+	if d.ended.Load() {
+		return d.after.Exec(ctx, query, args, v)
+	}
+	return d.countingDriver.Exec(ctx, query, args, v)
 }
 
-func (d *openTxDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
+func (d *openTxDriver) Query(ctx context.Context, query string, args, v any) error {
+	if d.ended.Load() {
+		return d.after.Query(ctx, query, args, v)
+	}
+	return d.countingDriver.Query(ctx, query, args, v)
+}
+
+func (d *openTxDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	return d.BeginTx(ctx, nil)
+}
+
+func (d *openTxDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	if d.ended.Load() {
+		return d.after.BeginTx(ctx, opts)
+	}
 	return dialect.NopTx(&d.countingDriver), nil
 }

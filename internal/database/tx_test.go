@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"lectern/ent"
 	"lectern/internal/database"
 	"lectern/internal/testenv"
 	"lectern/internal/viewer"
@@ -43,6 +44,30 @@ func TestTransactWrites(t *testing.T) {
 		}
 		if got := db.Ent.User.GetX(ctx, u.ID); got.DisplayName != "After" || got.Bio != "bio" || db.Ent.User.Query().CountX(ctx) != 2 {
 			t.Fatalf("after commit: name %q, bio %q", got.DisplayName, got.Bio)
+		}
+	})
+}
+
+// TestTransactEntitiesOutliveTheTransaction proves an entity returned from
+// Transact can still load its edges (as a GraphQL resolver of a mutation's
+// payload does) after the transaction has committed.
+func TestTransactEntitiesOutliveTheTransaction(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		var created *ent.User
+		if err := db.Transact(ctx, func(tx *database.Tx) error {
+			var err error
+			created, err = tx.User.Create().SetEmail("edge@example.com").SetDisplayName("Edge").Save(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := created.QueryEnrollments().Count(ctx)
+		if err != nil || n != 0 {
+			t.Fatalf("edge query after commit: %d, %v", n, err)
+		}
+		if err := created.Update().SetDisplayName("Later").Exec(ctx); err != nil {
+			t.Fatalf("update after commit: %v", err)
 		}
 	})
 }
