@@ -45,7 +45,7 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role user.Role)
 			return nil
 		}
 		if u.Role == user.RoleADMIN {
-			if err := lastAdminGuard(ctx, tx, u.ID); err != nil {
+			if err := s.lastAdminGuard(ctx, tx, u.ID, "input", "userId"); err != nil {
 				return err
 			}
 		}
@@ -65,14 +65,27 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role user.Role)
 }
 
 // lastAdminGuard refuses to remove the last active administrator other
-// than the one being changed.
-func lastAdminGuard(ctx context.Context, tx *database.Tx, changing uuid.UUID) error {
+// than the one being changed. The active administrators' rows are locked
+// first (SQLite's write transactions are serial already), so two
+// administrators demoting or disabling each other at the same moment
+// cannot both pass the check.
+func (s *Service) lastAdminGuard(ctx context.Context, tx *database.Tx, changing uuid.UUID, field ...string) error {
+	if s.db.Dialect == database.Postgres {
+		rows, err := tx.SQL.QueryContext(ctx,
+			`SELECT id FROM users WHERE role = 'ADMIN' AND disabled_at IS NULL ORDER BY id FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
 	others, err := tx.User.Query().Where(user.RoleEQ(user.RoleADMIN), user.DisabledAtIsNil(), user.IDNEQ(changing)).Exist(system(ctx))
 	if err != nil {
 		return err
 	}
 	if !others {
-		return apperr.Problem(apperr.UserInvalid, "this is the last active administrator", "input", "userId")
+		return apperr.Problem(apperr.UserInvalid, "this is the last active administrator", field...)
 	}
 	return nil
 }
@@ -103,7 +116,7 @@ func (s *Service) DisableUser(ctx context.Context, id uuid.UUID) (*ent.User, err
 			return nil
 		}
 		if u.Role == user.RoleADMIN {
-			if err := lastAdminGuard(ctx, tx, u.ID); err != nil {
+			if err := s.lastAdminGuard(ctx, tx, u.ID, "id"); err != nil {
 				return err
 			}
 		}
