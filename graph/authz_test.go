@@ -97,6 +97,9 @@ var (
 	// ownAccount is managing one's own credentials: a signed-in session
 	// only, so a leaked token cannot mint more tokens or lock its owner out.
 	ownAccount = decide(unauth, allow, forbid, forbid)
+	// learning is taking courses: any signed-in session, and API tokens
+	// with WRITE (it manages no credentials).
+	learning = decide(unauth, allow, forbid, allow)
 	// administration: administrators only, from a session that passed MFA
 	// (an API token never has), whatever the token's scopes.
 	administration = func() map[string]string {
@@ -137,6 +140,14 @@ var matrix = map[string]map[string]string{
 	"Mutation.regenerateRecoveryCodes":  ownAccount,
 	"Mutation.createApiToken":           ownAccount,
 	"Mutation.revokeApiToken":           ownAccount,
+
+	"Mutation.enroll":           learning,
+	"Mutation.unenroll":         learning,
+	"Mutation.completeLesson":   learning,
+	"Mutation.uncompleteLesson": learning,
+	"Mutation.createReview":     learning,
+	"Mutation.updateReview":     learning,
+	"Mutation.deleteReview":     learning,
 
 	"Query.auditEvents":    administration,
 	"Mutation.setUserRole": administration,
@@ -185,6 +196,9 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	sessionID := gid.New("Session", uuid.New()).String()
 	tokenID := gid.New("APIToken", uuid.New()).String()
 	userID := gid.New("User", uuid.New()).String()
+	courseID := gid.New("Course", uuid.New()).String()
+	lessonID := gid.New("Lesson", uuid.New()).String()
+	reviewID := gid.New("Review", uuid.New()).String()
 	docs := map[string]string{
 		"Query.node":    `{ node(id: "Q291cnNlOpRqGRLdpElek3NAwsGSfws") { id } }`,
 		"Query.nodes":   `{ nodes(ids: []) { id } }`,
@@ -213,6 +227,14 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Mutation.regenerateRecoveryCodes":  `mutation { regenerateRecoveryCodes(input: {password: "a password", code: "123456"}) { recoveryCodes } }`,
 		"Mutation.createApiToken":           `mutation { createApiToken(input: {name: "ci", scopes: [READ]}) { token } }`,
 		"Mutation.revokeApiToken":           `mutation { revokeApiToken(id: "` + tokenID + `") { apiTokenId } }`,
+
+		"Mutation.enroll":           `mutation { enroll(courseId: "` + courseID + `") { userErrors { code } } }`,
+		"Mutation.unenroll":         `mutation { unenroll(courseId: "` + courseID + `") { userErrors { code } } }`,
+		"Mutation.completeLesson":   `mutation { completeLesson(lessonId: "` + lessonID + `") { userErrors { code } } }`,
+		"Mutation.uncompleteLesson": `mutation { uncompleteLesson(lessonId: "` + lessonID + `") { userErrors { code } } }`,
+		"Mutation.createReview":     `mutation { createReview(input: {courseId: "` + courseID + `", rating: 5}) { userErrors { code } } }`,
+		"Mutation.updateReview":     `mutation { updateReview(input: {id: "` + reviewID + `", rating: 4}) { userErrors { code } } }`,
+		"Mutation.deleteReview":     `mutation { deleteReview(id: "` + reviewID + `") { userErrors { code } } }`,
 
 		"Query.auditEvents":    `{ auditEvents(first: 5) { totalCount } }`,
 		"Mutation.setUserRole": `mutation { setUserRole(input: {userId: "` + userID + `", role: ADMIN}) { userErrors { code } } }`,

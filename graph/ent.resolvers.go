@@ -48,6 +48,9 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 // Course returns CourseResolver implementation.
 func (r *Resolver) Course() CourseResolver { return &courseResolver{r} }
 
+// Enrollment returns EnrollmentResolver implementation.
+func (r *Resolver) Enrollment() EnrollmentResolver { return &enrollmentResolver{r} }
+
 // Lesson returns LessonResolver implementation.
 func (r *Resolver) Lesson() LessonResolver { return &lessonResolver{r} }
 
@@ -66,6 +69,7 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 type (
 	auditEventResolver struct{ *Resolver }
 	courseResolver     struct{ *Resolver }
+	enrollmentResolver struct{ *Resolver }
 	lessonResolver     struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
 	sectionResolver    struct{ *Resolver }

@@ -41,6 +41,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
 	Course() CourseResolver
+	Enrollment() EnrollmentResolver
 	Lesson() LessonResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -107,28 +108,29 @@ type ComplexityRoot struct {
 	}
 
 	Course struct {
-		CreatedAt       func(childComplexity int) int
-		Description     func(childComplexity int) int
-		EnrollmentCount func(childComplexity int) int
-		Faq             func(childComplexity int) int
-		GlobalID        func(childComplexity int) int
-		Instructors     func(childComplexity int) int
-		Language        func(childComplexity int) int
-		LessonCount     func(childComplexity int) int
-		Level           func(childComplexity int) int
-		Owner           func(childComplexity int) int
-		PublishedAt     func(childComplexity int) int
-		RatingAverage   func(childComplexity int) int
-		RatingCount     func(childComplexity int) int
-		Requirements    func(childComplexity int) int
-		Reviews         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ReviewOrder) int
-		Sections        func(childComplexity int) int
-		Slug            func(childComplexity int) int
-		Status          func(childComplexity int) int
-		Summary         func(childComplexity int) int
-		Tags            func(childComplexity int) int
-		Takeaways       func(childComplexity int) int
-		Title           func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		EnrollmentCount  func(childComplexity int) int
+		Faq              func(childComplexity int) int
+		GlobalID         func(childComplexity int) int
+		Instructors      func(childComplexity int) int
+		Language         func(childComplexity int) int
+		LessonCount      func(childComplexity int) int
+		Level            func(childComplexity int) int
+		Owner            func(childComplexity int) int
+		PublishedAt      func(childComplexity int) int
+		RatingAverage    func(childComplexity int) int
+		RatingCount      func(childComplexity int) int
+		Requirements     func(childComplexity int) int
+		Reviews          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ReviewOrder) int
+		Sections         func(childComplexity int) int
+		Slug             func(childComplexity int) int
+		Status           func(childComplexity int) int
+		Summary          func(childComplexity int) int
+		Tags             func(childComplexity int) int
+		Takeaways        func(childComplexity int) int
+		Title            func(childComplexity int) int
+		ViewerEnrollment func(childComplexity int) int
 	}
 
 	CourseConnection struct {
@@ -148,6 +150,11 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	DeleteReviewPayload struct {
+		ReviewID   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	DisableTotpPayload struct {
 		User       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -164,8 +171,14 @@ type ComplexityRoot struct {
 		Course               func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		GlobalID             func(childComplexity int) int
+		Progress             func(childComplexity int) int
 		Status               func(childComplexity int) int
 		User                 func(childComplexity int) int
+	}
+
+	EnrollmentPayload struct {
+		Enrollment func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	FAQEntry struct {
@@ -215,10 +228,14 @@ type ComplexityRoot struct {
 	Mutation struct {
 		ChangeEmail              func(childComplexity int, input model.ChangeEmailInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		CompleteLesson           func(childComplexity int, lessonID gid.ID) int
 		ConfirmTotpEnrollment    func(childComplexity int, code string) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateReview             func(childComplexity int, input model.CreateReviewInput) int
+		DeleteReview             func(childComplexity int, id gid.ID) int
 		DisableTotp              func(childComplexity int, input model.ReauthenticateInput) int
 		DisableUser              func(childComplexity int, id gid.ID) int
+		Enroll                   func(childComplexity int, courseID gid.ID) int
 		LogIn                    func(childComplexity int, input model.LogInInput) int
 		LogOut                   func(childComplexity int) int
 		RegenerateRecoveryCodes  func(childComplexity int, input model.ReauthenticateInput) int
@@ -231,6 +248,9 @@ type ComplexityRoot struct {
 		SetUserRole              func(childComplexity int, input model.SetUserRoleInput) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
 		StartTotpEnrollment      func(childComplexity int) int
+		UncompleteLesson         func(childComplexity int, lessonID gid.ID) int
+		Unenroll                 func(childComplexity int, courseID gid.ID) int
+		UpdateReview             func(childComplexity int, input model.UpdateReviewInput) int
 		VerifyEmail              func(childComplexity int, token string) int
 		VerifyMfa                func(childComplexity int, input model.VerifyMfaInput) int
 	}
@@ -289,6 +309,11 @@ type ComplexityRoot struct {
 	ReviewEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ReviewPayload struct {
+		Review     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	RevokeApiTokenPayload struct {
@@ -385,11 +410,12 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		APITokens  func(childComplexity int) int
-		MfaEnabled func(childComplexity int) int
-		SessionMfa func(childComplexity int) int
-		Sessions   func(childComplexity int) int
-		User       func(childComplexity int) int
+		APITokens   func(childComplexity int) int
+		Enrollments func(childComplexity int) int
+		MfaEnabled  func(childComplexity int) int
+		SessionMfa  func(childComplexity int) int
+		Sessions    func(childComplexity int) int
+		User        func(childComplexity int) int
 	}
 }
 
@@ -407,6 +433,10 @@ type CourseResolver interface {
 
 	Owner(ctx context.Context, obj *ent.Course) (*ent.User, error)
 	Instructors(ctx context.Context, obj *ent.Course) ([]*ent.User, error)
+	ViewerEnrollment(ctx context.Context, obj *ent.Course) (*ent.Enrollment, error)
+}
+type EnrollmentResolver interface {
+	Progress(ctx context.Context, obj *ent.Enrollment) (float64, error)
 }
 type LessonResolver interface {
 	Body(ctx context.Context, obj *ent.Lesson) (*string, error)
@@ -433,6 +463,13 @@ type MutationResolver interface {
 	RevokeAPIToken(ctx context.Context, id gid.ID) (*model.RevokeAPITokenPayload, error)
 	SetUserRole(ctx context.Context, input model.SetUserRoleInput) (*model.SetUserRolePayload, error)
 	DisableUser(ctx context.Context, id gid.ID) (*model.DisableUserPayload, error)
+	Enroll(ctx context.Context, courseID gid.ID) (*model.EnrollmentPayload, error)
+	Unenroll(ctx context.Context, courseID gid.ID) (*model.EnrollmentPayload, error)
+	CompleteLesson(ctx context.Context, lessonID gid.ID) (*model.EnrollmentPayload, error)
+	UncompleteLesson(ctx context.Context, lessonID gid.ID) (*model.EnrollmentPayload, error)
+	CreateReview(ctx context.Context, input model.CreateReviewInput) (*model.ReviewPayload, error)
+	UpdateReview(ctx context.Context, input model.UpdateReviewInput) (*model.ReviewPayload, error)
+	DeleteReview(ctx context.Context, id gid.ID) (*model.DeleteReviewPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
@@ -462,6 +499,7 @@ type ViewerResolver interface {
 	SessionMfa(ctx context.Context, obj *model.Viewer) (bool, error)
 	Sessions(ctx context.Context, obj *model.Viewer) ([]*ent.Session, error)
 	APITokens(ctx context.Context, obj *model.Viewer) ([]*ent.APIToken, error)
+	Enrollments(ctx context.Context, obj *model.Viewer) ([]*ent.Enrollment, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -795,6 +833,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Course.Title(childComplexity), true
+	case "Course.viewerEnrollment":
+		if e.ComplexityRoot.Course.ViewerEnrollment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Course.ViewerEnrollment(childComplexity), true
 
 	case "CourseConnection.edges":
 		if e.ComplexityRoot.CourseConnection.Edges == nil {
@@ -846,6 +890,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiTokenPayload.UserErrors(childComplexity), true
+
+	case "DeleteReviewPayload.reviewId":
+		if e.ComplexityRoot.DeleteReviewPayload.ReviewID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteReviewPayload.ReviewID(childComplexity), true
+	case "DeleteReviewPayload.userErrors":
+		if e.ComplexityRoot.DeleteReviewPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteReviewPayload.UserErrors(childComplexity), true
 
 	case "DisableTotpPayload.user":
 		if e.ComplexityRoot.DisableTotpPayload.User == nil {
@@ -903,6 +960,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Enrollment.GlobalID(childComplexity), true
+	case "Enrollment.progress":
+		if e.ComplexityRoot.Enrollment.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enrollment.Progress(childComplexity), true
 	case "Enrollment.status":
 		if e.ComplexityRoot.Enrollment.Status == nil {
 			break
@@ -915,6 +978,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Enrollment.User(childComplexity), true
+
+	case "EnrollmentPayload.enrollment":
+		if e.ComplexityRoot.EnrollmentPayload.Enrollment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollmentPayload.Enrollment(childComplexity), true
+	case "EnrollmentPayload.userErrors":
+		if e.ComplexityRoot.EnrollmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollmentPayload.UserErrors(childComplexity), true
 
 	case "FAQEntry.answer":
 		if e.ComplexityRoot.FAQEntry.Answer == nil {
@@ -1117,6 +1193,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.completeLesson":
+		if e.ComplexityRoot.Mutation.CompleteLesson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeLesson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteLesson(childComplexity, args["lessonId"].(gid.ID)), true
 	case "Mutation.confirmTotpEnrollment":
 		if e.ComplexityRoot.Mutation.ConfirmTotpEnrollment == nil {
 			break
@@ -1139,6 +1226,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.createReview":
+		if e.ComplexityRoot.Mutation.CreateReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReview(childComplexity, args["input"].(model.CreateReviewInput)), true
+	case "Mutation.deleteReview":
+		if e.ComplexityRoot.Mutation.DeleteReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteReview(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.disableTotp":
 		if e.ComplexityRoot.Mutation.DisableTotp == nil {
 			break
@@ -1161,6 +1270,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableUser(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.enroll":
+		if e.ComplexityRoot.Mutation.Enroll == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enroll_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Enroll(childComplexity, args["courseId"].(gid.ID)), true
 	case "Mutation.logIn":
 		if e.ComplexityRoot.Mutation.LogIn == nil {
 			break
@@ -1273,6 +1393,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartTotpEnrollment(childComplexity), true
+	case "Mutation.uncompleteLesson":
+		if e.ComplexityRoot.Mutation.UncompleteLesson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uncompleteLesson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UncompleteLesson(childComplexity, args["lessonId"].(gid.ID)), true
+	case "Mutation.unenroll":
+		if e.ComplexityRoot.Mutation.Unenroll == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unenroll_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Unenroll(childComplexity, args["courseId"].(gid.ID)), true
+	case "Mutation.updateReview":
+		if e.ComplexityRoot.Mutation.UpdateReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateReview(childComplexity, args["input"].(model.UpdateReviewInput)), true
 	case "Mutation.verifyEmail":
 		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
 			break
@@ -1514,6 +1667,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReviewEdge.Node(childComplexity), true
+
+	case "ReviewPayload.review":
+		if e.ComplexityRoot.ReviewPayload.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPayload.Review(childComplexity), true
+	case "ReviewPayload.userErrors":
+		if e.ComplexityRoot.ReviewPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPayload.UserErrors(childComplexity), true
 
 	case "RevokeApiTokenPayload.apiTokenId":
 		if e.ComplexityRoot.RevokeApiTokenPayload.APITokenID == nil {
@@ -1841,6 +2007,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.APITokens(childComplexity), true
+	case "Viewer.enrollments":
+		if e.ComplexityRoot.Viewer.Enrollments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Enrollments(childComplexity), true
 	case "Viewer.mfaEnabled":
 		if e.ComplexityRoot.Viewer.MfaEnabled == nil {
 			break
@@ -1882,6 +2054,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CourseOrder", ec.unmarshalInputCourseOrder),
 			graphql.NewInputUnmarshaler("CourseWhereInput", ec.unmarshalInputCourseWhereInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateReviewInput", ec.unmarshalInputCreateReviewInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
 			graphql.NewInputUnmarshaler("ReauthenticateInput", ec.unmarshalInputReauthenticateInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
@@ -1889,6 +2062,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetUserRoleInput", ec.unmarshalInputSetUserRoleInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("TagOrder", ec.unmarshalInputTagOrder),
+			graphql.NewInputUnmarshaler("UpdateReviewInput", ec.unmarshalInputUpdateReviewInput),
 			graphql.NewInputUnmarshaler("VerifyMfaInput", ec.unmarshalInputVerifyMfaInput),
 		)
 	}
@@ -1965,7 +2139,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "admin.graphqls" "catalog.graphqls" "ent.graphqls" "identity.graphqls" "scalars.graphqls"
+//go:embed "admin.graphqls" "catalog.graphqls" "ent.graphqls" "identity.graphqls" "learning.graphqls" "scalars.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1981,6 +2155,7 @@ var sources = []*ast.Source{
 	{Name: "catalog.graphqls", Input: sourceData("catalog.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "identity.graphqls", Input: sourceData("identity.graphqls"), BuiltIn: false},
+	{Name: "learning.graphqls", Input: sourceData("learning.graphqls"), BuiltIn: false},
 	{Name: "scalars.graphqls", Input: sourceData("scalars.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2139,6 +2314,8 @@ func (ec *executionContext) childFields_Course(ctx context.Context, field graphq
 		return ec.fieldContext_Course_owner(ctx, field)
 	case "instructors":
 		return ec.fieldContext_Course_instructors(ctx, field)
+	case "viewerEnrollment":
+		return ec.fieldContext_Course_viewerEnrollment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Course", field.Name)
 }
@@ -2177,6 +2354,16 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reviewId":
+		return ec.fieldContext_DeleteReviewPayload_reviewId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteReviewPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteReviewPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DisableTotpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -2213,8 +2400,20 @@ func (ec *executionContext) childFields_Enrollment(ctx context.Context, field gr
 		return ec.fieldContext_Enrollment_user(ctx, field)
 	case "course":
 		return ec.fieldContext_Enrollment_course(ctx, field)
+	case "progress":
+		return ec.fieldContext_Enrollment_progress(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Enrollment", field.Name)
+}
+
+func (ec *executionContext) childFields_EnrollmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enrollment":
+		return ec.fieldContext_EnrollmentPayload_enrollment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_EnrollmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnrollmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_FAQEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2379,6 +2578,16 @@ func (ec *executionContext) childFields_ReviewEdge(ctx context.Context, field gr
 		return ec.fieldContext_ReviewEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReviewEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "review":
+		return ec.fieldContext_ReviewPayload_review(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ReviewPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2579,6 +2788,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_sessions(ctx, field)
 	case "apiTokens":
 		return ec.fieldContext_Viewer_apiTokens(ctx, field)
+	case "enrollments":
+		return ec.fieldContext_Viewer_enrollments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -2773,6 +2984,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completeLesson_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lessonId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lessonId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmTotpEnrollment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2801,6 +3026,34 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateReviewInput, error) {
+			return ec.unmarshalNCreateReviewInput2lecternᚋgraphᚋmodelᚐCreateReviewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disableTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2826,6 +3079,20 @@ func (ec *executionContext) field_Mutation_disableUser_args(ctx context.Context,
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enroll_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "courseId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["courseId"] = arg0
 	return args, nil
 }
 
@@ -2933,6 +3200,48 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2lecternᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uncompleteLesson_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lessonId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lessonId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unenroll_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "courseId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["courseId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateReviewInput, error) {
+			return ec.unmarshalNUpdateReviewInput2lecternᚋgraphᚋmodelᚐUpdateReviewInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4581,6 +4890,38 @@ func (ec *executionContext) fieldContext_Course_instructors(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Course_viewerEnrollment(ctx context.Context, field graphql.CollectedField, obj *ent.Course) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Course_viewerEnrollment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Course().ViewerEnrollment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Enrollment) graphql.Marshaler {
+			return ec.marshalOEnrollment2ᚖlecternᚋentᚐEnrollment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Course_viewerEnrollment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Course",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Enrollment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CourseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CourseConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4800,6 +5141,61 @@ func (ec *executionContext) _CreateApiTokenPayload_userErrors(ctx context.Contex
 func (ec *executionContext) fieldContext_CreateApiTokenPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CreateApiTokenPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteReviewPayload_reviewId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteReviewPayload_reviewId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖlecternᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteReviewPayload_reviewId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteReviewPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteReviewPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DeleteReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteReviewPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*apperr.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖlecternᚋinternalᚋapperrᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteReviewPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteReviewPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -5112,6 +5508,93 @@ func (ec *executionContext) fieldContext_Enrollment_course(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Course(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Enrollment_progress(ctx context.Context, field graphql.CollectedField, obj *ent.Enrollment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Enrollment_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Enrollment().Progress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Enrollment_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Enrollment", field, true, true, "Float")
+}
+
+func (ec *executionContext) _EnrollmentPayload_enrollment(ctx context.Context, field graphql.CollectedField, obj *model.EnrollmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollmentPayload_enrollment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enrollment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Enrollment) graphql.Marshaler {
+			return ec.marshalOEnrollment2ᚖlecternᚋentᚐEnrollment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollmentPayload_enrollment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnrollmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Enrollment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnrollmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.EnrollmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*apperr.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖlecternᚋinternalᚋapperrᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnrollmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6679,6 +7162,314 @@ func (ec *executionContext) fieldContext_Mutation_disableUser(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_enroll(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enroll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Enroll(ctx, fc.Args["courseId"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EnrollmentPayload) graphql.Marshaler {
+			return ec.marshalNEnrollmentPayload2ᚖlecternᚋgraphᚋmodelᚐEnrollmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enroll(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnrollmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enroll_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unenroll(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unenroll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Unenroll(ctx, fc.Args["courseId"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EnrollmentPayload) graphql.Marshaler {
+			return ec.marshalNEnrollmentPayload2ᚖlecternᚋgraphᚋmodelᚐEnrollmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unenroll(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnrollmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unenroll_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeLesson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeLesson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteLesson(ctx, fc.Args["lessonId"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EnrollmentPayload) graphql.Marshaler {
+			return ec.marshalNEnrollmentPayload2ᚖlecternᚋgraphᚋmodelᚐEnrollmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeLesson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnrollmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeLesson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uncompleteLesson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uncompleteLesson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UncompleteLesson(ctx, fc.Args["lessonId"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EnrollmentPayload) graphql.Marshaler {
+			return ec.marshalNEnrollmentPayload2ᚖlecternᚋgraphᚋmodelᚐEnrollmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uncompleteLesson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnrollmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uncompleteLesson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReview(ctx, fc.Args["input"].(model.CreateReviewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewPayload) graphql.Marshaler {
+			return ec.marshalNReviewPayload2ᚖlecternᚋgraphᚋmodelᚐReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateReview(ctx, fc.Args["input"].(model.UpdateReviewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReviewPayload) graphql.Marshaler {
+			return ec.marshalNReviewPayload2ᚖlecternᚋgraphᚋmodelᚐReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteReview(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteReviewPayload) graphql.Marshaler {
+			return ec.marshalNDeleteReviewPayload2ᚖlecternᚋgraphᚋmodelᚐDeleteReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7657,6 +8448,70 @@ func (ec *executionContext) _ReviewEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ReviewEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReviewEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ReviewPayload_review(ctx context.Context, field graphql.CollectedField, obj *model.ReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewPayload_review(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Review, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Review) graphql.Marshaler {
+			return ec.marshalOReview2ᚖlecternᚋentᚐReview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewPayload_review(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Review(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReviewPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReviewPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*apperr.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖlecternᚋinternalᚋapperrᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReviewPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReviewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RevokeApiTokenPayload_apiTokenId(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPITokenPayload) (ret graphql.Marshaler) {
@@ -9104,6 +9959,38 @@ func (ec *executionContext) fieldContext_Viewer_apiTokens(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ApiToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_enrollments(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_enrollments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Enrollments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Enrollment) graphql.Marshaler {
+			return ec.marshalNEnrollment2ᚕᚖlecternᚋentᚐEnrollmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_enrollments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Enrollment(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10600,6 +11487,66 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateReviewInput(ctx context.Context, obj any) (model.CreateReviewInput, error) {
+	var it model.CreateReviewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"courseId", "rating", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "courseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("courseId"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CourseID = data
+		case "rating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rating"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rating = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateReviewInput unmarshals raw into the CreateReviewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateReviewInput(ctx context.Context, raw any) (model.CreateReviewInput, error) {
+	var out model.CreateReviewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateReviewInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj any) (model.LogInInput, error) {
 	var it model.LogInInput
 	if obj == nil {
@@ -10966,6 +11913,66 @@ func (ec *executionContext) unmarshalInputTagOrder(ctx context.Context, obj any)
 func UnmarshalTagOrder(ctx context.Context, raw any) (ent.TagOrder, error) {
 	var out ent.TagOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateReviewInput(ctx context.Context, obj any) (model.UpdateReviewInput, error) {
+	var it model.UpdateReviewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["body"]; !present {
+		asMap["body"] = ""
+	}
+
+	fieldsInOrder := [...]string{"id", "rating", "body"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "rating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rating"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rating = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateReviewInput unmarshals raw into the UpdateReviewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateReviewInput(ctx context.Context, raw any) (model.UpdateReviewInput, error) {
+	var out model.UpdateReviewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateReviewInput", raw, &out)
 	return out, err
 }
 
@@ -11603,6 +12610,12 @@ func (ec *executionContext) _Course(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Course_instructors(ctx, field, obj)
 				})
+		case "viewerEnrollment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Course_viewerEnrollment(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11724,6 +12737,44 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._CreateApiTokenPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteReviewPayloadImplementors = []string{"DeleteReviewPayload"}
+
+func (ec *executionContext) _DeleteReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteReviewPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteReviewPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteReviewPayload")
+		case "reviewId":
+			out.Values[i] = ec._DeleteReviewPayload_reviewId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DeleteReviewPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11868,6 +12919,50 @@ func (ec *executionContext) _Enrollment(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Enrollment_course(ctx, field, obj)
 				})
+		case "progress":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Enrollment_progress(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var enrollmentPayloadImplementors = []string{"EnrollmentPayload"}
+
+func (ec *executionContext) _EnrollmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enrollmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnrollmentPayload")
+		case "enrollment":
+			out.Values[i] = ec._EnrollmentPayload_enrollment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._EnrollmentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12335,6 +13430,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "enroll":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enroll(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unenroll":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unenroll(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeLesson":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeLesson(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uncompleteLesson":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uncompleteLesson(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteReview":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteReview(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12761,6 +13905,44 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._ReviewEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reviewPayloadImplementors = []string{"ReviewPayload"}
+
+func (ec *executionContext) _ReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReviewPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reviewPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReviewPayload")
+		case "review":
+			out.Values[i] = ec._ReviewPayload_review(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ReviewPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13476,6 +14658,12 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_apiTokens(ctx, field, obj)
 				})
+		case "enrollments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_enrollments(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14105,6 +15293,11 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖlecternᚋgraphᚋm
 	return ec._CreateApiTokenPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateReviewInput2lecternᚋgraphᚋmodelᚐCreateReviewInput(ctx context.Context, v any) (model.CreateReviewInput, error) {
+	res, err := ec.unmarshalInputCreateReviewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[uuid.UUID], error) {
 	var res entgql.Cursor[uuid.UUID]
 	err := res.UnmarshalGQL(v)
@@ -14113,6 +15306,14 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[uuid.UUID]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDeleteReviewPayload2ᚖlecternᚋgraphᚋmodelᚐDeleteReviewPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteReviewPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteReviewPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteReviewPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDisableTotpPayload2ᚖlecternᚋgraphᚋmodelᚐDisableTotpPayload(ctx context.Context, sel ast.SelectionSet, v *model.DisableTotpPayload) graphql.Marshaler {
@@ -14131,12 +15332,36 @@ func (ec *executionContext) marshalNDisableUserPayload2ᚖlecternᚋgraphᚋmode
 	return ec._DisableUserPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEnrollment2ᚕᚖlecternᚋentᚐEnrollmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Enrollment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnrollment2ᚖlecternᚋentᚐEnrollment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNEnrollment2ᚖlecternᚋentᚐEnrollment(ctx context.Context, sel ast.SelectionSet, v *ent.Enrollment) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Enrollment!")
 		return graphql.Null
 	}
 	return ec._Enrollment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEnrollmentPayload2ᚖlecternᚋgraphᚋmodelᚐEnrollmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.EnrollmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EnrollmentPayload!")
+		return graphql.Null
+	}
+	return ec._EnrollmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEnrollmentStatus2lecternᚋentᚋenrollmentᚐStatus(ctx context.Context, v any) (enrollment.Status, error) {
@@ -14417,6 +15642,14 @@ func (ec *executionContext) marshalNReviewOrderField2ᚖlecternᚋentᚐReviewOr
 	return v
 }
 
+func (ec *executionContext) marshalNReviewPayload2ᚖlecternᚋgraphᚋmodelᚐReviewPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReviewPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReviewPayload!")
+		return graphql.Null
+	}
+	return ec._ReviewPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRevokeApiTokenPayload2ᚖlecternᚋgraphᚋmodelᚐRevokeAPITokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeAPITokenPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RevokeApiTokenPayload!")
@@ -14662,6 +15895,11 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateReviewInput2lecternᚋgraphᚋmodelᚐUpdateReviewInput(ctx context.Context, v any) (model.UpdateReviewInput, error) {
+	res, err := ec.unmarshalInputUpdateReviewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖlecternᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
@@ -15043,6 +16281,13 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOEnrollment2ᚖlecternᚋentᚐEnrollment(ctx context.Context, sel ast.SelectionSet, v *ent.Enrollment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Enrollment(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖlecternᚋinternalᚋgidᚐID(ctx context.Context, v any) (*gid.ID, error) {

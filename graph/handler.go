@@ -20,6 +20,7 @@ import (
 	"lectern/internal/auth"
 	"lectern/internal/catalog"
 	"lectern/internal/database"
+	"lectern/internal/learning"
 	"lectern/internal/loader"
 )
 
@@ -36,6 +37,8 @@ type Options struct {
 	LoaderWait time.Duration
 	// Auth is the identity service behind the account mutations.
 	Auth *auth.Service
+	// Learning is the service behind enrolment, progress and reviews.
+	Learning *learning.Service
 }
 
 // NewHandler returns the GraphQL endpoint: POST with a JSON body, errors
@@ -44,9 +47,10 @@ type Options struct {
 func NewHandler(o Options) http.Handler {
 	es := NewExecutableSchema(Config{
 		Resolvers: &Resolver{
-			client:  o.DB.Ent,
-			catalog: catalog.New(o.DB.Ent, o.DB.Dialect),
-			auth:    o.Auth,
+			client:   o.DB.Ent,
+			catalog:  catalog.New(o.DB.Ent, o.DB.Dialect),
+			auth:     o.Auth,
+			learning: o.Learning,
 		},
 		Complexity: complexity(),
 	})

@@ -7,6 +7,7 @@ import (
 	"lectern/ent"
 	"lectern/internal/auth"
 	"lectern/internal/catalog"
+	"lectern/internal/learning"
 )
 
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
@@ -14,7 +15,8 @@ import (
 
 // Resolver is the root resolver.
 type Resolver struct {
-	client  *ent.Client
-	catalog *catalog.Service
-	auth    *auth.Service
+	client   *ent.Client
+	catalog  *catalog.Service
+	auth     *auth.Service
+	learning *learning.Service
 }

@@ -96,6 +96,20 @@ type CreateAPITokenPayload struct {
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
+type CreateReviewInput struct {
+	CourseID gid.ID `json:"courseId"`
+	// 1 to 5.
+	Rating int `json:"rating"`
+	// Up to 5,000 characters.
+	Body string `json:"body"`
+}
+
+type DeleteReviewPayload struct {
+	// The deleted review.
+	ReviewID   *gid.ID              `json:"reviewId,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 type DisableTotpPayload struct {
 	User       *ent.User            `json:"user,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
@@ -103,6 +117,11 @@ type DisableTotpPayload struct {
 
 type DisableUserPayload struct {
 	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type EnrollmentPayload struct {
+	Enrollment *ent.Enrollment      `json:"enrollment,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
@@ -159,6 +178,11 @@ type ResetPasswordPayload struct {
 	UserErrors      []*apperr.FieldError `json:"userErrors"`
 }
 
+type ReviewPayload struct {
+	Review     *ent.Review          `json:"review,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 type RevokeAPITokenPayload struct {
 	APITokenID *gid.ID              `json:"apiTokenId,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
@@ -205,6 +229,14 @@ type StartTotpEnrollmentPayload struct {
 	// otpauth:// URI of the same secret, for a QR code.
 	OtpauthURI *string              `json:"otpauthUri,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type UpdateReviewInput struct {
+	ID gid.ID `json:"id"`
+	// 1 to 5.
+	Rating int `json:"rating"`
+	// Up to 5,000 characters.
+	Body string `json:"body"`
 }
 
 type VerifyEmailPayload struct {

@@ -55,6 +55,15 @@ const (
 	UserEmailAlreadyVerified UserCode = "EMAIL_ALREADY_VERIFIED"
 	// UserEmailNotVerified: the operation needs a verified address.
 	UserEmailNotVerified UserCode = "EMAIL_NOT_VERIFIED"
+	// UserNotPublished: the course or lesson is not published.
+	UserNotPublished UserCode = "NOT_PUBLISHED"
+	// UserNotEnrolled: the operation needs an active enrolment.
+	UserNotEnrolled UserCode = "NOT_ENROLLED"
+	// UserOwnCourse: the caller is on the course's staff, which excludes
+	// enrolling in and reviewing it.
+	UserOwnCourse UserCode = "OWN_COURSE"
+	// UserAlreadyReviewed: one review per learner and course.
+	UserAlreadyReviewed UserCode = "ALREADY_REVIEWED"
 )
 
 // UserCodes lists the catalogue in order.
@@ -64,7 +73,7 @@ var UserCodes = []UserCode{
 	UserInvalidCredentials, UserInvalidToken, UserInvalidCode,
 	UserMFAAlreadyEnabled, UserMFANotEnabled, UserMFAEnrollmentNotStarted,
 	UserNameTaken, UserNotFound, UserSameAsCurrent, UserEmailAlreadyVerified,
-	UserEmailNotVerified,
+	UserEmailNotVerified, UserNotPublished, UserNotEnrolled, UserOwnCourse, UserAlreadyReviewed,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

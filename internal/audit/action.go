@@ -27,6 +27,7 @@ const (
 	EmailVerifyRequest      = "email.verify_request"
 	UserRoleChange          = "user.role_change"
 	UserDisable             = "user.disable"
+	ReviewModerate          = "review.moderate"
 )
 
 // AllowedDetails lists the only keys Event.Details may use. Treat it as

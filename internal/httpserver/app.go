@@ -11,11 +11,13 @@ import (
 
 	"lectern/graph"
 	"lectern/internal/access"
+	"lectern/internal/audit"
 	"lectern/internal/auth"
 	"lectern/internal/auth/web"
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
+	"lectern/internal/learning"
 	"lectern/internal/playground"
 	"lectern/policy"
 )
@@ -69,6 +71,7 @@ func NewApp(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...App
 		return nil, err
 	}
 	o.graph.Auth = identity
+	o.graph.Learning = learning.New(db, audit.New(logger), o.now)
 	name, secure := cfg.SessionCookie()
 	deps := Deps{
 		Logger:         logger,

@@ -20,6 +20,9 @@ type CourseRelation struct {
 	Role coursemember.Role
 	// Enrolled is true while the caller's enrolment is active or completed.
 	Enrolled bool
+	// Enrollment is the caller's enrolment in the course in any status
+	// (cancelled ones included), or nil.
+	Enrollment *ent.Enrollment
 }
 
 // Staff reports whether the caller holds any course role.
@@ -44,15 +47,15 @@ func relations(client *ent.Client) dataloader.BatchFunc[uuid.UUID, CourseRelatio
 			found[m.CourseID] = CourseRelation{Role: m.Role}
 		}
 		enrollments, err := client.Enrollment.Query().
-			Where(enrollment.UserID(v.UserID), enrollment.CourseIDIn(keys...),
-				enrollment.StatusIn(enrollment.StatusACTIVE, enrollment.StatusCOMPLETED)).
+			Where(enrollment.UserID(v.UserID), enrollment.CourseIDIn(keys...)).
 			All(ctx)
 		if err != nil {
 			return results[uuid.UUID, CourseRelation](keys, nil, fmt.Errorf("load enrolments: %w", err))
 		}
 		for _, e := range enrollments {
 			r := found[e.CourseID]
-			r.Enrolled = true
+			r.Enrolled = e.Status != enrollment.StatusCANCELLED
+			r.Enrollment = e
 			found[e.CourseID] = r
 		}
 		return results(keys, found, nil)

@@ -1,0 +1,163 @@
+package learning
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/course"
+	"lectern/ent/coursemember"
+	"lectern/ent/enrollment"
+	"lectern/ent/review"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/database"
+	"lectern/internal/viewer"
+)
+
+// maxReviewBody is the longest review text, in characters (the database
+// CHECK says the same).
+const maxReviewBody = 5000
+
+// ReviewInput is a rating from 1 to 5 and an optional text.
+type ReviewInput struct {
+	Rating int
+	Body   string
+}
+
+// check validates a review's fields, reporting problems under prefix.
+func (in ReviewInput) check(prefix ...string) (ReviewInput, error) {
+	var problems []apperr.FieldError
+	if in.Rating < 1 || in.Rating > 5 {
+		problems = append(problems, apperr.FieldError{Code: apperr.UserInvalid, Field: append(prefix, "rating"),
+			Message: "the rating is a whole number from 1 to 5"})
+	}
+	in.Body = strings.TrimSpace(in.Body)
+	if utf8.RuneCountInString(in.Body) > maxReviewBody {
+		problems = append(problems, apperr.FieldError{Code: apperr.UserTooLong, Field: append(prefix, "body"),
+			Message: fmt.Sprintf("use at most %d characters", maxReviewBody)})
+	}
+	if len(problems) > 0 {
+		return in, apperr.Invalid(problems...)
+	}
+	return in, nil
+}
+
+// CreateReview records the caller's review of a course they are enrolled
+// in (active or completed). One per course (ALREADY_REVIEWED); never of a
+// course they teach (OWN_COURSE); without an enrolment NOT_ENROLLED; a
+// course they cannot see NOT_FOUND.
+func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in ReviewInput) (*ent.Review, error) {
+	v, err := s.learner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in, err = in.check("input"); err != nil {
+		return nil, err
+	}
+	var out *ent.Review
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		if ok, err := tx.Course.Query().Where(course.ID(courseID)).Exist(ctx); err != nil || !ok {
+			if err == nil {
+				err = notFound("input", "courseId")
+			}
+			return err
+		}
+		sys := viewer.SystemContext(ctx)
+		if teaches, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(v.UserID)).Exist(sys); err != nil || teaches {
+			if err == nil {
+				err = apperr.Problem(apperr.UserOwnCourse, "you cannot review a course you teach", "input", "courseId")
+			}
+			return err
+		}
+		enrolled, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(courseID),
+			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Exist(sys)
+		if err != nil {
+			return err
+		}
+		if !enrolled {
+			return apperr.Problem(apperr.UserNotEnrolled, "only enrolled learners can review a course", "input", "courseId")
+		}
+		out, err = tx.Review.Create().SetUserID(v.UserID).SetCourseID(courseID).SetRating(in.Rating).SetBody(in.Body).Save(sys)
+		if ent.IsConstraintError(err) {
+			return apperr.Problem(apperr.UserAlreadyReviewed, "you have already reviewed this course; update that review instead", "input", "courseId")
+		}
+		if err != nil {
+			return err
+		}
+		return recount(ctx, tx, courseID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create review: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateReview changes the caller's own review. Anyone else's review, or
+// none, is NOT_FOUND.
+func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput) (*ent.Review, error) {
+	v, err := s.learner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in, err = in.check("input"); err != nil {
+		return nil, err
+	}
+	var out *ent.Review
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		r, err := tx.Review.Query().Where(review.ID(id), review.UserID(v.UserID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return notFound("input", "id")
+		}
+		if err != nil {
+			return err
+		}
+		if out, err = tx.Review.UpdateOne(r).SetRating(in.Rating).SetBody(in.Body).Save(viewer.SystemContext(ctx)); err != nil {
+			return err
+		}
+		return recount(ctx, tx, r.CourseID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update review: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteReview removes a review: the caller's own, or any (moderation,
+// audited) when the caller is an administrator. A review the caller may
+// not delete is NOT_FOUND when they cannot see it and FORBIDDEN when they
+// can.
+func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
+	v, ok := viewer.FromContext(ctx)
+	if !ok || v.UserID == uuid.Nil {
+		return apperr.New(apperr.Unauthenticated, "sign in to do this")
+	}
+	return s.db.Transact(ctx, func(tx *database.Tx) error {
+		r, err := tx.Review.Query().Where(review.ID(id)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return notFound("id")
+		}
+		if err != nil {
+			return err
+		}
+		moderation := r.UserID != v.UserID
+		if moderation && !v.IsAdmin() {
+			return apperr.New(apperr.Forbidden, "only the author or an administrator can delete a review")
+		}
+		if err := tx.Review.DeleteOne(r).Exec(viewer.SystemContext(ctx)); err != nil {
+			return err
+		}
+		if err := recount(ctx, tx, r.CourseID); err != nil {
+			return err
+		}
+		if moderation {
+			return s.audit.Record(ctx, tx.Client, audit.Event{Action: audit.ReviewModerate, ActorID: v.UserID,
+				TargetType: "Review", TargetID: r.ID.String()})
+		}
+		return nil
+	})
+}
