@@ -51,6 +51,8 @@ type Course struct {
 	RatingCount int `json:"rating_count,omitempty"`
 	// RatingSum holds the value of the "rating_sum" field.
 	RatingSum int `json:"rating_sum,omitempty"`
+	// Changes with every update of the course; send it back as expectedVersion to update.
+	Version int `json:"version,omitempty"`
 	// Mean review rating, 0 when there are no reviews.
 	RatingAverage float64 `json:"rating_average,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -174,7 +176,7 @@ func (*Course) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case course.FieldRatingAverage:
 			values[i] = new(sql.NullFloat64)
-		case course.FieldEnrollmentCount, course.FieldLessonCount, course.FieldRatingCount, course.FieldRatingSum:
+		case course.FieldEnrollmentCount, course.FieldLessonCount, course.FieldRatingCount, course.FieldRatingSum, course.FieldVersion:
 			values[i] = new(sql.NullInt64)
 		case course.FieldSlug, course.FieldTitle, course.FieldSummary, course.FieldDescription, course.FieldLevel, course.FieldLanguage, course.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -303,6 +305,12 @@ func (_m *Course) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field rating_sum", values[i])
 			} else if value.Valid {
 				_m.RatingSum = int(value.Int64)
+			}
+		case course.FieldVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field version", values[i])
+			} else if value.Valid {
+				_m.Version = int(value.Int64)
 			}
 		case course.FieldRatingAverage:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
@@ -435,6 +443,9 @@ func (_m *Course) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("rating_sum=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RatingSum))
+	builder.WriteString(", ")
+	builder.WriteString("version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Version))
 	builder.WriteString(", ")
 	builder.WriteString("rating_average=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RatingAverage))

@@ -220,6 +220,20 @@ func (_c *CourseCreate) SetNillableRatingSum(v *int) *CourseCreate {
 	return _c
 }
 
+// SetVersion sets the "version" field.
+func (_c *CourseCreate) SetVersion(v int) *CourseCreate {
+	_c.mutation.SetVersion(v)
+	return _c
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_c *CourseCreate) SetNillableVersion(v *int) *CourseCreate {
+	if v != nil {
+		_c.SetVersion(*v)
+	}
+	return _c
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (_c *CourseCreate) SetRatingAverage(v float64) *CourseCreate {
 	_c.mutation.SetRatingAverage(v)
@@ -440,6 +454,10 @@ func (_c *CourseCreate) defaults() {
 		v := course.DefaultRatingSum
 		_c.mutation.SetRatingSum(v)
 	}
+	if _, ok := _c.mutation.Version(); !ok {
+		v := course.DefaultVersion
+		_c.mutation.SetVersion(v)
+	}
 	if _, ok := _c.mutation.RatingAverage(); !ok {
 		v := course.DefaultRatingAverage
 		_c.mutation.SetRatingAverage(v)
@@ -562,6 +580,14 @@ func (_c *CourseCreate) check() error {
 			return &ValidationError{Name: "rating_sum", err: fmt.Errorf(`ent: validator failed for field "Course.rating_sum": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.Version(); !ok {
+		return &ValidationError{Name: "version", err: errors.New(`ent: missing required field "Course.version"`)}
+	}
+	if v, ok := _c.mutation.Version(); ok {
+		if err := course.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Course.version": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.RatingAverage(); !ok {
 		return &ValidationError{Name: "rating_average", err: errors.New(`ent: missing required field "Course.rating_average"`)}
 	}
@@ -668,6 +694,10 @@ func (_c *CourseCreate) createSpec() (*Course, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RatingSum(); ok {
 		_spec.SetField(course.FieldRatingSum, field.TypeInt, value)
 		_node.RatingSum = value
+	}
+	if value, ok := _c.mutation.Version(); ok {
+		_spec.SetField(course.FieldVersion, field.TypeInt, value)
+		_node.Version = value
 	}
 	if value, ok := _c.mutation.RatingAverage(); ok {
 		_spec.SetField(course.FieldRatingAverage, field.TypeFloat64, value)

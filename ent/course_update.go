@@ -270,6 +270,27 @@ func (_u *CourseUpdate) AddRatingSum(v int) *CourseUpdate {
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CourseUpdate) SetVersion(v int) *CourseUpdate {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CourseUpdate) SetNillableVersion(v *int) *CourseUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CourseUpdate) AddVersion(v int) *CourseUpdate {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (_u *CourseUpdate) SetRatingAverage(v float64) *CourseUpdate {
 	_u.mutation.ResetRatingAverage()
@@ -651,6 +672,11 @@ func (_u *CourseUpdate) check() error {
 			return &ValidationError{Name: "rating_sum", err: fmt.Errorf(`ent: validator failed for field "Course.rating_sum": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Version(); ok {
+		if err := course.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Course.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.RatingAverage(); ok {
 		if err := course.RatingAverageValidator(v); err != nil {
 			return &ValidationError{Name: "rating_average", err: fmt.Errorf(`ent: validator failed for field "Course.rating_average": %w`, err)}
@@ -746,6 +772,12 @@ func (_u *CourseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedRatingSum(); ok {
 		_spec.AddField(course.FieldRatingSum, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(course.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(course.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.RatingAverage(); ok {
 		_spec.SetField(course.FieldRatingAverage, field.TypeFloat64, value)
@@ -1322,6 +1354,27 @@ func (_u *CourseUpdateOne) AddRatingSum(v int) *CourseUpdateOne {
 	return _u
 }
 
+// SetVersion sets the "version" field.
+func (_u *CourseUpdateOne) SetVersion(v int) *CourseUpdateOne {
+	_u.mutation.ResetVersion()
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *CourseUpdateOne) SetNillableVersion(v *int) *CourseUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// AddVersion adds value to the "version" field.
+func (_u *CourseUpdateOne) AddVersion(v int) *CourseUpdateOne {
+	_u.mutation.AddVersion(v)
+	return _u
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (_u *CourseUpdateOne) SetRatingAverage(v float64) *CourseUpdateOne {
 	_u.mutation.ResetRatingAverage()
@@ -1716,6 +1769,11 @@ func (_u *CourseUpdateOne) check() error {
 			return &ValidationError{Name: "rating_sum", err: fmt.Errorf(`ent: validator failed for field "Course.rating_sum": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Version(); ok {
+		if err := course.VersionValidator(v); err != nil {
+			return &ValidationError{Name: "version", err: fmt.Errorf(`ent: validator failed for field "Course.version": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.RatingAverage(); ok {
 		if err := course.RatingAverageValidator(v); err != nil {
 			return &ValidationError{Name: "rating_average", err: fmt.Errorf(`ent: validator failed for field "Course.rating_average": %w`, err)}
@@ -1828,6 +1886,12 @@ func (_u *CourseUpdateOne) sqlSave(ctx context.Context) (_node *Course, err erro
 	}
 	if value, ok := _u.mutation.AddedRatingSum(); ok {
 		_spec.AddField(course.FieldRatingSum, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(course.FieldVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVersion(); ok {
+		_spec.AddField(course.FieldVersion, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.RatingAverage(); ok {
 		_spec.SetField(course.FieldRatingAverage, field.TypeFloat64, value)

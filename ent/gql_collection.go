@@ -454,6 +454,11 @@ func (_q *CourseQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, course.FieldRatingCount)
 				fieldSeen[course.FieldRatingCount] = struct{}{}
 			}
+		case "version":
+			if _, ok := fieldSeen[course.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, course.FieldVersion)
+				fieldSeen[course.FieldVersion] = struct{}{}
+			}
 		case "ratingAverage":
 			if _, ok := fieldSeen[course.FieldRatingAverage]; !ok {
 				selectedFields = append(selectedFields, course.FieldRatingAverage)

@@ -1645,6 +1645,8 @@ type CourseMutation struct {
 	addrating_count     *int
 	rating_sum          *int
 	addrating_sum       *int
+	version             *int
+	addversion          *int
 	rating_average      *float64
 	addrating_average   *float64
 	clearedFields       map[string]struct{}
@@ -2477,6 +2479,62 @@ func (m *CourseMutation) ResetRatingSum() {
 	m.addrating_sum = nil
 }
 
+// SetVersion sets the "version" field.
+func (m *CourseMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CourseMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Course entity.
+// If the Course object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CourseMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *CourseMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *CourseMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CourseMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (m *CourseMutation) SetRatingAverage(f float64) {
 	m.rating_average = &f
@@ -2945,7 +3003,7 @@ func (m *CourseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CourseMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, course.FieldCreatedAt)
 	}
@@ -2994,6 +3052,9 @@ func (m *CourseMutation) Fields() []string {
 	if m.rating_sum != nil {
 		fields = append(fields, course.FieldRatingSum)
 	}
+	if m.version != nil {
+		fields = append(fields, course.FieldVersion)
+	}
 	if m.rating_average != nil {
 		fields = append(fields, course.FieldRatingAverage)
 	}
@@ -3037,6 +3098,8 @@ func (m *CourseMutation) Field(name string) (ent.Value, bool) {
 		return m.RatingCount()
 	case course.FieldRatingSum:
 		return m.RatingSum()
+	case course.FieldVersion:
+		return m.Version()
 	case course.FieldRatingAverage:
 		return m.RatingAverage()
 	}
@@ -3080,6 +3143,8 @@ func (m *CourseMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldRatingCount(ctx)
 	case course.FieldRatingSum:
 		return m.OldRatingSum(ctx)
+	case course.FieldVersion:
+		return m.OldVersion(ctx)
 	case course.FieldRatingAverage:
 		return m.OldRatingAverage(ctx)
 	}
@@ -3203,6 +3268,13 @@ func (m *CourseMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRatingSum(v)
 		return nil
+	case course.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
 	case course.FieldRatingAverage:
 		v, ok := value.(float64)
 		if !ok {
@@ -3230,6 +3302,9 @@ func (m *CourseMutation) AddedFields() []string {
 	if m.addrating_sum != nil {
 		fields = append(fields, course.FieldRatingSum)
 	}
+	if m.addversion != nil {
+		fields = append(fields, course.FieldVersion)
+	}
 	if m.addrating_average != nil {
 		fields = append(fields, course.FieldRatingAverage)
 	}
@@ -3249,6 +3324,8 @@ func (m *CourseMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedRatingCount()
 	case course.FieldRatingSum:
 		return m.AddedRatingSum()
+	case course.FieldVersion:
+		return m.AddedVersion()
 	case course.FieldRatingAverage:
 		return m.AddedRatingAverage()
 	}
@@ -3287,6 +3364,13 @@ func (m *CourseMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddRatingSum(v)
+		return nil
+	case course.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
 		return nil
 	case course.FieldRatingAverage:
 		v, ok := value.(float64)
@@ -3378,6 +3462,9 @@ func (m *CourseMutation) ResetField(name string) error {
 		return nil
 	case course.FieldRatingSum:
 		m.ResetRatingSum()
+		return nil
+	case course.FieldVersion:
+		m.ResetVersion()
 		return nil
 	case course.FieldRatingAverage:
 		m.ResetRatingAverage()

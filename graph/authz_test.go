@@ -100,6 +100,17 @@ var (
 	// learning is taking courses: any signed-in session, and API tokens
 	// with WRITE (it manages no credentials).
 	learning = decide(unauth, allow, forbid, allow)
+	// courseCreation needs the global INSTRUCTOR role (or ADMIN); a token
+	// with WRITE acts as its owner's role.
+	courseCreation = func() map[string]string {
+		row := decide(unauth, allow, forbid, forbid)
+		row[learnerCookie] = forbid
+		row[adminRWToken] = allow
+		return row
+	}()
+	// courseWriting is decided per course from database facts, so every
+	// signed-in caller may ask (the course answers FORBIDDEN or NOT_FOUND).
+	courseWriting = decide(unauth, allow, forbid, allow)
 	// administration: administrators only, from a session that passed MFA
 	// (an API token never has), whatever the token's scopes.
 	administration = func() map[string]string {
@@ -148,6 +159,14 @@ var matrix = map[string]map[string]string{
 	"Mutation.createReview":     learning,
 	"Mutation.updateReview":     learning,
 	"Mutation.deleteReview":     learning,
+
+	"Mutation.createCourse":       courseCreation,
+	"Mutation.updateCourse":       courseWriting,
+	"Mutation.publishCourse":      courseWriting,
+	"Mutation.archiveCourse":      courseWriting,
+	"Mutation.addCourseMember":    courseWriting,
+	"Mutation.removeCourseMember": courseWriting,
+	"Mutation.setCourseTags":      courseWriting,
 
 	"Query.auditEvents":    administration,
 	"Mutation.setUserRole": administration,
@@ -235,6 +254,14 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Mutation.createReview":     `mutation { createReview(input: {courseId: "` + courseID + `", rating: 5}) { userErrors { code } } }`,
 		"Mutation.updateReview":     `mutation { updateReview(input: {id: "` + reviewID + `", rating: 4}) { userErrors { code } } }`,
 		"Mutation.deleteReview":     `mutation { deleteReview(id: "` + reviewID + `") { userErrors { code } } }`,
+
+		"Mutation.createCourse":       `mutation { createCourse(input: {title: "T", slug: "t"}) { userErrors { code } } }`,
+		"Mutation.updateCourse":       `mutation { updateCourse(input: {id: "` + courseID + `", expectedVersion: 1, title: "T"}) { userErrors { code } } }`,
+		"Mutation.publishCourse":      `mutation { publishCourse(id: "` + courseID + `") { userErrors { code } } }`,
+		"Mutation.archiveCourse":      `mutation { archiveCourse(id: "` + courseID + `") { userErrors { code } } }`,
+		"Mutation.addCourseMember":    `mutation { addCourseMember(input: {courseId: "` + courseID + `", userId: "` + userID + `", role: ASSISTANT}) { userErrors { code } } }`,
+		"Mutation.removeCourseMember": `mutation { removeCourseMember(input: {courseId: "` + courseID + `", userId: "` + userID + `"}) { userErrors { code } } }`,
+		"Mutation.setCourseTags":      `mutation { setCourseTags(input: {courseId: "` + courseID + `", tags: []}) { userErrors { code } } }`,
 
 		"Query.auditEvents":    `{ auditEvents(first: 5) { totalCount } }`,
 		"Mutation.setUserRole": `mutation { setUserRole(input: {userId: "` + userID + `", role: ADMIN}) { userErrors { code } } }`,

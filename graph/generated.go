@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"lectern/ent"
 	"lectern/ent/course"
+	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
 	"lectern/ent/lesson"
 	"lectern/ent/session"
@@ -130,6 +131,7 @@ type ComplexityRoot struct {
 		Tags             func(childComplexity int) int
 		Takeaways        func(childComplexity int) int
 		Title            func(childComplexity int) int
+		Version          func(childComplexity int) int
 		ViewerEnrollment func(childComplexity int) int
 	}
 
@@ -142,6 +144,11 @@ type ComplexityRoot struct {
 	CourseEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CoursePayload struct {
+		Course     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	CreateApiTokenPayload struct {
@@ -226,11 +233,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddCourseMember          func(childComplexity int, input model.AddCourseMemberInput) int
+		ArchiveCourse            func(childComplexity int, id gid.ID) int
 		ChangeEmail              func(childComplexity int, input model.ChangeEmailInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		CompleteLesson           func(childComplexity int, lessonID gid.ID) int
 		ConfirmTotpEnrollment    func(childComplexity int, code string) int
 		CreateAPIToken           func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateCourse             func(childComplexity int, input model.CreateCourseInput) int
 		CreateReview             func(childComplexity int, input model.CreateReviewInput) int
 		DeleteReview             func(childComplexity int, id gid.ID) int
 		DisableTotp              func(childComplexity int, input model.ReauthenticateInput) int
@@ -238,18 +248,22 @@ type ComplexityRoot struct {
 		Enroll                   func(childComplexity int, courseID gid.ID) int
 		LogIn                    func(childComplexity int, input model.LogInInput) int
 		LogOut                   func(childComplexity int) int
+		PublishCourse            func(childComplexity int, id gid.ID) int
 		RegenerateRecoveryCodes  func(childComplexity int, input model.ReauthenticateInput) int
+		RemoveCourseMember       func(childComplexity int, input model.RemoveCourseMemberInput) int
 		RequestEmailVerification func(childComplexity int) int
 		RequestPasswordReset     func(childComplexity int, email string) int
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIToken           func(childComplexity int, id gid.ID) int
 		RevokeOtherSessions      func(childComplexity int) int
 		RevokeSession            func(childComplexity int, id gid.ID) int
+		SetCourseTags            func(childComplexity int, input model.SetCourseTagsInput) int
 		SetUserRole              func(childComplexity int, input model.SetUserRoleInput) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
 		StartTotpEnrollment      func(childComplexity int) int
 		UncompleteLesson         func(childComplexity int, lessonID gid.ID) int
 		Unenroll                 func(childComplexity int, courseID gid.ID) int
+		UpdateCourse             func(childComplexity int, input model.UpdateCourseInput) int
 		UpdateReview             func(childComplexity int, input model.UpdateReviewInput) int
 		VerifyEmail              func(childComplexity int, token string) int
 		VerifyMfa                func(childComplexity int, input model.VerifyMfaInput) int
@@ -463,6 +477,13 @@ type MutationResolver interface {
 	RevokeAPIToken(ctx context.Context, id gid.ID) (*model.RevokeAPITokenPayload, error)
 	SetUserRole(ctx context.Context, input model.SetUserRoleInput) (*model.SetUserRolePayload, error)
 	DisableUser(ctx context.Context, id gid.ID) (*model.DisableUserPayload, error)
+	CreateCourse(ctx context.Context, input model.CreateCourseInput) (*model.CoursePayload, error)
+	UpdateCourse(ctx context.Context, input model.UpdateCourseInput) (*model.CoursePayload, error)
+	PublishCourse(ctx context.Context, id gid.ID) (*model.CoursePayload, error)
+	ArchiveCourse(ctx context.Context, id gid.ID) (*model.CoursePayload, error)
+	AddCourseMember(ctx context.Context, input model.AddCourseMemberInput) (*model.CoursePayload, error)
+	RemoveCourseMember(ctx context.Context, input model.RemoveCourseMemberInput) (*model.CoursePayload, error)
+	SetCourseTags(ctx context.Context, input model.SetCourseTagsInput) (*model.CoursePayload, error)
 	Enroll(ctx context.Context, courseID gid.ID) (*model.EnrollmentPayload, error)
 	Unenroll(ctx context.Context, courseID gid.ID) (*model.EnrollmentPayload, error)
 	CompleteLesson(ctx context.Context, lessonID gid.ID) (*model.EnrollmentPayload, error)
@@ -833,6 +854,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Course.Title(childComplexity), true
+	case "Course.version":
+		if e.ComplexityRoot.Course.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Course.Version(childComplexity), true
 	case "Course.viewerEnrollment":
 		if e.ComplexityRoot.Course.ViewerEnrollment == nil {
 			break
@@ -871,6 +898,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CourseEdge.Node(childComplexity), true
+
+	case "CoursePayload.course":
+		if e.ComplexityRoot.CoursePayload.Course == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoursePayload.Course(childComplexity), true
+	case "CoursePayload.userErrors":
+		if e.ComplexityRoot.CoursePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoursePayload.UserErrors(childComplexity), true
 
 	case "CreateApiTokenPayload.apiToken":
 		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
@@ -1171,6 +1211,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogOutPayload.UserErrors(childComplexity), true
 
+	case "Mutation.addCourseMember":
+		if e.ComplexityRoot.Mutation.AddCourseMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addCourseMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddCourseMember(childComplexity, args["input"].(model.AddCourseMemberInput)), true
+	case "Mutation.archiveCourse":
+		if e.ComplexityRoot.Mutation.ArchiveCourse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_archiveCourse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ArchiveCourse(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.changeEmail":
 		if e.ComplexityRoot.Mutation.ChangeEmail == nil {
 			break
@@ -1226,6 +1288,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.createCourse":
+		if e.ComplexityRoot.Mutation.CreateCourse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCourse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCourse(childComplexity, args["input"].(model.CreateCourseInput)), true
 	case "Mutation.createReview":
 		if e.ComplexityRoot.Mutation.CreateReview == nil {
 			break
@@ -1298,6 +1371,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogOut(childComplexity), true
+	case "Mutation.publishCourse":
+		if e.ComplexityRoot.Mutation.PublishCourse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishCourse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishCourse(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.regenerateRecoveryCodes":
 		if e.ComplexityRoot.Mutation.RegenerateRecoveryCodes == nil {
 			break
@@ -1309,6 +1393,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity, args["input"].(model.ReauthenticateInput)), true
+	case "Mutation.removeCourseMember":
+		if e.ComplexityRoot.Mutation.RemoveCourseMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeCourseMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveCourseMember(childComplexity, args["input"].(model.RemoveCourseMemberInput)), true
 	case "Mutation.requestEmailVerification":
 		if e.ComplexityRoot.Mutation.RequestEmailVerification == nil {
 			break
@@ -1365,6 +1460,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.setCourseTags":
+		if e.ComplexityRoot.Mutation.SetCourseTags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCourseTags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCourseTags(childComplexity, args["input"].(model.SetCourseTagsInput)), true
 	case "Mutation.setUserRole":
 		if e.ComplexityRoot.Mutation.SetUserRole == nil {
 			break
@@ -1415,6 +1521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Unenroll(childComplexity, args["courseId"].(gid.ID)), true
+	case "Mutation.updateCourse":
+		if e.ComplexityRoot.Mutation.UpdateCourse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCourse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCourse(childComplexity, args["input"].(model.UpdateCourseInput)), true
 	case "Mutation.updateReview":
 		if e.ComplexityRoot.Mutation.UpdateReview == nil {
 			break
@@ -2047,6 +2164,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddCourseMemberInput", ec.unmarshalInputAddCourseMemberInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("ChangeEmailInput", ec.unmarshalInputChangeEmailInput),
@@ -2054,14 +2172,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CourseOrder", ec.unmarshalInputCourseOrder),
 			graphql.NewInputUnmarshaler("CourseWhereInput", ec.unmarshalInputCourseWhereInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateCourseInput", ec.unmarshalInputCreateCourseInput),
 			graphql.NewInputUnmarshaler("CreateReviewInput", ec.unmarshalInputCreateReviewInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
 			graphql.NewInputUnmarshaler("ReauthenticateInput", ec.unmarshalInputReauthenticateInput),
+			graphql.NewInputUnmarshaler("RemoveCourseMemberInput", ec.unmarshalInputRemoveCourseMemberInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
+			graphql.NewInputUnmarshaler("SetCourseTagsInput", ec.unmarshalInputSetCourseTagsInput),
 			graphql.NewInputUnmarshaler("SetUserRoleInput", ec.unmarshalInputSetUserRoleInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("TagOrder", ec.unmarshalInputTagOrder),
+			graphql.NewInputUnmarshaler("UpdateCourseInput", ec.unmarshalInputUpdateCourseInput),
 			graphql.NewInputUnmarshaler("UpdateReviewInput", ec.unmarshalInputUpdateReviewInput),
 			graphql.NewInputUnmarshaler("VerifyMfaInput", ec.unmarshalInputVerifyMfaInput),
 		)
@@ -2139,7 +2261,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "admin.graphqls" "catalog.graphqls" "ent.graphqls" "identity.graphqls" "learning.graphqls" "scalars.graphqls"
+//go:embed "admin.graphqls" "authoring.graphqls" "catalog.graphqls" "ent.graphqls" "identity.graphqls" "learning.graphqls" "scalars.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2152,6 +2274,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "admin.graphqls", Input: sourceData("admin.graphqls"), BuiltIn: false},
+	{Name: "authoring.graphqls", Input: sourceData("authoring.graphqls"), BuiltIn: false},
 	{Name: "catalog.graphqls", Input: sourceData("catalog.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "identity.graphqls", Input: sourceData("identity.graphqls"), BuiltIn: false},
@@ -2300,6 +2423,8 @@ func (ec *executionContext) childFields_Course(ctx context.Context, field graphq
 		return ec.fieldContext_Course_lessonCount(ctx, field)
 	case "ratingCount":
 		return ec.fieldContext_Course_ratingCount(ctx, field)
+	case "version":
+		return ec.fieldContext_Course_version(ctx, field)
 	case "ratingAverage":
 		return ec.fieldContext_Course_ratingAverage(ctx, field)
 	case "sections":
@@ -2340,6 +2465,16 @@ func (ec *executionContext) childFields_CourseEdge(ctx context.Context, field gr
 		return ec.fieldContext_CourseEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CourseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CoursePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "course":
+		return ec.fieldContext_CoursePayload_course(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CoursePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CoursePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2956,6 +3091,34 @@ func (ec *executionContext) field_Course_reviews_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addCourseMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddCourseMemberInput, error) {
+			return ec.unmarshalNAddCourseMemberInput2lecternᚋgraphᚋmodelᚐAddCourseMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_archiveCourse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changeEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3018,6 +3181,20 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 			return ec.unmarshalNCreateApiTokenInput2lecternᚋgraphᚋmodelᚐCreateAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCourse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateCourseInput, error) {
+			return ec.unmarshalNCreateCourseInput2lecternᚋgraphᚋmodelᚐCreateCourseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3110,12 +3287,40 @@ func (ec *executionContext) field_Mutation_logIn_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishCourse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_regenerateRecoveryCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReauthenticateInput, error) {
 			return ec.unmarshalNReauthenticateInput2lecternᚋgraphᚋmodelᚐReauthenticateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeCourseMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveCourseMemberInput, error) {
+			return ec.unmarshalNRemoveCourseMemberInput2lecternᚋgraphᚋmodelᚐRemoveCourseMemberInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3180,6 +3385,20 @@ func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setCourseTags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetCourseTagsInput, error) {
+			return ec.unmarshalNSetCourseTagsInput2lecternᚋgraphᚋmodelᚐSetCourseTagsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setUserRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3233,6 +3452,20 @@ func (ec *executionContext) field_Mutation_unenroll_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["courseId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCourse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateCourseInput, error) {
+			return ec.unmarshalNUpdateCourseInput2lecternᚋgraphᚋmodelᚐUpdateCourseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4663,6 +4896,29 @@ func (ec *executionContext) fieldContext_Course_ratingCount(_ context.Context, f
 	return graphql.NewScalarFieldContext("Course", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Course_version(ctx context.Context, field graphql.CollectedField, obj *ent.Course) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Course_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Course_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Course", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Course_ratingAverage(ctx context.Context, field graphql.CollectedField, obj *ent.Course) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5062,6 +5318,70 @@ func (ec *executionContext) _CourseEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_CourseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CourseEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CoursePayload_course(ctx context.Context, field graphql.CollectedField, obj *model.CoursePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoursePayload_course(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Course, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Course) graphql.Marshaler {
+			return ec.marshalOCourse2ᚖlecternᚋentᚐCourse(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CoursePayload_course(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoursePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Course(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CoursePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CoursePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoursePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*apperr.FieldError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖlecternᚋinternalᚋapperrᚐFieldErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoursePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CoursePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
@@ -7156,6 +7476,314 @@ func (ec *executionContext) fieldContext_Mutation_disableUser(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_disableUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCourse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCourse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCourse(ctx, fc.Args["input"].(model.CreateCourseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCourse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCourse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCourse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCourse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCourse(ctx, fc.Args["input"].(model.UpdateCourseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCourse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCourse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishCourse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishCourse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishCourse(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishCourse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishCourse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_archiveCourse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_archiveCourse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ArchiveCourse(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_archiveCourse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_archiveCourse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addCourseMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addCourseMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddCourseMember(ctx, fc.Args["input"].(model.AddCourseMemberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addCourseMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addCourseMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeCourseMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeCourseMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveCourseMember(ctx, fc.Args["input"].(model.RemoveCourseMemberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeCourseMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeCourseMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCourseTags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCourseTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCourseTags(ctx, fc.Args["input"].(model.SetCourseTagsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+			return ec.marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCourseTags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoursePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCourseTags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11069,6 +11697,62 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddCourseMemberInput(ctx context.Context, obj any) (model.AddCourseMemberInput, error) {
+	var it model.AddCourseMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"courseId", "userId", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "courseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("courseId"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CourseID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNCourseMemberRole2lecternᚋentᚋcoursememberᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddCourseMemberInput unmarshals raw into the AddCourseMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddCourseMemberInput(ctx context.Context, raw any) (model.AddCourseMemberInput, error) {
+	var out model.AddCourseMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddCourseMemberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuditEventOrder(ctx context.Context, obj any) (ent.AuditEventOrder, error) {
 	var it ent.AuditEventOrder
 	if obj == nil {
@@ -11487,6 +12171,97 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateCourseInput(ctx context.Context, obj any) (model.CreateCourseInput, error) {
+	var it model.CreateCourseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "slug", "summary", "description", "level", "language", "requirements", "takeaways"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalOCourseLevel2ᚖlecternᚋentᚋcourseᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "requirements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirements"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Requirements = data
+		case "takeaways":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("takeaways"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Takeaways = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateCourseInput unmarshals raw into the CreateCourseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateCourseInput(ctx context.Context, raw any) (model.CreateCourseInput, error) {
+	var out model.CreateCourseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCourseInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateReviewInput(ctx context.Context, obj any) (model.CreateReviewInput, error) {
 	var it model.CreateReviewInput
 	if obj == nil {
@@ -11656,6 +12431,55 @@ func UnmarshalReauthenticateInput(ctx context.Context, raw any) (model.Reauthent
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRemoveCourseMemberInput(ctx context.Context, obj any) (model.RemoveCourseMemberInput, error) {
+	var it model.RemoveCourseMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"courseId", "userId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "courseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("courseId"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CourseID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveCourseMemberInput unmarshals raw into the RemoveCourseMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveCourseMemberInput(ctx context.Context, raw any) (model.RemoveCourseMemberInput, error) {
+	var out model.RemoveCourseMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveCourseMemberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (model.ResetPasswordInput, error) {
 	var it model.ResetPasswordInput
 	if obj == nil {
@@ -11755,6 +12579,55 @@ func (ec *executionContext) unmarshalInputReviewOrder(ctx context.Context, obj a
 func UnmarshalReviewOrder(ctx context.Context, raw any) (ent.ReviewOrder, error) {
 	var out ent.ReviewOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetCourseTagsInput(ctx context.Context, obj any) (model.SetCourseTagsInput, error) {
+	var it model.SetCourseTagsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"courseId", "tags"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "courseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("courseId"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CourseID = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetCourseTagsInput unmarshals raw into the SetCourseTagsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetCourseTagsInput(ctx context.Context, raw any) (model.SetCourseTagsInput, error) {
+	var out model.SetCourseTagsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetCourseTagsInput", raw, &out)
 	return out, err
 }
 
@@ -11913,6 +12786,111 @@ func (ec *executionContext) unmarshalInputTagOrder(ctx context.Context, obj any)
 func UnmarshalTagOrder(ctx context.Context, raw any) (ent.TagOrder, error) {
 	var out ent.TagOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TagOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateCourseInput(ctx context.Context, obj any) (model.UpdateCourseInput, error) {
+	var it model.UpdateCourseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "expectedVersion", "title", "slug", "summary", "description", "level", "language", "requirements", "takeaways"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2lecternᚋinternalᚋgidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "summary":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("summary"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Summary = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "level":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("level"))
+			data, err := ec.unmarshalOCourseLevel2ᚖlecternᚋentᚋcourseᚐLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Level = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "requirements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirements"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Requirements = data
+		case "takeaways":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("takeaways"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Takeaways = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateCourseInput unmarshals raw into the UpdateCourseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateCourseInput(ctx context.Context, raw any) (model.UpdateCourseInput, error) {
+	var out model.UpdateCourseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCourseInput", raw, &out)
 	return out, err
 }
 
@@ -12569,6 +13547,11 @@ func (ec *executionContext) _Course(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "version":
+			out.Values[i] = ec._Course_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "ratingAverage":
 			out.Values[i] = ec._Course_ratingAverage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12694,6 +13677,44 @@ func (ec *executionContext) _CourseEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._CourseEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var coursePayloadImplementors = []string{"CoursePayload"}
+
+func (ec *executionContext) _CoursePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CoursePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, coursePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CoursePayload")
+		case "course":
+			out.Values[i] = ec._CoursePayload_course(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CoursePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13426,6 +14447,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "disableUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_disableUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCourse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCourse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCourse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCourse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishCourse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishCourse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "archiveCourse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_archiveCourse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addCourseMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addCourseMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeCourseMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeCourseMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCourseTags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCourseTags(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15043,6 +16113,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddCourseMemberInput2lecternᚋgraphᚋmodelᚐAddCourseMemberInput(ctx context.Context, v any) (model.AddCourseMemberInput, error) {
+	res, err := ec.unmarshalInputAddCourseMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNApiToken2ᚕᚖlecternᚋentᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15251,6 +16326,16 @@ func (ec *executionContext) marshalNCourseLevel2lecternᚋentᚋcourseᚐLevel(c
 	return v
 }
 
+func (ec *executionContext) unmarshalNCourseMemberRole2lecternᚋentᚋcoursememberᚐRole(ctx context.Context, v any) (coursemember.Role, error) {
+	var res coursemember.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCourseMemberRole2lecternᚋentᚋcoursememberᚐRole(ctx context.Context, sel ast.SelectionSet, v coursemember.Role) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCourseOrder2ᚖlecternᚋentᚐCourseOrder(ctx context.Context, v any) (*ent.CourseOrder, error) {
 	res, err := ec.unmarshalInputCourseOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -15268,6 +16353,14 @@ func (ec *executionContext) marshalNCourseOrderField2ᚖlecternᚋentᚐCourseOr
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNCoursePayload2ᚖlecternᚋgraphᚋmodelᚐCoursePayload(ctx context.Context, sel ast.SelectionSet, v *model.CoursePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CoursePayload!")
+		return graphql.Null
+	}
+	return ec._CoursePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCourseStatus2lecternᚋentᚋcourseᚐStatus(ctx context.Context, v any) (course.Status, error) {
@@ -15291,6 +16384,11 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖlecternᚋgraphᚋm
 		return graphql.Null
 	}
 	return ec._CreateApiTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateCourseInput2lecternᚋgraphᚋmodelᚐCreateCourseInput(ctx context.Context, v any) (model.CreateCourseInput, error) {
+	res, err := ec.unmarshalInputCreateCourseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateReviewInput2lecternᚋgraphᚋmodelᚐCreateReviewInput(ctx context.Context, v any) (model.CreateReviewInput, error) {
@@ -15581,6 +16679,11 @@ func (ec *executionContext) marshalNRegenerateRecoveryCodesPayload2ᚖlecternᚋ
 	return ec._RegenerateRecoveryCodesPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRemoveCourseMemberInput2lecternᚋgraphᚋmodelᚐRemoveCourseMemberInput(ctx context.Context, v any) (model.RemoveCourseMemberInput, error) {
+	res, err := ec.unmarshalInputRemoveCourseMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRequestEmailVerificationPayload2ᚖlecternᚋgraphᚋmodelᚐRequestEmailVerificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.RequestEmailVerificationPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RequestEmailVerificationPayload!")
@@ -15730,6 +16833,11 @@ func (ec *executionContext) unmarshalNSessionTransport2lecternᚋentᚋsession�
 
 func (ec *executionContext) marshalNSessionTransport2lecternᚋentᚋsessionᚐTransport(ctx context.Context, sel ast.SelectionSet, v session.Transport) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSetCourseTagsInput2lecternᚋgraphᚋmodelᚐSetCourseTagsInput(ctx context.Context, v any) (model.SetCourseTagsInput, error) {
+	res, err := ec.unmarshalInputSetCourseTagsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSetUserRoleInput2lecternᚋgraphᚋmodelᚐSetUserRoleInput(ctx context.Context, v any) (model.SetUserRoleInput, error) {
@@ -15895,6 +17003,11 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateCourseInput2lecternᚋgraphᚋmodelᚐUpdateCourseInput(ctx context.Context, v any) (model.UpdateCourseInput, error) {
+	res, err := ec.unmarshalInputUpdateCourseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateReviewInput2lecternᚋgraphᚋmodelᚐUpdateReviewInput(ctx context.Context, v any) (model.UpdateReviewInput, error) {

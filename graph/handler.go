@@ -18,6 +18,7 @@ import (
 	"lectern/graph/model"
 	"lectern/internal/access"
 	"lectern/internal/auth"
+	"lectern/internal/authoring"
 	"lectern/internal/catalog"
 	"lectern/internal/database"
 	"lectern/internal/learning"
@@ -39,6 +40,8 @@ type Options struct {
 	Auth *auth.Service
 	// Learning is the service behind enrolment, progress and reviews.
 	Learning *learning.Service
+	// Authoring is the service behind course writing.
+	Authoring *authoring.Service
 }
 
 // NewHandler returns the GraphQL endpoint: POST with a JSON body, errors
@@ -47,10 +50,11 @@ type Options struct {
 func NewHandler(o Options) http.Handler {
 	es := NewExecutableSchema(Config{
 		Resolvers: &Resolver{
-			client:   o.DB.Ent,
-			catalog:  catalog.New(o.DB.Ent, o.DB.Dialect),
-			auth:     o.Auth,
-			learning: o.Learning,
+			client:    o.DB.Ent,
+			catalog:   catalog.New(o.DB.Ent, o.DB.Dialect),
+			auth:      o.Auth,
+			learning:  o.Learning,
+			authoring: o.Authoring,
 		},
 		Complexity: complexity(),
 	})

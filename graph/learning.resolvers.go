@@ -7,11 +7,11 @@ package graph
 
 import (
 	"context"
-	"lectern/internal/learning"
-	"lectern/internal/loader"
 	"lectern/ent"
 	"lectern/graph/model"
 	"lectern/internal/gid"
+	"lectern/internal/learning"
+	"lectern/internal/loader"
 )
 
 // ViewerEnrollment is the resolver for the viewerEnrollment field.

@@ -6,6 +6,7 @@ package graph
 import (
 	"lectern/ent"
 	"lectern/internal/auth"
+	"lectern/internal/authoring"
 	"lectern/internal/catalog"
 	"lectern/internal/learning"
 )
@@ -15,8 +16,9 @@ import (
 
 // Resolver is the root resolver.
 type Resolver struct {
-	client   *ent.Client
-	catalog  *catalog.Service
-	auth     *auth.Service
-	learning *learning.Service
+	client    *ent.Client
+	catalog   *catalog.Service
+	auth      *auth.Service
+	learning  *learning.Service
+	authoring *authoring.Service
 }

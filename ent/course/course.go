@@ -51,6 +51,8 @@ const (
 	FieldRatingCount = "rating_count"
 	// FieldRatingSum holds the string denoting the rating_sum field in the database.
 	FieldRatingSum = "rating_sum"
+	// FieldVersion holds the string denoting the version field in the database.
+	FieldVersion = "version"
 	// FieldRatingAverage holds the string denoting the rating_average field in the database.
 	FieldRatingAverage = "rating_average"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
@@ -146,6 +148,7 @@ var Columns = []string{
 	FieldLessonCount,
 	FieldRatingCount,
 	FieldRatingSum,
+	FieldVersion,
 	FieldRatingAverage,
 }
 
@@ -218,6 +221,10 @@ var (
 	DefaultRatingSum int
 	// RatingSumValidator is a validator for the "rating_sum" field. It is called by the builders before save.
 	RatingSumValidator func(int) error
+	// DefaultVersion holds the default value on creation for the "version" field.
+	DefaultVersion int
+	// VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	VersionValidator func(int) error
 	// DefaultRatingAverage holds the default value on creation for the "rating_average" field.
 	DefaultRatingAverage float64
 	// RatingAverageValidator is a validator for the "rating_average" field. It is called by the builders before save.
@@ -356,6 +363,11 @@ func ByRatingCount(opts ...sql.OrderTermOption) OrderOption {
 // ByRatingSum orders the results by the rating_sum field.
 func ByRatingSum(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRatingSum, opts...).ToFunc()
+}
+
+// ByVersion orders the results by the version field.
+func ByVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersion, opts...).ToFunc()
 }
 
 // ByRatingAverage orders the results by the rating_average field.

@@ -116,6 +116,11 @@ func RatingSum(v int) predicate.Course {
 	return predicate.Course(sql.FieldEQ(FieldRatingSum, v))
 }
 
+// Version applies equality check predicate on the "version" field. It's identical to VersionEQ.
+func Version(v int) predicate.Course {
+	return predicate.Course(sql.FieldEQ(FieldVersion, v))
+}
+
 // RatingAverage applies equality check predicate on the "rating_average" field. It's identical to RatingAverageEQ.
 func RatingAverage(v float64) predicate.Course {
 	return predicate.Course(sql.FieldEQ(FieldRatingAverage, v))
@@ -774,6 +779,46 @@ func RatingSumLT(v int) predicate.Course {
 // RatingSumLTE applies the LTE predicate on the "rating_sum" field.
 func RatingSumLTE(v int) predicate.Course {
 	return predicate.Course(sql.FieldLTE(FieldRatingSum, v))
+}
+
+// VersionEQ applies the EQ predicate on the "version" field.
+func VersionEQ(v int) predicate.Course {
+	return predicate.Course(sql.FieldEQ(FieldVersion, v))
+}
+
+// VersionNEQ applies the NEQ predicate on the "version" field.
+func VersionNEQ(v int) predicate.Course {
+	return predicate.Course(sql.FieldNEQ(FieldVersion, v))
+}
+
+// VersionIn applies the In predicate on the "version" field.
+func VersionIn(vs ...int) predicate.Course {
+	return predicate.Course(sql.FieldIn(FieldVersion, vs...))
+}
+
+// VersionNotIn applies the NotIn predicate on the "version" field.
+func VersionNotIn(vs ...int) predicate.Course {
+	return predicate.Course(sql.FieldNotIn(FieldVersion, vs...))
+}
+
+// VersionGT applies the GT predicate on the "version" field.
+func VersionGT(v int) predicate.Course {
+	return predicate.Course(sql.FieldGT(FieldVersion, v))
+}
+
+// VersionGTE applies the GTE predicate on the "version" field.
+func VersionGTE(v int) predicate.Course {
+	return predicate.Course(sql.FieldGTE(FieldVersion, v))
+}
+
+// VersionLT applies the LT predicate on the "version" field.
+func VersionLT(v int) predicate.Course {
+	return predicate.Course(sql.FieldLT(FieldVersion, v))
+}
+
+// VersionLTE applies the LTE predicate on the "version" field.
+func VersionLTE(v int) predicate.Course {
+	return predicate.Course(sql.FieldLTE(FieldVersion, v))
 }
 
 // RatingAverageEQ applies the EQ predicate on the "rating_average" field.

@@ -108,6 +108,7 @@ var (
 		{Name: "lesson_count", Type: field.TypeInt, Default: 0},
 		{Name: "rating_count", Type: field.TypeInt, Default: 0},
 		{Name: "rating_sum", Type: field.TypeInt, Default: 0},
+		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "rating_average", Type: field.TypeFloat64, Default: 0},
 	}
 	// CoursesTable holds the schema information for the "courses" table.
@@ -129,7 +130,7 @@ var (
 			{
 				Name:    "course_status_rating_average",
 				Unique:  false,
-				Columns: []*schema.Column{CoursesColumns[9], CoursesColumns[17]},
+				Columns: []*schema.Column{CoursesColumns[9], CoursesColumns[18]},
 			},
 			{
 				Name:    "course_status_enrollment_count",
@@ -756,6 +757,7 @@ func init() {
 		"course_status":      "status IN ('DRAFT', 'PUBLISHED', 'ARCHIVED')",
 		"course_summary":     "length(summary) BETWEEN 0 AND 500",
 		"course_title":       "length(title) BETWEEN 1 AND 200",
+		"course_version":     "version >= 1",
 	}
 	CourseMembersTable.ForeignKeys[0].RefTable = CoursesTable
 	CourseMembersTable.ForeignKeys[1].RefTable = UsersTable

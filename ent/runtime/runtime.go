@@ -206,8 +206,14 @@ func init() {
 	course.DefaultRatingSum = courseDescRatingSum.Default.(int)
 	// course.RatingSumValidator is a validator for the "rating_sum" field. It is called by the builders before save.
 	course.RatingSumValidator = courseDescRatingSum.Validators[0].(func(int) error)
+	// courseDescVersion is the schema descriptor for version field.
+	courseDescVersion := courseFields[14].Descriptor()
+	// course.DefaultVersion holds the default value on creation for the version field.
+	course.DefaultVersion = courseDescVersion.Default.(int)
+	// course.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	course.VersionValidator = courseDescVersion.Validators[0].(func(int) error)
 	// courseDescRatingAverage is the schema descriptor for rating_average field.
-	courseDescRatingAverage := courseFields[14].Descriptor()
+	courseDescRatingAverage := courseFields[15].Descriptor()
 	// course.DefaultRatingAverage holds the default value on creation for the rating_average field.
 	course.DefaultRatingAverage = courseDescRatingAverage.Default.(float64)
 	// course.RatingAverageValidator is a validator for the "rating_average" field. It is called by the builders before save.

@@ -55,6 +55,11 @@ func (Course) Fields() []ent.Field {
 		field.Int("rating_count").Default(0).NonNegative().
 			Comment("Number of reviews."),
 		field.Int("rating_sum").Default(0).NonNegative().Annotations(hidden()),
+		// Optimistic concurrency: every change to the course row adds one,
+		// and updateCourse applies only when the client's expectedVersion
+		// is still current.
+		field.Int("version").Default(1).Positive().
+			Comment("Changes with every update of the course; send it back as expectedVersion to update."),
 		field.Float("rating_average").Default(0).Min(0).Max(5).
 			Comment("Mean review rating, 0 when there are no reviews.").
 			Annotations(entgql.OrderField("RATING_AVERAGE")),
@@ -99,6 +104,7 @@ func (Course) Annotations() []schema.Annotation {
 		entgql.MultiOrder(),
 		entsql.Checks(map[string]string{
 			"course_slug":        "length(slug) BETWEEN 1 AND 80 AND slug = lower(slug)",
+			"course_version":     "version >= 1",
 			"course_title":       lengthCheck("title", 1, 200),
 			"course_summary":     lengthCheck("summary", 0, 500),
 			"course_description": lengthCheck("description", 0, 100_000),

@@ -8,12 +8,19 @@ import (
 	"io"
 	"lectern/ent"
 	"lectern/ent/course"
+	"lectern/ent/coursemember"
 	"lectern/ent/session"
 	"lectern/internal/apperr"
 	"lectern/internal/gid"
 	"strconv"
 	"time"
 )
+
+type AddCourseMemberInput struct {
+	CourseID gid.ID            `json:"courseId"`
+	UserID   gid.ID            `json:"userId"`
+	Role     coursemember.Role `json:"role"`
+}
 
 // One fact about an audit event.
 type AuditDetail struct {
@@ -62,6 +69,11 @@ type ConfirmTotpEnrollmentPayload struct {
 	UserErrors    []*apperr.FieldError `json:"userErrors"`
 }
 
+type CoursePayload struct {
+	Course     *ent.Course          `json:"course,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 // Filters for `courses`. All given filters must match (AND). Only indexed
 // fields are filterable.
 type CourseWhereInput struct {
@@ -94,6 +106,24 @@ type CreateAPITokenPayload struct {
 	Token      *string              `json:"token,omitempty"`
 	APIToken   *ent.APIToken        `json:"apiToken,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type CreateCourseInput struct {
+	// 1 to 200 characters.
+	Title string `json:"title"`
+	// Lowercase kebab-case, at most 80 characters, unique.
+	Slug string `json:"slug"`
+	// At most 500 characters.
+	Summary *string `json:"summary,omitempty"`
+	// Markdown, at most 100,000 characters.
+	Description *string       `json:"description,omitempty"`
+	Level       *course.Level `json:"level,omitempty"`
+	// BCP 47 language tag, e.g. `en` or `pt-BR` (default `en`).
+	Language *string `json:"language,omitempty"`
+	// Up to 20 items of 1 to 200 characters.
+	Requirements []string `json:"requirements,omitempty"`
+	// Up to 20 items of 1 to 200 characters.
+	Takeaways []string `json:"takeaways,omitempty"`
 }
 
 type CreateReviewInput struct {
@@ -159,6 +189,11 @@ type RegenerateRecoveryCodesPayload struct {
 	UserErrors    []*apperr.FieldError `json:"userErrors"`
 }
 
+type RemoveCourseMemberInput struct {
+	CourseID gid.ID `json:"courseId"`
+	UserID   gid.ID `json:"userId"`
+}
+
 type RequestEmailVerificationPayload struct {
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
@@ -199,6 +234,12 @@ type RevokeSessionPayload struct {
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
+type SetCourseTagsInput struct {
+	CourseID gid.ID `json:"courseId"`
+	// Tag slugs; an empty list removes every tag.
+	Tags []string `json:"tags"`
+}
+
 type SetUserRoleInput struct {
 	UserID gid.ID `json:"userId"`
 	Role   string `json:"role"`
@@ -229,6 +270,21 @@ type StartTotpEnrollmentPayload struct {
 	// otpauth:// URI of the same secret, for a QR code.
 	OtpauthURI *string              `json:"otpauthUri,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+// Fields left out keep their value.
+type UpdateCourseInput struct {
+	ID gid.ID `json:"id"`
+	// The `version` you read; the update applies only if it is still current.
+	ExpectedVersion int           `json:"expectedVersion"`
+	Title           *string       `json:"title,omitempty"`
+	Slug            *string       `json:"slug,omitempty"`
+	Summary         *string       `json:"summary,omitempty"`
+	Description     *string       `json:"description,omitempty"`
+	Level           *course.Level `json:"level,omitempty"`
+	Language        *string       `json:"language,omitempty"`
+	Requirements    []string      `json:"requirements,omitempty"`
+	Takeaways       []string      `json:"takeaways,omitempty"`
 }
 
 type UpdateReviewInput struct {

@@ -64,6 +64,13 @@ const (
 	UserOwnCourse UserCode = "OWN_COURSE"
 	// UserAlreadyReviewed: one review per learner and course.
 	UserAlreadyReviewed UserCode = "ALREADY_REVIEWED"
+	// UserConflict: the object changed since the caller read it
+	// (expectedVersion is stale).
+	UserConflict UserCode = "CONFLICT"
+	// UserSlugTaken: another object uses this slug.
+	UserSlugTaken UserCode = "SLUG_TAKEN"
+	// UserNotPublishable: the course misses what publishing requires.
+	UserNotPublishable UserCode = "NOT_PUBLISHABLE"
 )
 
 // UserCodes lists the catalogue in order.
@@ -74,6 +81,7 @@ var UserCodes = []UserCode{
 	UserMFAAlreadyEnabled, UserMFANotEnabled, UserMFAEnrollmentNotStarted,
 	UserNameTaken, UserNotFound, UserSameAsCurrent, UserEmailAlreadyVerified,
 	UserEmailNotVerified, UserNotPublished, UserNotEnrolled, UserOwnCourse, UserAlreadyReviewed,
+	UserConflict, UserSlugTaken, UserNotPublishable,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

@@ -28,6 +28,10 @@ const (
 	UserRoleChange          = "user.role_change"
 	UserDisable             = "user.disable"
 	ReviewModerate          = "review.moderate"
+	CoursePublish           = "course.publish"
+	CourseArchive           = "course.archive"
+	CourseMemberAdd         = "course.member_add"
+	CourseMemberRemove      = "course.member_remove"
 )
 
 // AllowedDetails lists the only keys Event.Details may use. Treat it as

@@ -14,6 +14,7 @@ import (
 	"lectern/internal/audit"
 	"lectern/internal/auth"
 	"lectern/internal/auth/web"
+	"lectern/internal/authoring"
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
@@ -72,6 +73,7 @@ func NewApp(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...App
 	}
 	o.graph.Auth = identity
 	o.graph.Learning = learning.New(db, audit.New(logger), o.now)
+	o.graph.Authoring = authoring.New(db, audit.New(logger), o.now)
 	name, secure := cfg.SessionCookie()
 	deps := Deps{
 		Logger:         logger,

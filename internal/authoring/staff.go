@@ -1,0 +1,102 @@
+package authoring
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/coursemember"
+	"lectern/ent/user"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/database"
+	"lectern/internal/viewer"
+)
+
+// AddCourseMember gives a user (by ID; one the caller cannot see is
+// NOT_FOUND) the course role INSTRUCTOR or ASSISTANT, or changes the role
+// they hold. Ownership is not handed out this way (INVALID). Owners only
+// (and MFA administrators); audited.
+func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUID, role coursemember.Role) (*ent.Course, error) {
+	v, err := s.author(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if role != coursemember.RoleINSTRUCTOR && role != coursemember.RoleASSISTANT {
+		return nil, apperr.Problem(apperr.UserInvalid, "add members as INSTRUCTOR or ASSISTANT; a course has one owner", "input", "role")
+	}
+	var out *ent.Course
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		c, err := s.course(ctx, tx, v, courseID, owners, "input", "courseId")
+		if err != nil {
+			return err
+		}
+		if ok, err := tx.User.Query().Where(user.ID(userID), user.DisabledAtIsNil()).Exist(ctx); err != nil || !ok {
+			if err == nil {
+				err = apperr.Problem(apperr.UserNotFound, "no such user", "input", "userId")
+			}
+			return err
+		}
+		sys := viewer.SystemContext(ctx)
+		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(sys)
+		switch {
+		case ent.IsNotFound(err):
+			err = tx.CourseMember.Create().SetCourseID(courseID).SetUserID(userID).SetRole(role).Exec(sys)
+		case err == nil && m.Role == coursemember.RoleOWNER:
+			return apperr.Problem(apperr.UserInvalid, "this user owns the course", "input", "userId")
+		case err == nil && m.Role == role:
+			out = c
+			return nil
+		case err == nil:
+			err = tx.CourseMember.UpdateOne(m).SetRole(role).Exec(sys)
+		}
+		if err != nil {
+			return err
+		}
+		out = c
+		return s.record(ctx, tx, v, audit.CourseMemberAdd, c, map[string]string{"role": string(role)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add course member: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveCourseMember takes a user off the course's staff. The owner cannot
+// be removed (a course always keeps its owner: INVALID); someone not on
+// the staff is NOT_FOUND. Owners only (and MFA administrators); audited.
+func (s *Service) RemoveCourseMember(ctx context.Context, courseID, userID uuid.UUID) (*ent.Course, error) {
+	v, err := s.author(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *ent.Course
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		c, err := s.course(ctx, tx, v, courseID, owners, "input", "courseId")
+		if err != nil {
+			return err
+		}
+		sys := viewer.SystemContext(ctx)
+		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(sys)
+		if ent.IsNotFound(err) {
+			return apperr.Problem(apperr.UserNotFound, "this user is not on the course's staff", "input", "userId")
+		}
+		if err != nil {
+			return err
+		}
+		if m.Role == coursemember.RoleOWNER {
+			return apperr.Problem(apperr.UserInvalid, "a course always keeps its owner", "input", "userId")
+		}
+		if err := tx.CourseMember.DeleteOne(m).Exec(sys); err != nil {
+			return err
+		}
+		out = c
+		return s.record(ctx, tx, v, audit.CourseMemberRemove, c, map[string]string{"role": string(m.Role)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remove course member: %w", err)
+	}
+	return out, nil
+}

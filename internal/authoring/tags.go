@@ -1,0 +1,75 @@
+package authoring
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/coursetag"
+	"lectern/ent/tag"
+	"lectern/internal/apperr"
+	"lectern/internal/database"
+	"lectern/internal/viewer"
+)
+
+// maxTags is how many tags a course may carry.
+const maxTags = 10
+
+// SetCourseTags replaces a course's tags with the tags of the given slugs
+// (existing tags only; an unknown slug is INVALID at its index). Owners and
+// instructors of the course (and MFA administrators).
+func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs []string) (*ent.Course, error) {
+	v, err := s.author(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var clean []string
+	for _, sl := range slugs {
+		sl = strings.ToLower(strings.TrimSpace(sl))
+		if !slices.Contains(clean, sl) {
+			clean = append(clean, sl)
+		}
+	}
+	if len(clean) > maxTags {
+		return nil, apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course carries at most %d tags", maxTags), "input", "tags")
+	}
+	var out *ent.Course
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		c, err := s.course(ctx, tx, v, courseID, editors, "input", "courseId")
+		if err != nil {
+			return err
+		}
+		sys := viewer.SystemContext(ctx)
+		tags, err := tx.Tag.Query().Where(tag.SlugIn(clean...)).All(sys)
+		if err != nil {
+			return err
+		}
+		var p problems
+		for i, sl := range clean {
+			if !slices.ContainsFunc(tags, func(t *ent.Tag) bool { return t.Slug == sl }) {
+				p.add(apperr.UserInvalid, fmt.Sprintf("no tag %q", sl), "tags", fmt.Sprint(i))
+			}
+		}
+		if err := p.err(); err != nil {
+			return err
+		}
+		if _, err := tx.CourseTag.Delete().Where(coursetag.CourseID(courseID)).Exec(sys); err != nil {
+			return err
+		}
+		for _, t := range tags {
+			if err := tx.CourseTag.Create().SetCourseID(courseID).SetTagID(t.ID).Exec(sys); err != nil {
+				return err
+			}
+		}
+		out, err = tx.Course.UpdateOne(c).AddVersion(1).Save(sys)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set course tags: %w", err)
+	}
+	return out, nil
+}
