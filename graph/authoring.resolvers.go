@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"github.com/google/uuid"
 	"lectern/graph/model"
 	"lectern/internal/authoring"
 	"lectern/internal/gid"
@@ -110,4 +111,189 @@ func (r *mutationResolver) SetCourseTags(ctx context.Context, input model.SetCou
 		return nil, err
 	}
 	return &model.CoursePayload{Course: c, UserErrors: ue}, nil
+}
+
+// CreateSection is the resolver for the createSection field.
+func (r *mutationResolver) CreateSection(ctx context.Context, input model.CreateSectionInput) (*model.SectionPayload, error) {
+	if input.CourseID.Type != "Course" {
+		return &model.SectionPayload{UserErrors: notFound("input", "courseId")}, nil
+	}
+	x, err := r.authoring.CreateSection(ctx, input.CourseID.UUID, input.Title)
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SectionPayload{Section: x, UserErrors: ue}, nil
+}
+
+// UpdateSection is the resolver for the updateSection field.
+func (r *mutationResolver) UpdateSection(ctx context.Context, input model.UpdateSectionInput) (*model.SectionPayload, error) {
+	if input.ID.Type != "Section" {
+		return &model.SectionPayload{UserErrors: notFound("input", "id")}, nil
+	}
+	x, err := r.authoring.UpdateSection(ctx, input.ID.UUID, input.Title)
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SectionPayload{Section: x, UserErrors: ue}, nil
+}
+
+// MoveSection is the resolver for the moveSection field.
+func (r *mutationResolver) MoveSection(ctx context.Context, input model.MoveInput) (*model.SectionPayload, error) {
+	if input.ID.Type != "Section" {
+		return &model.SectionPayload{UserErrors: notFound("input", "id")}, nil
+	}
+	x, err := r.authoring.MoveSection(ctx, input.ID.UUID, input.Position)
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SectionPayload{Section: x, UserErrors: ue}, nil
+}
+
+// DeleteSection is the resolver for the deleteSection field.
+func (r *mutationResolver) DeleteSection(ctx context.Context, id gid.ID) (*model.DeletePayload, error) {
+	if id.Type != "Section" {
+		return &model.DeletePayload{UserErrors: notFound("id")}, nil
+	}
+	ue, err := payloadErrors(r.authoring.DeleteSection(ctx, id.UUID))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DeletePayload{UserErrors: ue}
+	if len(ue) == 0 {
+		out.DeletedID = &id
+	}
+	return out, nil
+}
+
+// CreateLesson is the resolver for the createLesson field.
+func (r *mutationResolver) CreateLesson(ctx context.Context, input model.CreateLessonInput) (*model.LessonPayload, error) {
+	if input.SectionID.Type != "Section" {
+		return &model.LessonPayload{UserErrors: notFound("input", "sectionId")}, nil
+	}
+	x, err := r.authoring.CreateLesson(ctx, input.SectionID.UUID, authoring.LessonInput{Title: &input.Title, Slug: &input.Slug, Body: input.Body, Access: input.Access})
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LessonPayload{Lesson: x, UserErrors: ue}, nil
+}
+
+// UpdateLesson is the resolver for the updateLesson field.
+func (r *mutationResolver) UpdateLesson(ctx context.Context, input model.UpdateLessonInput) (*model.LessonPayload, error) {
+	if input.ID.Type != "Lesson" {
+		return &model.LessonPayload{UserErrors: notFound("input", "id")}, nil
+	}
+	x, err := r.authoring.UpdateLesson(ctx, input.ID.UUID, authoring.LessonInput{Title: input.Title, Slug: input.Slug, Body: input.Body, Access: input.Access})
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LessonPayload{Lesson: x, UserErrors: ue}, nil
+}
+
+// MoveLesson is the resolver for the moveLesson field.
+func (r *mutationResolver) MoveLesson(ctx context.Context, input model.MoveLessonInput) (*model.LessonPayload, error) {
+	if input.ID.Type != "Lesson" {
+		return &model.LessonPayload{UserErrors: notFound("input", "id")}, nil
+	}
+	var section *uuid.UUID
+	if input.SectionID != nil {
+		if input.SectionID.Type != "Section" {
+			return &model.LessonPayload{UserErrors: notFound("input", "sectionId")}, nil
+		}
+		section = &input.SectionID.UUID
+	}
+	x, err := r.authoring.MoveLesson(ctx, input.ID.UUID, section, input.Position)
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LessonPayload{Lesson: x, UserErrors: ue}, nil
+}
+
+// DeleteLesson is the resolver for the deleteLesson field.
+func (r *mutationResolver) DeleteLesson(ctx context.Context, id gid.ID) (*model.DeletePayload, error) {
+	if id.Type != "Lesson" {
+		return &model.DeletePayload{UserErrors: notFound("id")}, nil
+	}
+	ue, err := payloadErrors(r.authoring.DeleteLesson(ctx, id.UUID))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DeletePayload{UserErrors: ue}
+	if len(ue) == 0 {
+		out.DeletedID = &id
+	}
+	return out, nil
+}
+
+// PublishLesson is the resolver for the publishLesson field.
+func (r *mutationResolver) PublishLesson(ctx context.Context, id gid.ID) (*model.LessonPayload, error) {
+	if id.Type != "Lesson" {
+		return &model.LessonPayload{UserErrors: notFound("id")}, nil
+	}
+	x, err := r.authoring.PublishLesson(ctx, id.UUID)
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LessonPayload{Lesson: x, UserErrors: ue}, nil
+}
+
+// CreateFaqEntry is the resolver for the createFaqEntry field.
+func (r *mutationResolver) CreateFaqEntry(ctx context.Context, input model.CreateFAQEntryInput) (*model.FAQEntryPayload, error) {
+	if input.CourseID.Type != "Course" {
+		return &model.FAQEntryPayload{UserErrors: notFound("input", "courseId")}, nil
+	}
+	x, err := r.authoring.CreateFAQEntry(ctx, input.CourseID.UUID, authoring.FAQInput{Question: &input.Question, Answer: &input.Answer})
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.FAQEntryPayload{FaqEntry: x, UserErrors: ue}, nil
+}
+
+// UpdateFaqEntry is the resolver for the updateFaqEntry field.
+func (r *mutationResolver) UpdateFaqEntry(ctx context.Context, input model.UpdateFAQEntryInput) (*model.FAQEntryPayload, error) {
+	if input.ID.Type != "FAQEntry" {
+		return &model.FAQEntryPayload{UserErrors: notFound("input", "id")}, nil
+	}
+	x, err := r.authoring.UpdateFAQEntry(ctx, input.ID.UUID, authoring.FAQInput{Question: input.Question, Answer: input.Answer})
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.FAQEntryPayload{FaqEntry: x, UserErrors: ue}, nil
+}
+
+// MoveFaqEntry is the resolver for the moveFaqEntry field.
+func (r *mutationResolver) MoveFaqEntry(ctx context.Context, input model.MoveInput) (*model.FAQEntryPayload, error) {
+	if input.ID.Type != "FAQEntry" {
+		return &model.FAQEntryPayload{UserErrors: notFound("input", "id")}, nil
+	}
+	x, err := r.authoring.MoveFAQEntry(ctx, input.ID.UUID, input.Position)
+	ue, err := payloadErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	return &model.FAQEntryPayload{FaqEntry: x, UserErrors: ue}, nil
+}
+
+// DeleteFaqEntry is the resolver for the deleteFaqEntry field.
+func (r *mutationResolver) DeleteFaqEntry(ctx context.Context, id gid.ID) (*model.DeletePayload, error) {
+	if id.Type != "FAQEntry" {
+		return &model.DeletePayload{UserErrors: notFound("id")}, nil
+	}
+	ue, err := payloadErrors(r.authoring.DeleteFAQEntry(ctx, id.UUID))
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DeletePayload{UserErrors: ue}
+	if len(ue) == 0 {
+		out.DeletedID = &id
+	}
+	return out, nil
 }

@@ -167,6 +167,19 @@ var matrix = map[string]map[string]string{
 	"Mutation.addCourseMember":    courseWriting,
 	"Mutation.removeCourseMember": courseWriting,
 	"Mutation.setCourseTags":      courseWriting,
+	"Mutation.createSection":      courseWriting,
+	"Mutation.updateSection":      courseWriting,
+	"Mutation.moveSection":        courseWriting,
+	"Mutation.deleteSection":      courseWriting,
+	"Mutation.createLesson":       courseWriting,
+	"Mutation.updateLesson":       courseWriting,
+	"Mutation.moveLesson":         courseWriting,
+	"Mutation.deleteLesson":       courseWriting,
+	"Mutation.publishLesson":      courseWriting,
+	"Mutation.createFaqEntry":     courseWriting,
+	"Mutation.updateFaqEntry":     courseWriting,
+	"Mutation.moveFaqEntry":       courseWriting,
+	"Mutation.deleteFaqEntry":     courseWriting,
 
 	"Query.auditEvents":    administration,
 	"Mutation.setUserRole": administration,
@@ -218,6 +231,8 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	courseID := gid.New("Course", uuid.New()).String()
 	lessonID := gid.New("Lesson", uuid.New()).String()
 	reviewID := gid.New("Review", uuid.New()).String()
+	sectionID := gid.New("Section", uuid.New()).String()
+	faqID := gid.New("FAQEntry", uuid.New()).String()
 	docs := map[string]string{
 		"Query.node":    `{ node(id: "Q291cnNlOpRqGRLdpElek3NAwsGSfws") { id } }`,
 		"Query.nodes":   `{ nodes(ids: []) { id } }`,
@@ -262,6 +277,19 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Mutation.addCourseMember":    `mutation { addCourseMember(input: {courseId: "` + courseID + `", userId: "` + userID + `", role: ASSISTANT}) { userErrors { code } } }`,
 		"Mutation.removeCourseMember": `mutation { removeCourseMember(input: {courseId: "` + courseID + `", userId: "` + userID + `"}) { userErrors { code } } }`,
 		"Mutation.setCourseTags":      `mutation { setCourseTags(input: {courseId: "` + courseID + `", tags: []}) { userErrors { code } } }`,
+		"Mutation.createSection":      `mutation { createSection(input: {courseId: "` + courseID + `", title: "S"}) { userErrors { code } } }`,
+		"Mutation.updateSection":      `mutation { updateSection(input: {id: "` + sectionID + `", title: "S"}) { userErrors { code } } }`,
+		"Mutation.moveSection":        `mutation { moveSection(input: {id: "` + sectionID + `", position: 0}) { userErrors { code } } }`,
+		"Mutation.deleteSection":      `mutation { deleteSection(id: "` + sectionID + `") { userErrors { code } } }`,
+		"Mutation.createLesson":       `mutation { createLesson(input: {sectionId: "` + sectionID + `", title: "L", slug: "l"}) { userErrors { code } } }`,
+		"Mutation.updateLesson":       `mutation { updateLesson(input: {id: "` + lessonID + `", title: "L"}) { userErrors { code } } }`,
+		"Mutation.moveLesson":         `mutation { moveLesson(input: {id: "` + lessonID + `", position: 0}) { userErrors { code } } }`,
+		"Mutation.deleteLesson":       `mutation { deleteLesson(id: "` + lessonID + `") { userErrors { code } } }`,
+		"Mutation.publishLesson":      `mutation { publishLesson(id: "` + lessonID + `") { userErrors { code } } }`,
+		"Mutation.createFaqEntry":     `mutation { createFaqEntry(input: {courseId: "` + courseID + `", question: "Q", answer: "A"}) { userErrors { code } } }`,
+		"Mutation.updateFaqEntry":     `mutation { updateFaqEntry(input: {id: "` + faqID + `", question: "Q"}) { userErrors { code } } }`,
+		"Mutation.moveFaqEntry":       `mutation { moveFaqEntry(input: {id: "` + faqID + `", position: 0}) { userErrors { code } } }`,
+		"Mutation.deleteFaqEntry":     `mutation { deleteFaqEntry(id: "` + faqID + `") { userErrors { code } } }`,
 
 		"Query.auditEvents":    `{ auditEvents(first: 5) { totalCount } }`,
 		"Mutation.setUserRole": `mutation { setUserRole(input: {userId: "` + userID + `", role: ADMIN}) { userErrors { code } } }`,

@@ -9,6 +9,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
+	"lectern/ent/lesson"
 	"lectern/ent/session"
 	"lectern/internal/apperr"
 	"lectern/internal/gid"
@@ -126,12 +127,44 @@ type CreateCourseInput struct {
 	Takeaways []string `json:"takeaways,omitempty"`
 }
 
+type CreateFAQEntryInput struct {
+	CourseID gid.ID `json:"courseId"`
+	// 1 to 300 characters.
+	Question string `json:"question"`
+	// Markdown, 1 to 5,000 characters.
+	Answer string `json:"answer"`
+}
+
+type CreateLessonInput struct {
+	SectionID gid.ID `json:"sectionId"`
+	// 1 to 200 characters.
+	Title string `json:"title"`
+	// Lowercase kebab-case, at most 80 characters, unique within the course.
+	Slug string `json:"slug"`
+	// Markdown, at most 200,000 characters.
+	Body *string `json:"body,omitempty"`
+	// Who may read the body (default ENROLLED).
+	Access *lesson.Access `json:"access,omitempty"`
+}
+
 type CreateReviewInput struct {
 	CourseID gid.ID `json:"courseId"`
 	// 1 to 5.
 	Rating int `json:"rating"`
 	// Up to 5,000 characters.
 	Body string `json:"body"`
+}
+
+type CreateSectionInput struct {
+	CourseID gid.ID `json:"courseId"`
+	// 1 to 200 characters.
+	Title string `json:"title"`
+}
+
+type DeletePayload struct {
+	// The deleted object.
+	DeletedID  *gid.ID              `json:"deletedId,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
 type DeleteReviewPayload struct {
@@ -152,6 +185,16 @@ type DisableUserPayload struct {
 
 type EnrollmentPayload struct {
 	Enrollment *ent.Enrollment      `json:"enrollment,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type FAQEntryPayload struct {
+	FaqEntry   *ent.FAQEntry        `json:"faqEntry,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type LessonPayload struct {
+	Lesson     *ent.Lesson          `json:"lesson,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
@@ -176,6 +219,19 @@ type LogOutPayload struct {
 	// The session that ended.
 	SessionID  *gid.ID              `json:"sessionId,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type MoveInput struct {
+	ID gid.ID `json:"id"`
+	// 0 is first; a position past the end means last.
+	Position int `json:"position"`
+}
+
+type MoveLessonInput struct {
+	ID gid.ID `json:"id"`
+	// A section of the same course; the lesson's own when left out.
+	SectionID *gid.ID `json:"sectionId,omitempty"`
+	Position  int     `json:"position"`
 }
 
 type ReauthenticateInput struct {
@@ -234,6 +290,11 @@ type RevokeSessionPayload struct {
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
+type SectionPayload struct {
+	Section    *ent.Section         `json:"section,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 type SetCourseTagsInput struct {
 	CourseID gid.ID `json:"courseId"`
 	// Tag slugs; an empty list removes every tag.
@@ -287,12 +348,33 @@ type UpdateCourseInput struct {
 	Takeaways       []string      `json:"takeaways,omitempty"`
 }
 
+// Fields left out keep their value.
+type UpdateFAQEntryInput struct {
+	ID       gid.ID  `json:"id"`
+	Question *string `json:"question,omitempty"`
+	Answer   *string `json:"answer,omitempty"`
+}
+
+// Fields left out keep their value.
+type UpdateLessonInput struct {
+	ID     gid.ID         `json:"id"`
+	Title  *string        `json:"title,omitempty"`
+	Slug   *string        `json:"slug,omitempty"`
+	Body   *string        `json:"body,omitempty"`
+	Access *lesson.Access `json:"access,omitempty"`
+}
+
 type UpdateReviewInput struct {
 	ID gid.ID `json:"id"`
 	// 1 to 5.
 	Rating int `json:"rating"`
 	// Up to 5,000 characters.
 	Body string `json:"body"`
+}
+
+type UpdateSectionInput struct {
+	ID    gid.ID `json:"id"`
+	Title string `json:"title"`
 }
 
 type VerifyEmailPayload struct {

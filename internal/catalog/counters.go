@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -61,3 +62,30 @@ func idFilter(col string, ids []uuid.UUID) (string, []any) {
 	}
 	return " WHERE " + col + " IN (" + strings.Join(marks, ", ") + ")", args
 }
+
+// SettleCourse recounts course id (RecountCourses) and then moves its
+// enrolments between ACTIVE and COMPLETED to match their progress: a
+// lesson published or deleted changes what "every published lesson done"
+// means for everyone enrolled. now stamps newly completed enrolments.
+func SettleCourse(ctx context.Context, db Execer, now time.Time, id uuid.UUID) error {
+	if err := RecountCourses(ctx, db, id); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, completeEnrollments, now, id); err != nil {
+		return fmt.Errorf("complete enrolments: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, reopenEnrollments, id); err != nil {
+		return fmt.Errorf("reopen enrolments: %w", err)
+	}
+	return nil
+}
+
+const (
+	completeEnrollments = `UPDATE enrollments SET status = 'COMPLETED', completed_at = $1
+WHERE course_id = $2 AND status = 'ACTIVE'
+  AND completed_lesson_count >= (SELECT c.lesson_count FROM courses c WHERE c.id = enrollments.course_id)
+  AND (SELECT c.lesson_count FROM courses c WHERE c.id = enrollments.course_id) > 0`
+	reopenEnrollments = `UPDATE enrollments SET status = 'ACTIVE', completed_at = NULL
+WHERE course_id = $1 AND status = 'COMPLETED'
+  AND completed_lesson_count < (SELECT c.lesson_count FROM courses c WHERE c.id = enrollments.course_id)`
+)
