@@ -23,6 +23,7 @@ import (
 	"lectern/ent/user"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/catalog"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -93,6 +94,12 @@ func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 		return nil, apperr.New(apperr.Forbidden, "administrators change other people's courses only from a session that passed two-factor sign-in")
 	}
 	return nil, apperr.New(apperr.Forbidden, "your role in this course does not allow this")
+}
+
+// lock makes writes that move one course's counters take turns (see
+// catalog.LockCourse).
+func (s *Service) lock(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
+	return catalog.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
 }
 
 // record writes an audit event in tx.

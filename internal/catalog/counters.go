@@ -89,3 +89,20 @@ WHERE course_id = $2 AND status = 'ACTIVE'
 WHERE course_id = $1 AND status = 'COMPLETED'
   AND completed_lesson_count < (SELECT c.lesson_count FROM courses c WHERE c.id = enrollments.course_id)`
 )
+
+// LockCourse makes writes that move course id's counters take turns: on
+// PostgreSQL it locks the course row until tx ends, so the recount of the
+// next writer (a new snapshot per statement at READ COMMITTED) sees this
+// one's rows. Without it, two learners enrolling at once could both count
+// only themselves. SQLite runs one write transaction at a time already.
+// Call it before the write, inside the same transaction.
+func LockCourse(ctx context.Context, tx *sql.Tx, dialect string, id uuid.UUID) error {
+	if dialect != "postgres" {
+		return nil
+	}
+	var locked uuid.UUID
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM courses WHERE id = $1 FOR UPDATE`, id).Scan(&locked); err != nil {
+		return fmt.Errorf("lock course: %w", err)
+	}
+	return nil
+}

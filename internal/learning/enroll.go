@@ -62,6 +62,9 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		if teaches {
 			return apperr.Problem(apperr.UserOwnCourse, "you are on the staff of this course", "courseId")
 		}
+		if err := s.lock(ctx, tx, id); err != nil {
+			return err
+		}
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(sys)
 		switch {
 		case ent.IsNotFound(err):
@@ -83,7 +86,8 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 
 // Unenroll cancels the caller's enrolment in a course, keeping its
 // progress for a later re-enrolment, and returns it. Unenrolling again is
-// harmless. No enrolment (or a course the caller cannot see) is NOT_FOUND.
+// harmless. No enrolment, or a course the caller cannot see (an archived
+// one included), is NOT_FOUND and changes nothing.
 func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, error) {
 	v, err := s.learner(ctx)
 	if err != nil {
@@ -91,6 +95,17 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 	}
 	var out *ent.Enrollment
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		// A course the caller cannot see (withdrawn from the catalogue)
+		// is not one they can act on, enrolled or not.
+		if ok, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx); err != nil || !ok {
+			if err == nil {
+				err = notFound("courseId")
+			}
+			return err
+		}
+		if err := s.lock(ctx, tx, id); err != nil {
+			return err
+		}
 		sys := viewer.SystemContext(ctx)
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(sys)
 		if ent.IsNotFound(err) {

@@ -94,6 +94,12 @@ func (s *Service) settle(ctx context.Context, tx *database.Tx, e *ent.Enrollment
 	return e, nil
 }
 
+// lock makes writes to one course's counters take turns (see
+// catalog.LockCourse).
+func (s *Service) lock(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
+	return catalog.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
+}
+
 // recount moves the course's counters after a write in tx.
 func recount(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
 	return catalog.RecountCourses(ctx, tx.SQL, courseID)

@@ -59,6 +59,9 @@ func (s *Service) progress(ctx context.Context, lessonID uuid.UUID, change func(
 		if l.Status != lesson.StatusPUBLISHED {
 			return apperr.Problem(apperr.UserNotPublished, "this lesson is not published", "lessonId")
 		}
+		if err := s.lock(ctx, tx, l.CourseID); err != nil {
+			return err
+		}
 		sys := viewer.SystemContext(ctx)
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(l.CourseID),
 			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Only(sys)

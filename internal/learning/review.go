@@ -82,6 +82,9 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 		if !enrolled {
 			return apperr.Problem(apperr.UserNotEnrolled, "only enrolled learners can review a course", "input", "courseId")
 		}
+		if err := s.lock(ctx, tx, courseID); err != nil {
+			return err
+		}
 		out, err = tx.Review.Create().SetUserID(v.UserID).SetCourseID(courseID).SetRating(in.Rating).SetBody(in.Body).Save(sys)
 		if ent.IsConstraintError(err) {
 			return apperr.Problem(apperr.UserAlreadyReviewed, "you have already reviewed this course; update that review instead", "input", "courseId")
@@ -116,6 +119,9 @@ func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput
 		if err != nil {
 			return err
 		}
+		if err := s.lock(ctx, tx, r.CourseID); err != nil {
+			return err
+		}
 		if out, err = tx.Review.UpdateOne(r).SetRating(in.Rating).SetBody(in.Body).Save(viewer.SystemContext(ctx)); err != nil {
 			return err
 		}
@@ -147,6 +153,9 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 		moderation := r.UserID != v.UserID
 		if moderation && !v.IsAdmin() {
 			return apperr.New(apperr.Forbidden, "only the author or an administrator can delete a review")
+		}
+		if err := s.lock(ctx, tx, r.CourseID); err != nil {
+			return err
 		}
 		if err := tx.Review.DeleteOne(r).Exec(viewer.SystemContext(ctx)); err != nil {
 			return err
