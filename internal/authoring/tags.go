@@ -48,8 +48,11 @@ func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs [
 		if err != nil {
 			return err
 		}
+		// Problems point at the slug as the client sent it, by its index
+		// in their list (duplicates included).
 		var p problems
-		for i, sl := range clean {
+		for i, sl := range slugs {
+			sl = strings.ToLower(strings.TrimSpace(sl))
 			if !slices.ContainsFunc(tags, func(t *ent.Tag) bool { return t.Slug == sl }) {
 				p.add(apperr.UserInvalid, fmt.Sprintf("no tag %q", sl), "tags", fmt.Sprint(i))
 			}

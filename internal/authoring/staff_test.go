@@ -1,0 +1,290 @@
+package authoring_test
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"lectern/ent/course"
+	"lectern/ent/coursemember"
+	"lectern/ent/user"
+	"lectern/internal/apperr"
+	"lectern/internal/audit"
+	"lectern/internal/authoring"
+	"lectern/internal/database"
+	"lectern/internal/testenv"
+	"lectern/internal/viewer"
+)
+
+func TestAddCourseMember(t *testing.T) {
+	t.Parallel()
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		e := setup(t, db)
+		amara := e.as(t, amaraEmail)
+		add := func(c *caller, courseID string, userID uuid.UUID, role string) coursePayload {
+			t.Helper()
+			return c.call(t, addCourseMember, input(map[string]any{"courseId": courseID, "userId": userGID(userID), "role": role}))
+		}
+
+		t.Run("OwnerAddsAssistantThenMakesThemInstructor", func(t *testing.T) {
+			draft := amara.draft(t, "staffed-draft")
+			courseID := parseCourseID(t, draft)
+			helper := e.newCaller(t, "helper", user.RoleLEARNER, true)
+			if helper.sees(t, "staffed-draft") {
+				t.Fatal("a draft is visible to someone off its staff")
+			}
+
+			requireOK(t, "addCourseMember ASSISTANT", add(amara, draft, helper.id, "ASSISTANT"))
+			if got := e.staff(t, courseID); got[helper.id] != coursemember.RoleASSISTANT || len(got) != 2 {
+				t.Fatalf("staff = %v, want the owner and the new ASSISTANT", got)
+			}
+			// Assistants are staff, but they do not teach.
+			if got, want := amara.instructors(t, "staffed-draft"), []string{userGID(amara.id)}; !slices.Equal(got, want) {
+				t.Fatalf("instructors = %v, want %v", got, want)
+			}
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 1, amara.id, map[string]string{"role": "ASSISTANT"})
+			if !helper.sees(t, "staffed-draft") {
+				t.Fatal("an assistant does not see the course's draft")
+			}
+			// An assistant changes nothing.
+			helper.refused(t, updateCourse, input(map[string]any{"id": draft, "expectedVersion": 1, "title": "By the assistant"}), "FORBIDDEN")
+
+			requireOK(t, "addCourseMember INSTRUCTOR", add(amara, draft, helper.id, "INSTRUCTOR"))
+			if got := e.staff(t, courseID); got[helper.id] != coursemember.RoleINSTRUCTOR || len(got) != 2 {
+				t.Fatalf("staff = %v, want the owner and the member now INSTRUCTOR", got)
+			}
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 2, amara.id, map[string]string{"role": "INSTRUCTOR"})
+			if got, want := amara.instructors(t, "staffed-draft"), []string{userGID(amara.id), userGID(helper.id)}; !slices.Equal(got, want) {
+				t.Fatalf("instructors = %v, want %v", got, want)
+			}
+			got := requireOK(t, "updateCourse by the new instructor", helper.call(t, updateCourse, input(map[string]any{
+				"id": draft, "expectedVersion": 1, "title": "By the instructor"})))
+			if got.Title != "By the instructor" {
+				t.Fatalf("updated course: %+v", *got)
+			}
+
+			// Giving the role they already hold changes nothing.
+			requireOK(t, "addCourseMember INSTRUCTOR again", add(amara, draft, helper.id, "INSTRUCTOR"))
+			if got := e.staff(t, courseID); got[helper.id] != coursemember.RoleINSTRUCTOR || len(got) != 2 {
+				t.Fatalf("staff = %v after repeating the role", got)
+			}
+		})
+
+		t.Run("OwnerRoleIsNotGivenThroughTheAPI", func(t *testing.T) {
+			draft := amara.draft(t, "one-owner")
+			courseID := parseCourseID(t, draft)
+			other := e.newUser(t, "would-be-owner", user.RoleINSTRUCTOR, true)
+			// OWNER is not a CourseMemberRole, so the schema refuses it.
+			r := amara.do(t, addCourseMember.doc, input(map[string]any{"courseId": draft, "userId": userGID(other.ID), "role": "OWNER"}))
+			if len(r.Errors) != 1 || r.Errors[0].Extensions.Code != "GRAPHQL_VALIDATION_FAILED" {
+				t.Fatalf("role OWNER: want one GRAPHQL_VALIDATION_FAILED error, got %+v (data %s)", r.Errors, r.Data)
+			}
+			if got := e.staff(t, courseID); len(got) != 1 || got[amara.id] != coursemember.RoleOWNER {
+				t.Fatalf("staff = %v, want the owner alone", got)
+			}
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 0, uuid.Nil, nil)
+		})
+
+		t.Run("OwnerIsNotReadded", func(t *testing.T) {
+			draft := amara.draft(t, "owner-stays-owner")
+			courseID := parseCourseID(t, draft)
+			requireUserError(t, add(amara, draft, amara.id, "INSTRUCTOR"), "INVALID", "input", "userId")
+			if got := e.staff(t, courseID); len(got) != 1 || got[amara.id] != coursemember.RoleOWNER {
+				t.Fatalf("staff = %v, want the owner alone", got)
+			}
+		})
+
+		t.Run("UnverifiedOrUnknownUserIsNotFound", func(t *testing.T) {
+			draft := amara.draft(t, "hidden-users")
+			courseID := parseCourseID(t, draft)
+			unverified := e.newUser(t, "unverified", user.RoleLEARNER, false)
+			hidden := add(amara, draft, unverified.ID, "ASSISTANT")
+			requireUserError(t, hidden, "NOT_FOUND", "input", "userId")
+			missing := add(amara, draft, uuid.New(), "ASSISTANT")
+			requireUserError(t, missing, "NOT_FOUND", "input", "userId")
+			if string(hidden.Raw) != string(missing.Raw) {
+				t.Errorf("an unverified user answers\n  %s\nbut a missing one answers\n  %s", hidden.Raw, missing.Raw)
+			}
+			if got := e.staff(t, courseID); len(got) != 1 {
+				t.Fatalf("staff = %v, want the owner alone", got)
+			}
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 0, uuid.Nil, nil)
+		})
+
+		t.Run("NonOwnerIsForbidden", func(t *testing.T) {
+			kenji := e.user(t, kenjiEmail)
+			// Amara co-teaches graphql-api-design; Priya assists on the
+			// back-end course.
+			for _, tt := range []struct {
+				who   *caller
+				slug  string
+				label string
+			}{
+				{amara, graphqlCourse, "course instructor"},
+				{e.as(t, priyaEmail), backendCourse, "assistant"},
+			} {
+				c := e.course(t, tt.slug)
+				staff := e.staff(t, c.ID)
+				tt.who.refused(t, addCourseMember, input(map[string]any{"courseId": courseGID(c.ID),
+					"userId": userGID(kenji.ID), "role": "ASSISTANT"}), "FORBIDDEN")
+				if got := e.staff(t, c.ID); !maps.Equal(got, staff) {
+					t.Fatalf("%s: staff changed from %v to %v", tt.label, staff, got)
+				}
+			}
+		})
+
+		t.Run("AdministratorNeedsMFA", func(t *testing.T) {
+			draft := amara.draft(t, "admin-staffed")
+			courseID := parseCourseID(t, draft)
+			kenji := e.user(t, kenjiEmail)
+			e.as(t, adminEmail).refused(t, addCourseMember, input(map[string]any{"courseId": draft,
+				"userId": userGID(kenji.ID), "role": "ASSISTANT"}), "FORBIDDEN")
+			if got := e.staff(t, courseID); len(got) != 1 {
+				t.Fatalf("staff = %v, want the owner alone", got)
+			}
+			mfa := e.mfaAdmin(t)
+			requireOK(t, "addCourseMember by an MFA admin", add(mfa, draft, kenji.ID, "ASSISTANT"))
+			if got := e.staff(t, courseID); got[kenji.ID] != coursemember.RoleASSISTANT {
+				t.Fatalf("staff = %v, want Kenji as ASSISTANT", got)
+			}
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 1, mfa.id, map[string]string{"role": "ASSISTANT"})
+		})
+
+		t.Run("StrangerToADraftSeesNotFound", func(t *testing.T) {
+			stranger := e.newCaller(t, "stranger", user.RoleINSTRUCTOR, true)
+			draft := amara.draft(t, "closed-draft")
+			requireUserError(t, add(stranger, draft, stranger.id, "INSTRUCTOR"), "NOT_FOUND", "input", "courseId")
+			if got := e.staff(t, parseCourseID(t, draft)); len(got) != 1 {
+				t.Fatalf("staff = %v, want the owner alone", got)
+			}
+		})
+	})
+}
+
+// TestAddCourseMemberRefusesOwnerRole calls the service directly: the
+// GraphQL enum cannot carry OWNER, but any other caller of the service can.
+func TestAddCourseMemberRefusesOwnerRole(t *testing.T) {
+	t.Parallel()
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		testenv.Seeded(t, db)
+		svc := authoring.New(db, audit.New(nil), nil)
+		amara, kenji := userRow(t, db, amaraEmail), userRow(t, db, kenjiEmail)
+		c := courseRow(t, db, backendCourse)
+		ctx := viewer.NewContext(context.Background(), viewer.Viewer{UserID: amara, Role: viewer.RoleInstructor,
+			Credential: viewer.CredentialSessionToken, SessionID: uuid.New()})
+
+		_, err := svc.AddCourseMember(ctx, c, kenji, coursemember.RoleOWNER)
+		fields, ok := apperr.FieldsOf(err)
+		if !ok || len(fields) != 1 || fields[0].Code != apperr.UserInvalid ||
+			len(fields[0].Field) != 2 || fields[0].Field[0] != "input" || fields[0].Field[1] != "role" {
+			t.Fatalf("AddCourseMember(OWNER) = %v, want INVALID at input.role", err)
+		}
+		n, err := db.Ent.CourseMember.Query().Where(coursemember.CourseID(c), coursemember.UserID(kenji)).Count(sys())
+		if err != nil || n != 0 {
+			t.Fatalf("memberships of the refused user: %d (%v)", n, err)
+		}
+	})
+}
+
+func userRow(t testing.TB, db *database.DB, email string) uuid.UUID {
+	t.Helper()
+	id, err := db.Ent.User.Query().Where(user.Email(email)).OnlyID(sys())
+	if err != nil {
+		t.Fatalf("user %s: %v", email, err)
+	}
+	return id
+}
+
+func courseRow(t testing.TB, db *database.DB, slug string) uuid.UUID {
+	t.Helper()
+	id, err := db.Ent.Course.Query().Where(course.Slug(slug)).OnlyID(sys())
+	if err != nil {
+		t.Fatalf("course %s: %v", slug, err)
+	}
+	return id
+}
+
+func TestRemoveCourseMember(t *testing.T) {
+	t.Parallel()
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		e := setup(t, db)
+		amara := e.as(t, amaraEmail)
+		remove := func(c *caller, courseID string, userID uuid.UUID) coursePayload {
+			t.Helper()
+			return c.call(t, removeCourseMember, input(map[string]any{"courseId": courseID, "userId": userGID(userID)}))
+		}
+
+		t.Run("OwnerRemovesInstructor", func(t *testing.T) {
+			// Daniel co-teaches Amara's draft.
+			daniel := e.as(t, danielEmail)
+			c := e.course(t, draftCourse)
+			if !daniel.sees(t, draftCourse) {
+				t.Fatal("demo data: Daniel does not see the draft he co-teaches")
+			}
+			got := requireOK(t, "removeCourseMember", remove(amara, courseGID(c.ID), daniel.id))
+			if got.Slug != draftCourse {
+				t.Fatalf("payload course: %+v", *got)
+			}
+			staff := e.staff(t, c.ID)
+			if _, still := staff[daniel.id]; still || staff[amara.id] != coursemember.RoleOWNER {
+				t.Fatalf("staff = %v, want Daniel gone and Amara still OWNER", staff)
+			}
+			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 1, amara.id, map[string]string{"role": "INSTRUCTOR"})
+			if daniel.sees(t, draftCourse) {
+				t.Fatal("a removed instructor still sees the draft")
+			}
+			requireUserError(t, daniel.call(t, updateCourse, input(map[string]any{"id": courseGID(c.ID),
+				"expectedVersion": c.Version, "title": "Still mine?"})), "NOT_FOUND", "input", "id")
+			requireUnchanged(t, e, c)
+		})
+
+		t.Run("OwnerRemovesAssistant", func(t *testing.T) {
+			c := e.course(t, backendCourse)
+			priya := e.user(t, priyaEmail)
+			requireOK(t, "removeCourseMember", remove(amara, courseGID(c.ID), priya.ID))
+			if _, still := e.staff(t, c.ID)[priya.ID]; still {
+				t.Fatal("the assistant is still on the staff")
+			}
+			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 1, amara.id, map[string]string{"role": "ASSISTANT"})
+		})
+
+		t.Run("OwnerStays", func(t *testing.T) {
+			draft := amara.draft(t, "keeps-its-owner")
+			courseID := parseCourseID(t, draft)
+			requireUserError(t, remove(amara, draft, amara.id), "INVALID", "input", "userId")
+			if got := e.staff(t, courseID); got[amara.id] != coursemember.RoleOWNER {
+				t.Fatalf("staff = %v, want Amara still OWNER", got)
+			}
+			e.requireAudit(t, audit.CourseMemberRemove, courseID, 0, uuid.Nil, nil)
+		})
+
+		t.Run("NonMemberIsNotFound", func(t *testing.T) {
+			draft := amara.draft(t, "not-on-staff")
+			courseID := parseCourseID(t, draft)
+			requireUserError(t, remove(amara, draft, e.user(t, kenjiEmail).ID), "NOT_FOUND", "input", "userId")
+			requireUserError(t, remove(amara, draft, uuid.New()), "NOT_FOUND", "input", "userId")
+			if got := e.staff(t, courseID); len(got) != 1 {
+				t.Fatalf("staff = %v, want the owner alone", got)
+			}
+			e.requireAudit(t, audit.CourseMemberRemove, courseID, 0, uuid.Nil, nil)
+		})
+
+		t.Run("NonOwnerIsForbidden", func(t *testing.T) {
+			// Amara co-teaches graphql-api-design, where Hannah assists.
+			c := e.course(t, graphqlCourse)
+			hannah := e.user(t, hannahEmail)
+			staff := e.staff(t, c.ID)
+			amara.refused(t, removeCourseMember, input(map[string]any{"courseId": courseGID(c.ID), "userId": userGID(hannah.ID)}), "FORBIDDEN")
+			// An assistant may not take themselves or others off either.
+			hannahCaller := e.as(t, hannahEmail)
+			hannahCaller.refused(t, removeCourseMember, input(map[string]any{"courseId": courseGID(c.ID), "userId": userGID(amara.id)}), "FORBIDDEN")
+			if got := e.staff(t, c.ID); !maps.Equal(got, staff) {
+				t.Fatalf("staff changed from %v to %v", staff, got)
+			}
+			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 0, uuid.Nil, nil)
+		})
+	})
+}
