@@ -7,10 +7,11 @@ package graph
 
 import (
 	"context"
-	"github.com/google/uuid"
 	"lectern/graph/model"
 	"lectern/internal/authoring"
 	"lectern/internal/gid"
+
+	"github.com/google/uuid"
 )
 
 // CreateCourse is the resolver for the createCourse field.

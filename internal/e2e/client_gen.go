@@ -654,7 +654,7 @@ func (v *MeResponse) GetViewer() *MeViewer { return v.Viewer }
 // The signed-in caller.
 type MeViewer struct {
 	User MeViewerUser `json:"user"`
-	// Your live sessions, most recently used first.
+	// Your live sessions, most recently used first (not listed to API tokens).
 	Sessions []MeViewerSessionsSession `json:"sessions"`
 }
 
@@ -704,6 +704,7 @@ func (v *MeViewerUser) GetEmailVerified() *bool { return v.EmailVerified }
 //
 // NodeByIDNode is implemented by the following types:
 // NodeByIDNodeApiToken
+// NodeByIDNodeAuditEvent
 // NodeByIDNodeCourse
 // NodeByIDNodeEnrollment
 // NodeByIDNodeFAQEntry
@@ -730,6 +731,7 @@ type NodeByIDNode interface {
 }
 
 func (v *NodeByIDNodeApiToken) implementsGraphQLInterfaceNodeByIDNode()       {}
+func (v *NodeByIDNodeAuditEvent) implementsGraphQLInterfaceNodeByIDNode()     {}
 func (v *NodeByIDNodeCourse) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeEnrollment) implementsGraphQLInterfaceNodeByIDNode()     {}
 func (v *NodeByIDNodeFAQEntry) implementsGraphQLInterfaceNodeByIDNode()       {}
@@ -757,6 +759,9 @@ func __unmarshalNodeByIDNode(b []byte, v *NodeByIDNode) error {
 	switch tn.TypeName {
 	case "ApiToken":
 		*v = new(NodeByIDNodeApiToken)
+		return json.Unmarshal(b, *v)
+	case "AuditEvent":
+		*v = new(NodeByIDNodeAuditEvent)
 		return json.Unmarshal(b, *v)
 	case "Course":
 		*v = new(NodeByIDNodeCourse)
@@ -807,6 +812,14 @@ func __marshalNodeByIDNode(v *NodeByIDNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeByIDNodeApiToken
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeByIDNodeAuditEvent:
+		typename = "AuditEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeByIDNodeAuditEvent
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeByIDNodeCourse:
@@ -909,6 +922,22 @@ func (v *NodeByIDNodeApiToken) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeByIDNodeApiToken.Id, and is useful for accessing the field via an interface.
 func (v *NodeByIDNodeApiToken) GetId() string { return v.Id }
+
+// NodeByIDNodeAuditEvent includes the requested fields of the GraphQL type AuditEvent.
+// The GraphQL type's documentation follows.
+//
+// A security-relevant action: who did what to which object, from where, in which request. Administrators only.
+type NodeByIDNodeAuditEvent struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeByIDNodeAuditEvent.Typename, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeAuditEvent) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeByIDNodeAuditEvent.Id, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeAuditEvent) GetId() string { return v.Id }
 
 // NodeByIDNodeCourse includes the requested fields of the GraphQL type Course.
 // The GraphQL type's documentation follows.
@@ -1360,6 +1389,22 @@ const (
 	UserErrorCodeSameAsCurrent UserErrorCode = "SAME_AS_CURRENT"
 	// The email address is already verified.
 	UserErrorCodeEmailAlreadyVerified UserErrorCode = "EMAIL_ALREADY_VERIFIED"
+	// The operation needs a verified email address (requestEmailVerification sends a link).
+	UserErrorCodeEmailNotVerified UserErrorCode = "EMAIL_NOT_VERIFIED"
+	// The course or lesson is not published.
+	UserErrorCodeNotPublished UserErrorCode = "NOT_PUBLISHED"
+	// The operation needs an active enrolment in the course.
+	UserErrorCodeNotEnrolled UserErrorCode = "NOT_ENROLLED"
+	// You are on the course's staff, which excludes enrolling in and reviewing it.
+	UserErrorCodeOwnCourse UserErrorCode = "OWN_COURSE"
+	// You have already reviewed this course.
+	UserErrorCodeAlreadyReviewed UserErrorCode = "ALREADY_REVIEWED"
+	// The object changed since you read it (a stale expectedVersion): reload and apply your change again.
+	UserErrorCodeConflict UserErrorCode = "CONFLICT"
+	// Another object uses this slug.
+	UserErrorCodeSlugTaken UserErrorCode = "SLUG_TAKEN"
+	// The course misses what publishing requires (the message says what).
+	UserErrorCodeNotPublishable UserErrorCode = "NOT_PUBLISHABLE"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -1381,6 +1426,14 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeNotFound,
 	UserErrorCodeSameAsCurrent,
 	UserErrorCodeEmailAlreadyVerified,
+	UserErrorCodeEmailNotVerified,
+	UserErrorCodeNotPublished,
+	UserErrorCodeNotEnrolled,
+	UserErrorCodeOwnCourse,
+	UserErrorCodeAlreadyReviewed,
+	UserErrorCodeConflict,
+	UserErrorCodeSlugTaken,
+	UserErrorCodeNotPublishable,
 }
 
 // A global role.
