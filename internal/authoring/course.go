@@ -133,10 +133,17 @@ func (s *Service) PublishCourse(ctx context.Context, id uuid.UUID) (*ent.Course,
 	})
 }
 
-// ArchiveCourse withdraws a course from the catalogue; enrolled learners
-// keep their enrolments. Owners only (and MFA administrators); audited.
+// ArchiveCourse withdraws a published course from the catalogue; enrolled
+// learners keep their enrolments. A draft was never in the catalogue and
+// cannot be archived (NOT_PUBLISHED). Owners only (and MFA
+// administrators); audited.
 func (s *Service) ArchiveCourse(ctx context.Context, id uuid.UUID) (*ent.Course, error) {
-	return s.setStatus(ctx, id, course.StatusARCHIVED, audit.CourseArchive, nil)
+	return s.setStatus(ctx, id, course.StatusARCHIVED, audit.CourseArchive, func(_ context.Context, _ *database.Tx, c *ent.Course) error {
+		if c.Status == course.StatusDRAFT {
+			return apperr.Problem(apperr.UserNotPublished, "a draft is not in the catalogue; there is nothing to archive", "id")
+		}
+		return nil
+	})
 }
 
 // setStatus moves a course to status after check, bumping its version.

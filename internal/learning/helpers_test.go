@@ -23,6 +23,7 @@ import (
 	"lectern/ent/review"
 	"lectern/ent/user"
 	"lectern/internal/auth/password"
+	"lectern/internal/auth/totp"
 	"lectern/internal/database"
 	"lectern/internal/gid"
 	"lectern/internal/testenv"
@@ -115,6 +116,44 @@ func (e *env) seeded(t testing.TB, email string) *caller {
 		t.Fatalf("set password of %s: %v", email, err)
 	}
 	return e.signIn(t, email)
+}
+
+// seededWithMFA signs in to a demo account through its second factor: the
+// account gets a TOTP secret, then logIn's challenge is answered with the
+// current code, so the session is one that passed MFA.
+func (e *env) seededWithMFA(t testing.TB, email string) *caller {
+	t.Helper()
+	secret, err := totp.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Ent.User.Update().Where(user.Email(email)).SetPasswordHash(e.hash).
+		SetTotpSecret(secret).SetMfaEnabledAt(testenv.Now).Exec(sys()); err != nil {
+		t.Fatalf("arm MFA of %s: %v", email, err)
+	}
+	var in struct {
+		LogIn struct{ MfaChallenge string }
+	}
+	e.c.For(t).Query(`mutation($e: String!, $p: String!) {
+  logIn(input: {email: $e, password: $p, transport: TOKEN}) { mfaChallenge }
+}`, map[string]any{"e": email, "p": testPassword}).Decode(t, &in)
+	code, err := totp.Code(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		VerifyMfa struct {
+			Token  string
+			Viewer struct{ User struct{ ID string } }
+		}
+	}
+	e.c.For(t).Query(`mutation($ch: String!, $code: String!) {
+  verifyMfa(input: {challenge: $ch, code: $code, transport: TOKEN}) { token viewer { user { id } } }
+}`, map[string]any{"ch": in.LogIn.MfaChallenge, "code": code}).Decode(t, &out)
+	if out.VerifyMfa.Token == "" {
+		t.Fatalf("verifyMfa as %s failed", email)
+	}
+	return &caller{ID: parseID(t, out.VerifyMfa.Viewer.User.ID, "User"), Email: email, token: out.VerifyMfa.Token, c: e.c}
 }
 
 // signIn logs in with transport TOKEN, the way an API client does.

@@ -134,13 +134,14 @@ func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput
 }
 
 // DeleteReview removes a review: the caller's own, or any (moderation,
-// audited) when the caller is an administrator. A review the caller may
-// not delete is NOT_FOUND when they cannot see it and FORBIDDEN when they
-// can.
+// audited) when the caller is an administrator whose session passed MFA,
+// as for every administrator action on other people's things. A review the
+// caller may not delete is NOT_FOUND when they cannot see it and FORBIDDEN
+// when they can; an unverified caller gets EMAIL_NOT_VERIFIED.
 func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
-	v, ok := viewer.FromContext(ctx)
-	if !ok || v.UserID == uuid.Nil {
-		return apperr.New(apperr.Unauthenticated, "sign in to do this")
+	v, err := s.learner(ctx)
+	if err != nil {
+		return err
 	}
 	return s.db.Transact(ctx, func(tx *database.Tx) error {
 		r, err := tx.Review.Query().Where(review.ID(id)).Only(ctx)
@@ -151,8 +152,11 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		moderation := r.UserID != v.UserID
-		if moderation && !v.IsAdmin() {
+		switch {
+		case moderation && !v.IsAdmin():
 			return apperr.New(apperr.Forbidden, "only the author or an administrator can delete a review")
+		case moderation && !v.MFA:
+			return apperr.New(apperr.Forbidden, "administrators moderate reviews only from a session that passed two-factor sign-in")
 		}
 		if err := s.lock(ctx, tx, r.CourseID); err != nil {
 			return err

@@ -201,6 +201,16 @@ func TestReviews(t *testing.T) {
 			r := seededReview[0]
 			before := e.course(t, sqlCourse)
 
+			// Without a second factor, moderation is refused and nothing
+			// changes.
+			refused := admin.query(t, deleteReviewDoc, map[string]any{"id": r.GlobalID().String()})
+			if len(refused.Errors) != 1 || refused.Errors[0].Extensions.Code != "FORBIDDEN" {
+				t.Fatalf("deleteReview by an admin without MFA: %+v, want FORBIDDEN", refused.Errors)
+			}
+			if n, err := e.db.Ent.Review.Query().Where(review.ID(r.ID)).Count(sys()); err != nil || n != 1 {
+				t.Fatalf("a refused moderation deleted the review (%d, %v)", n, err)
+			}
+			admin = e.seededWithMFA(t, adminEmail)
 			p := admin.deleteReview(t, r.GlobalID().String())
 			requireOK(t, "deleteReview as admin", p.UserErrors)
 			if p.ReviewID == nil || *p.ReviewID != r.GlobalID().String() {
