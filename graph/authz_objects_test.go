@@ -67,14 +67,15 @@ var (
 	// content; its assistant reads it and changes nothing; administrators
 	// need a session that passed MFA. Callers who cannot see a draft are
 	// told it does not exist, and the answer must not tell them otherwise.
-	// Writing needs a verified address (checked before the course is
-	// looked up, so it says nothing about the course either). A READ token
-	// runs no mutation, whoever owns it.
+	// Writing needs the global INSTRUCTOR role (the policy refuses
+	// learners before any row is read, so the answer says nothing about
+	// the course) and a verified address. A READ token runs no mutation,
+	// whoever owns it.
 	editCourse = map[string]string{
 		asAnonymous:       unauth,
-		asUnverified:      emailNotVerified,
-		asLearner:         notFound,
-		asEnrolled:        notFound,
+		asUnverified:      forbid,
+		asLearner:         forbid,
+		asEnrolled:        forbid,
 		asAssistant:       forbid,
 		asInstructor:      allow,
 		asOwner:           allow,

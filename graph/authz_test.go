@@ -108,9 +108,9 @@ var (
 		row[adminRWToken] = allow
 		return row
 	}()
-	// courseWriting is decided per course from database facts, so every
-	// signed-in caller may ask (the course answers FORBIDDEN or NOT_FOUND).
-	courseWriting = decide(unauth, allow, forbid, allow)
+	// courseWriting needs the INSTRUCTOR role like courseCreation; which
+	// course one may change is decided per course from database facts.
+	courseWriting = courseCreation
 	// administration: administrators only, from a session that passed MFA
 	// (an API token never has), whatever the token's scopes.
 	administration = func() map[string]string {

@@ -16,8 +16,9 @@ import (
 )
 
 // AddCourseMember gives a user (by ID; one the caller cannot see is
-// NOT_FOUND) the course role INSTRUCTOR or ASSISTANT, or changes the role
-// they hold. Ownership is not handed out this way (INVALID). Owners only
+// NOT_FOUND) the course role INSTRUCTOR (users with the global INSTRUCTOR
+// or ADMIN role only) or ASSISTANT, or changes the role they hold.
+// Ownership is not handed out this way (INVALID). Owners only
 // (and MFA administrators); audited.
 func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUID, role coursemember.Role) (*ent.Course, error) {
 	v, err := s.author(ctx)
@@ -33,11 +34,18 @@ func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUI
 		if err != nil {
 			return err
 		}
-		if ok, err := tx.User.Query().Where(user.ID(userID), user.DisabledAtIsNil()).Exist(ctx); err != nil || !ok {
-			if err == nil {
-				err = apperr.Problem(apperr.UserNotFound, "no such user", "input", "userId")
-			}
+		member, err := tx.User.Query().Where(user.ID(userID), user.DisabledAtIsNil()).Only(ctx)
+		if ent.IsNotFound(err) {
+			return apperr.Problem(apperr.UserNotFound, "no such user", "input", "userId")
+		}
+		if err != nil {
 			return err
+		}
+		// Teaching is for instructors: a learner may assist (read drafts)
+		// but could not use a course INSTRUCTOR role, which needs the
+		// global one.
+		if role == coursemember.RoleINSTRUCTOR && member.Role == user.RoleLEARNER {
+			return apperr.Problem(apperr.UserInvalid, "only instructors can teach; add a learner as ASSISTANT", "input", "role")
 		}
 		sys := viewer.SystemContext(ctx)
 		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(sys)

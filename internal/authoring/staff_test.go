@@ -32,7 +32,7 @@ func TestAddCourseMember(t *testing.T) {
 		t.Run("OwnerAddsAssistantThenMakesThemInstructor", func(t *testing.T) {
 			draft := amara.draft(t, "staffed-draft")
 			courseID := parseCourseID(t, draft)
-			helper := e.newCaller(t, "helper", user.RoleLEARNER, true)
+			helper := e.newCaller(t, "helper", user.RoleINSTRUCTOR, true)
 			if helper.sees(t, "staffed-draft") {
 				t.Fatal("a draft is visible to someone off its staff")
 			}
@@ -71,6 +71,19 @@ func TestAddCourseMember(t *testing.T) {
 			if got := e.staff(t, courseID); got[helper.id] != coursemember.RoleINSTRUCTOR || len(got) != 2 {
 				t.Fatalf("staff = %v after repeating the role", got)
 			}
+		})
+
+		// Teaching needs the global INSTRUCTOR role: a learner may assist
+		// but not be made a course instructor, and nothing is stored.
+		t.Run("LearnerCanAssistButNotTeach", func(t *testing.T) {
+			draft := amara.draft(t, "learner-staff")
+			courseID := parseCourseID(t, draft)
+			learner := e.newCaller(t, "learner-helper", user.RoleLEARNER, true)
+			requireUserError(t, add(amara, draft, learner.id, "INSTRUCTOR"), "INVALID", "input", "role")
+			if got := e.staff(t, courseID); len(got) != 1 {
+				t.Fatalf("staff = %v after a refused INSTRUCTOR role, want the owner alone", got)
+			}
+			requireOK(t, "addCourseMember ASSISTANT", add(amara, draft, learner.id, "ASSISTANT"))
 		})
 
 		t.Run("OwnerRoleIsNotGivenThroughTheAPI", func(t *testing.T) {
