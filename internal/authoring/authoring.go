@@ -71,8 +71,9 @@ func (s *Service) author(ctx context.Context) (viewer.Viewer, error) {
 }
 
 // course loads course id inside tx for a caller who must hold one of roles
-// in it. Administrators may act on any course, but only from a session
-// that passed MFA. field locates the ID argument for NOT_FOUND.
+// in it, and locks it for the rest of tx (see lock). Administrators may act
+// on any course, but only from a session that passed MFA. field locates
+// the ID argument for NOT_FOUND.
 func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, id uuid.UUID, roles []coursemember.Role, field ...string) (*ent.Course, error) {
 	c, err := tx.Course.Query().Where(course.ID(id)).Only(ctx)
 	if ent.IsNotFound(err) {
@@ -86,9 +87,13 @@ func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 		return nil, err
 	}
 	switch {
-	case m != nil && slices.Contains(roles, m.Role):
-		return c, nil
-	case v.IsAdmin() && v.MFA:
+	case m != nil && slices.Contains(roles, m.Role), v.IsAdmin() && v.MFA:
+		// Writes to one course take turns: appends compute the next
+		// position, limits count rows and counters recount, each of which
+		// would race with a concurrent write on PostgreSQL.
+		if err := s.lock(ctx, tx, id); err != nil {
+			return nil, err
+		}
 		return c, nil
 	case v.IsAdmin():
 		return nil, apperr.New(apperr.Forbidden, "administrators change other people's courses only from a session that passed two-factor sign-in")

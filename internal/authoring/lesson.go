@@ -212,9 +212,6 @@ func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		if err := s.lock(ctx, tx, l.CourseID); err != nil {
-			return err
-		}
 		sys := viewer.SystemContext(ctx)
 		if err := tx.Lesson.DeleteOne(l).Exec(sys); err != nil {
 			return err
@@ -247,9 +244,6 @@ func (s *Service) PublishLesson(ctx context.Context, id uuid.UUID) (*ent.Lesson,
 		if l.Status == lesson.StatusPUBLISHED {
 			out = l
 			return nil
-		}
-		if err := s.lock(ctx, tx, l.CourseID); err != nil {
-			return err
 		}
 		now := s.now().UTC()
 		if out, err = tx.Lesson.UpdateOne(l).SetStatus(lesson.StatusPUBLISHED).SetPublishedAt(now).Save(viewer.SystemContext(ctx)); err != nil {
