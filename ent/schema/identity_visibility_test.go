@@ -40,10 +40,14 @@ func TestIdentityVisibility(t *testing.T) {
 			ctx                                  context.Context
 			credentials, fresh, emailTokens, log int
 		}{
-			"Anonymous":  {ctx: context.Background()},
-			"Owner":      {ctx: as(owner.ID, viewer.RoleLearner), credentials: 1},
-			"FreshUser":  {ctx: as(fresh.ID, viewer.RoleLearner), fresh: 1},
-			"OtherAdmin": {ctx: as(uuid.New(), viewer.RoleAdmin), fresh: 1, log: 1},
+			"Anonymous": {ctx: context.Background()},
+			"Owner":     {ctx: as(owner.ID, viewer.RoleLearner), credentials: 1},
+			"FreshUser": {ctx: as(fresh.ID, viewer.RoleLearner), fresh: 1},
+			// The audit trail needs an admin session that passed MFA, as
+			// auditEvents does; an admin's API token never has.
+			"OtherAdmin": {ctx: as(uuid.New(), viewer.RoleAdmin), fresh: 1},
+			"OtherAdminMFA": {ctx: viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(),
+				Role: viewer.RoleAdmin, Credential: viewer.CredentialCookie, MFA: true}), fresh: 1, log: 1},
 		} {
 			t.Run(name, func(t *testing.T) {
 				got := map[string]int{

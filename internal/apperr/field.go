@@ -71,6 +71,9 @@ const (
 	UserSlugTaken UserCode = "SLUG_TAKEN"
 	// UserNotPublishable: the course misses what publishing requires.
 	UserNotPublishable UserCode = "NOT_PUBLISHABLE"
+	// UserLearnerOfCourse: the user is enrolled in or has reviewed the
+	// course, so cannot join its staff.
+	UserLearnerOfCourse UserCode = "LEARNER_OF_COURSE"
 )
 
 // UserCodes lists the catalogue in order.
@@ -81,7 +84,7 @@ var UserCodes = []UserCode{
 	UserMFAAlreadyEnabled, UserMFANotEnabled, UserMFAEnrollmentNotStarted,
 	UserNameTaken, UserNotFound, UserSameAsCurrent, UserEmailAlreadyVerified,
 	UserEmailNotVerified, UserNotPublished, UserNotEnrolled, UserOwnCourse, UserAlreadyReviewed,
-	UserConflict, UserSlugTaken, UserNotPublishable,
+	UserConflict, UserSlugTaken, UserNotPublishable, UserLearnerOfCourse,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

@@ -37,7 +37,7 @@ const (
 // AllowedDetails lists the only keys Event.Details may use. Treat it as
 // read-only: widening it is a decision about what the audit trail may hold,
 // made here in code review, not at run time.
-var AllowedDetails = []string{"reason", "transport", "scopes", "rule", "name", "method", "count", "role"}
+var AllowedDetails = []string{"reason", "transport", "scopes", "rule", "name", "method", "count", "role", "user", "course"}
 
 // maxDetailLen is the longest detail value accepted, in runes: enough for
 // a reason or a scope list, too short to smuggle a document in.

@@ -75,12 +75,12 @@ func (s *Service) author(ctx context.Context) (viewer.Viewer, error) {
 // on any course, but only from a session that passed MFA. field locates
 // the ID argument for NOT_FOUND.
 func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, id uuid.UUID, roles []coursemember.Role, field ...string) (*ent.Course, error) {
-	c, err := tx.Course.Query().Where(course.ID(id)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperr.Problem(apperr.UserNotFound, "no such course", field...)
-	}
+	visible, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !visible {
+		return nil, apperr.Problem(apperr.UserNotFound, "no such course", field...)
 	}
 	m, err := tx.CourseMember.Query().Where(coursemember.CourseID(id), coursemember.UserID(v.UserID)).Only(viewer.SystemContext(ctx))
 	if err != nil && !ent.IsNotFound(err) {
@@ -94,7 +94,9 @@ func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 		if err := s.lock(ctx, tx, id); err != nil {
 			return nil, err
 		}
-		return c, nil
+		// Read again under the lock: a writer that waited must decide on
+		// the row as the one before it left it.
+		return tx.Course.Get(viewer.SystemContext(ctx), id)
 	case v.IsAdmin():
 		return nil, apperr.New(apperr.Forbidden, "administrators change other people's courses only from a session that passed two-factor sign-in")
 	}

@@ -667,6 +667,34 @@ func TestContentConcurrency(t *testing.T) {
 			e.requireDenseLessons(t, sec.ID, len(want))
 		})
 
+		// Two moves of one lesson to different sections: the second must
+		// see where the first put it, or the section it left keeps a gap.
+		t.Run("RacingMovesKeepSectionsDense", func(t *testing.T) {
+			id := amara.draft(t, "racing-moves")
+			a, b, c := amara.newSection(t, id, "A"), amara.newSection(t, id, "B"), amara.newSection(t, id, "C")
+			for round := range 5 {
+				l := amara.newLesson(t, a.ID, fmt.Sprintf("mover-%d", round), nil)
+				amara.newLesson(t, b.ID, fmt.Sprintf("stay-b-%d", round), nil)
+				amara.newLesson(t, c.ID, fmt.Sprintf("stay-c-%d", round), nil)
+				targets := []string{b.ID, c.ID}
+				concurrently(2, func(i int) testenv.Response {
+					return amara.do(t, moveLesson.doc, input(map[string]any{"id": l.ID, "sectionId": targets[i], "position": 0}))
+				})
+			}
+			total := 0
+			for _, sec := range []string{a.ID, b.ID, c.ID} {
+				n, err := e.db.Ent.Lesson.Query().Where(lesson.SectionID(rowID(t, sec))).Count(sys())
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.requireDenseLessons(t, sec, n)
+				total += n
+			}
+			if total != 15 {
+				t.Fatalf("%d lessons in the three sections, want 15", total)
+			}
+		})
+
 		t.Run("AppendsToOneCourseAllLand", func(t *testing.T) {
 			id := amara.draft(t, "busy-course")
 			courseID := parseCourseID(t, id)

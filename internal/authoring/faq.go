@@ -76,7 +76,11 @@ func (s *Service) faqFor(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 	if _, err := s.course(ctx, tx, v, e.CourseID, editors, field...); err != nil {
 		return nil, err
 	}
-	return e, nil
+	e, err = tx.FAQEntry.Get(viewer.SystemContext(ctx), id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Problem(apperr.UserNotFound, "no such FAQ entry", field...)
+	}
+	return e, err
 }
 
 // UpdateFAQEntry changes a question or its answer.

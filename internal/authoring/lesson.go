@@ -110,7 +110,13 @@ func (s *Service) lessonFor(ctx context.Context, tx *database.Tx, v viewer.Viewe
 	if _, err := s.course(ctx, tx, v, l.CourseID, editors, field...); err != nil {
 		return nil, err
 	}
-	return l, nil
+	// Read again under the course lock: a concurrent move may have
+	// changed its section, a concurrent delete removed it.
+	l, err = tx.Lesson.Get(viewer.SystemContext(ctx), id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Problem(apperr.UserNotFound, "no such lesson", field...)
+	}
+	return l, err
 }
 
 // UpdateLesson changes a lesson's title, slug, body or access.

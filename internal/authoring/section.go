@@ -60,7 +60,12 @@ func (s *Service) section(ctx context.Context, tx *database.Tx, v viewer.Viewer,
 	if _, err := s.course(ctx, tx, v, sec.CourseID, editors, field...); err != nil {
 		return nil, err
 	}
-	return sec, nil
+	// Read again under the course lock (a concurrent delete or move).
+	sec, err = tx.Section.Get(viewer.SystemContext(ctx), id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.Problem(apperr.UserNotFound, "no such section", field...)
+	}
+	return sec, err
 }
 
 // UpdateSection renames a section.

@@ -8,6 +8,8 @@ import (
 
 	"lectern/ent"
 	"lectern/ent/coursemember"
+	"lectern/ent/enrollment"
+	"lectern/ent/review"
 	"lectern/ent/user"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
@@ -48,6 +50,19 @@ func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUI
 			return apperr.Problem(apperr.UserInvalid, "only instructors can teach; add a learner as ASSISTANT", "input", "role")
 		}
 		sys := viewer.SystemContext(ctx)
+		// A course's staff are never its learners: their enrolment would
+		// count in enrollmentCount and their review in the rating.
+		learner, err := tx.Enrollment.Query().Where(enrollment.CourseID(courseID), enrollment.UserID(userID),
+			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Exist(sys)
+		if err == nil && !learner {
+			learner, err = tx.Review.Query().Where(review.CourseID(courseID), review.UserID(userID)).Exist(sys)
+		}
+		if err != nil {
+			return err
+		}
+		if learner {
+			return apperr.Problem(apperr.UserLearnerOfCourse, "this user is enrolled in or has reviewed the course; a course's staff cannot be its learners", "input", "userId")
+		}
 		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(sys)
 		switch {
 		case ent.IsNotFound(err):
@@ -64,7 +79,7 @@ func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUI
 			return err
 		}
 		out = c
-		return s.record(ctx, tx, v, audit.CourseMemberAdd, c, map[string]string{"role": string(role)})
+		return s.record(ctx, tx, v, audit.CourseMemberAdd, c, map[string]string{"role": string(role), "user": userID.String()})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add course member: %w", err)
@@ -101,7 +116,7 @@ func (s *Service) RemoveCourseMember(ctx context.Context, courseID, userID uuid.
 			return err
 		}
 		out = c
-		return s.record(ctx, tx, v, audit.CourseMemberRemove, c, map[string]string{"role": string(m.Role)})
+		return s.record(ctx, tx, v, audit.CourseMemberRemove, c, map[string]string{"role": string(m.Role), "user": userID.String()})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remove course member: %w", err)

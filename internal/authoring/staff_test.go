@@ -45,7 +45,7 @@ func TestAddCourseMember(t *testing.T) {
 			if got, want := amara.instructors(t, "staffed-draft"), []string{userGID(amara.id)}; !slices.Equal(got, want) {
 				t.Fatalf("instructors = %v, want %v", got, want)
 			}
-			e.requireAudit(t, audit.CourseMemberAdd, courseID, 1, amara.id, map[string]string{"role": "ASSISTANT"})
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 1, amara.id, map[string]string{"role": "ASSISTANT", "user": helper.id.String()})
 			if !helper.sees(t, "staffed-draft") {
 				t.Fatal("an assistant does not see the course's draft")
 			}
@@ -56,7 +56,7 @@ func TestAddCourseMember(t *testing.T) {
 			if got := e.staff(t, courseID); got[helper.id] != coursemember.RoleINSTRUCTOR || len(got) != 2 {
 				t.Fatalf("staff = %v, want the owner and the member now INSTRUCTOR", got)
 			}
-			e.requireAudit(t, audit.CourseMemberAdd, courseID, 2, amara.id, map[string]string{"role": "INSTRUCTOR"})
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 2, amara.id, map[string]string{"role": "INSTRUCTOR", "user": helper.id.String()})
 			if got, want := amara.instructors(t, "staffed-draft"), []string{userGID(amara.id), userGID(helper.id)}; !slices.Equal(got, want) {
 				t.Fatalf("instructors = %v, want %v", got, want)
 			}
@@ -70,6 +70,19 @@ func TestAddCourseMember(t *testing.T) {
 			requireOK(t, "addCourseMember INSTRUCTOR again", add(amara, draft, helper.id, "INSTRUCTOR"))
 			if got := e.staff(t, courseID); got[helper.id] != coursemember.RoleINSTRUCTOR || len(got) != 2 {
 				t.Fatalf("staff = %v after repeating the role", got)
+			}
+		})
+
+		// A course's learners cannot join its staff: their enrolment and
+		// review would count in its numbers.
+		t.Run("LearnerOfTheCourseCannotJoinItsStaff", func(t *testing.T) {
+			draft := amara.draft(t, "learners-not-staff")
+			courseID := parseCourseID(t, draft)
+			enrolled := e.newUser(t, "enrolled-instructor", user.RoleINSTRUCTOR, true)
+			e.db.Ent.Enrollment.Create().SetUserID(enrolled.ID).SetCourseID(courseID).ExecX(sys())
+			requireUserError(t, add(amara, draft, enrolled.ID, "ASSISTANT"), "LEARNER_OF_COURSE", "input", "userId")
+			if got := e.staff(t, courseID); len(got) != 1 {
+				t.Fatalf("staff = %v after a refused learner, want the owner alone", got)
 			}
 		})
 
@@ -163,7 +176,7 @@ func TestAddCourseMember(t *testing.T) {
 			if got := e.staff(t, courseID); got[kenji.ID] != coursemember.RoleASSISTANT {
 				t.Fatalf("staff = %v, want Kenji as ASSISTANT", got)
 			}
-			e.requireAudit(t, audit.CourseMemberAdd, courseID, 1, mfa.id, map[string]string{"role": "ASSISTANT"})
+			e.requireAudit(t, audit.CourseMemberAdd, courseID, 1, mfa.id, map[string]string{"role": "ASSISTANT", "user": kenji.ID.String()})
 		})
 
 		t.Run("StrangerToADraftSeesNotFound", func(t *testing.T) {
@@ -245,7 +258,7 @@ func TestRemoveCourseMember(t *testing.T) {
 			if _, still := staff[daniel.id]; still || staff[amara.id] != coursemember.RoleOWNER {
 				t.Fatalf("staff = %v, want Daniel gone and Amara still OWNER", staff)
 			}
-			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 1, amara.id, map[string]string{"role": "INSTRUCTOR"})
+			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 1, amara.id, map[string]string{"role": "INSTRUCTOR", "user": daniel.id.String()})
 			if daniel.sees(t, draftCourse) {
 				t.Fatal("a removed instructor still sees the draft")
 			}
@@ -261,7 +274,7 @@ func TestRemoveCourseMember(t *testing.T) {
 			if _, still := e.staff(t, c.ID)[priya.ID]; still {
 				t.Fatal("the assistant is still on the staff")
 			}
-			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 1, amara.id, map[string]string{"role": "ASSISTANT"})
+			e.requireAudit(t, audit.CourseMemberRemove, c.ID, 1, amara.id, map[string]string{"role": "ASSISTANT", "user": priya.ID.String()})
 		})
 
 		t.Run("OwnerStays", func(t *testing.T) {

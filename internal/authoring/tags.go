@@ -27,10 +27,16 @@ func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs [
 	if err != nil {
 		return nil, err
 	}
+	// Bounded before any work: the list comes from the client.
+	if len(slugs) > 2*maxTags {
+		return nil, apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course carries at most %d tags", maxTags), "input", "tags")
+	}
 	var clean []string
+	seen := map[string]bool{}
 	for _, sl := range slugs {
 		sl = strings.ToLower(strings.TrimSpace(sl))
-		if !slices.Contains(clean, sl) {
+		if !seen[sl] {
+			seen[sl] = true
 			clean = append(clean, sl)
 		}
 	}

@@ -1,6 +1,7 @@
 package authoring_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -76,6 +77,17 @@ func TestSetCourseTags(t *testing.T) {
 			if stored := e.tagSlugs(t, parseCourseID(t, id)); len(stored) != 10 {
 				t.Fatalf("stored %d tags, want 10", len(stored))
 			}
+		})
+
+		// A huge list is refused before any work is done on it.
+		t.Run("HugeListIsRefusedUpFront", func(t *testing.T) {
+			c := e.course(t, backendCourse)
+			huge := make([]string, 10_000)
+			for i := range huge {
+				huge[i] = fmt.Sprintf("tag-%d", i)
+			}
+			requireUserError(t, set(amara, courseGID(c.ID), huge), "INVALID", "input", "tags")
+			requireUnchanged(t, e, c)
 		})
 
 		t.Run("ElevenTagsAreInvalid", func(t *testing.T) {

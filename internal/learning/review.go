@@ -169,7 +169,8 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 		}
 		if moderation {
 			return s.audit.Record(ctx, tx.Client, audit.Event{Action: audit.ReviewModerate, ActorID: v.UserID,
-				TargetType: "Review", TargetID: r.ID.String()})
+				TargetType: "Review", TargetID: r.ID.String(),
+				Details: map[string]string{"course": r.CourseID.String(), "user": r.UserID.String()}})
 		}
 		return nil
 	})
