@@ -54,6 +54,11 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		if c.Status != course.StatusPUBLISHED {
 			return apperr.Problem(apperr.UserNotPublished, "this course is not open for enrolment", "courseId")
 		}
+		// Locked before the staff check, so adding this user to the staff
+		// at the same moment cannot slip between the two.
+		if err := s.lock(ctx, tx, id); err != nil {
+			return err
+		}
 		sys := viewer.SystemContext(ctx)
 		teaches, err := tx.CourseMember.Query().Where(coursemember.CourseID(id), coursemember.UserID(v.UserID)).Exist(sys)
 		if err != nil {
@@ -61,9 +66,6 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		}
 		if teaches {
 			return apperr.Problem(apperr.UserOwnCourse, "you are on the staff of this course", "courseId")
-		}
-		if err := s.lock(ctx, tx, id); err != nil {
-			return err
 		}
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(sys)
 		switch {

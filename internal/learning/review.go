@@ -67,6 +67,10 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 			}
 			return err
 		}
+		// Locked before the staff check, like Enroll.
+		if err := s.lock(ctx, tx, courseID); err != nil {
+			return err
+		}
 		sys := viewer.SystemContext(ctx)
 		if teaches, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(v.UserID)).Exist(sys); err != nil || teaches {
 			if err == nil {
@@ -81,9 +85,6 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 		}
 		if !enrolled {
 			return apperr.Problem(apperr.UserNotEnrolled, "only enrolled learners can review a course", "input", "courseId")
-		}
-		if err := s.lock(ctx, tx, courseID); err != nil {
-			return err
 		}
 		out, err = tx.Review.Create().SetUserID(v.UserID).SetCourseID(courseID).SetRating(in.Rating).SetBody(in.Body).Save(sys)
 		if ent.IsConstraintError(err) {
