@@ -1405,6 +1405,8 @@ const (
 	UserErrorCodeSlugTaken UserErrorCode = "SLUG_TAKEN"
 	// The course misses what publishing requires (the message says what).
 	UserErrorCodeNotPublishable UserErrorCode = "NOT_PUBLISHABLE"
+	// The user is enrolled in or has reviewed the course, so cannot join its staff.
+	UserErrorCodeLearnerOfCourse UserErrorCode = "LEARNER_OF_COURSE"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -1434,6 +1436,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeConflict,
 	UserErrorCodeSlugTaken,
 	UserErrorCodeNotPublishable,
+	UserErrorCodeLearnerOfCourse,
 }
 
 // A global role.
