@@ -44,22 +44,26 @@ func (s *Service) Enroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, er
 func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*ent.Enrollment, error) {
 	var out *ent.Enrollment
 	err := s.db.Transact(ctx, func(tx *database.Tx) error {
-		c, err := tx.Course.Query().Where(course.ID(id)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return notFound("courseId")
+		if ok, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx); err != nil || !ok {
+			if err == nil {
+				err = notFound("courseId")
+			}
+			return err
 		}
+		// Locked before the status and staff checks, so archiving the
+		// course or adding this user to its staff at the same moment
+		// cannot slip between check and write.
+		if err := s.lock(ctx, tx, id); err != nil {
+			return err
+		}
+		sys := viewer.SystemContext(ctx)
+		c, err := tx.Course.Get(sys, id)
 		if err != nil {
 			return err
 		}
 		if c.Status != course.StatusPUBLISHED {
 			return apperr.Problem(apperr.UserNotPublished, "this course is not open for enrolment", "courseId")
 		}
-		// Locked before the staff check, so adding this user to the staff
-		// at the same moment cannot slip between the two.
-		if err := s.lock(ctx, tx, id); err != nil {
-			return err
-		}
-		sys := viewer.SystemContext(ctx)
 		teaches, err := tx.CourseMember.Query().Where(coursemember.CourseID(id), coursemember.UserID(v.UserID)).Exist(sys)
 		if err != nil {
 			return err
