@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,25 +23,6 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to write
-// while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // result is what one run printed and returned.
 type result struct {
 	stdout, stderr string
@@ -51,7 +30,7 @@ type result struct {
 }
 
 func runWith(ctx context.Context, args []string, env map[string]string) result {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.Buffer
 	err := run(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	return result{stdout.String(), stderr.String(), err}
 }
@@ -211,7 +190,7 @@ func TestRunServe(t *testing.T) {
 		base := "http://" + addr
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		stderr := &syncBuffer{}
+		stderr := &testenv.Buffer{}
 		done := make(chan error, 1)
 		go func() {
 			done <- run(ctx, nil, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, stderr)
@@ -264,7 +243,7 @@ func TestRunServe(t *testing.T) {
 
 // waitReady waits for GET /readyz, failing with run's error and output if
 // it returns first.
-func waitReady(t *testing.T, base string, done <-chan error, stderr *syncBuffer) {
+func waitReady(t *testing.T, base string, done <-chan error, stderr *testenv.Buffer) {
 	t.Helper()
 	testenv.WaitReady(t, base, func() string {
 		select {
@@ -307,7 +286,7 @@ func TestRunUserCreate(t *testing.T) {
 	dialects(t, func(t *testing.T, env map[string]string, dsn string) {
 		mustRun(t, env, "migrate")
 		create := func(stdin string, args ...string) result {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testenv.Buffer
 			err := run(context.Background(), append([]string{"user", "create"}, args...),
 				func(k string) string { return env[k] }, strings.NewReader(stdin), &stdout, &stderr)
 			return result{stdout.String(), stderr.String(), err}

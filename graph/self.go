@@ -8,6 +8,7 @@ import (
 
 	"lectern/ent"
 	"lectern/graph/model"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/auth"
@@ -52,9 +53,10 @@ func signedInNow(ctx context.Context) (userID, session uuid.UUID) {
 // mayReadPrivate reports whether the caller may read u's private fields
 // (email, role, verification): u themselves and administrators only.
 func mayReadPrivate(ctx context.Context, u *ent.User) bool {
-	if v, ok := viewer.FromContext(ctx); ok && (v.IsAdmin() || v.IsSystem() || v.UserID == u.ID) {
+	if access.PrivateFieldsReadable(ctx, u.ID) {
 		return true
 	}
+	// The account that signed in during this request is the caller too.
 	id, _ := signedInNow(ctx)
 	return id != uuid.Nil && id == u.ID
 }

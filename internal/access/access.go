@@ -7,6 +7,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"lectern/internal/apperr"
 	"lectern/internal/viewer"
 	"lectern/policy"
@@ -64,4 +66,12 @@ func (a *Authorizer) tokenMay(v viewer.Viewer, op string) bool {
 		}
 	}
 	return false
+}
+
+// PrivateFieldsReadable reports whether the caller may read the private
+// fields of account id (email, role, verification, disabled): the account
+// itself, administrators and the system.
+func PrivateFieldsReadable(ctx context.Context, id uuid.UUID) bool {
+	v, ok := viewer.FromContext(ctx)
+	return ok && (v.IsAdmin() || v.IsSystem() || v.UserID == id)
 }

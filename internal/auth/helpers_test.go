@@ -40,45 +40,6 @@ const cookieName = "lectern_session"
 // message; it only turns a hang into a failure, it is not a timing claim.
 const mailWait = 20 * time.Second
 
-// clock is the identity service's and the mailer's time. It stands still
-// unless a test moves it, so expiry and throttle windows are decided by
-// the test, not by how fast the machine is.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// lockedBuffer collects the email worker's log lines, written from River's
-// goroutines while tests read.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is the application as a user meets it: the real GraphQL handler
 // over a real database, a job queue working email jobs, and an SMTP server
 // receiving what they send.
@@ -86,9 +47,9 @@ type harness struct {
 	db         *database.DB
 	app        *testenv.Client
 	smtp       *mailtest.Server
-	clock      *clock
+	clock      *testenv.Clock
 	hasher     *password.Hasher
-	workerLogs *lockedBuffer
+	workerLogs *testenv.Buffer
 	baseURL    string
 	origin     string
 
@@ -111,9 +72,9 @@ func newHarness(t *testing.T, db *database.DB) *harness {
 		db: db,
 		// Microseconds, because PostgreSQL keeps no more: times read back
 		// then equal the ones written.
-		clock:      &clock{now: time.Now().UTC().Truncate(time.Microsecond)},
+		clock:      testenv.NewWallClock(),
 		hasher:     hasher,
-		workerLogs: &lockedBuffer{},
+		workerLogs: &testenv.Buffer{},
 		baseURL:    cfg.PublicBaseURL,
 		origin:     cfg.PublicOrigin(),
 		claimed:    map[int]bool{},

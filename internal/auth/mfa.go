@@ -10,6 +10,7 @@ import (
 	"lectern/ent/predicate"
 	"lectern/ent/recoverycode"
 	"lectern/ent/user"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/auth/secret"
@@ -36,7 +37,10 @@ func (s *Service) StartTotpEnrollment(ctx context.Context) (TotpEnrollment, erro
 		return TotpEnrollment{}, apperr.Problem(apperr.UserMFAAlreadyEnabled, "two-factor sign-in is already on")
 	}
 	if u.EmailVerifiedAt == nil {
-		return TotpEnrollment{}, errUnverified
+		// Credentials that outlive a session are refused to unproven
+		// addresses: whoever registered someone else's address must not
+		// keep a way in once the owner recovers it.
+		return TotpEnrollment{}, access.EmailNotVerified()
 	}
 	sec, err := totp.NewSecret()
 	if err != nil {

@@ -147,11 +147,7 @@ func (s *Service) verifyPassword(ctx context.Context, u *ent.User, pw string, fi
 // current one. Every other session of the account ends, and a cookie
 // session continues under a new token.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) (*ent.User, error) {
-	v, err := sessionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.loadUser(ctx, s.db.Ent, v.UserID)
+	v, u, err := s.callerUser(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -195,11 +191,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (*en
 // An address that belongs to another account gets no link and the answer
 // is the same.
 func (s *Service) ChangeEmail(ctx context.Context, pw, newEmail string) (*ent.User, error) {
-	v, err := sessionCaller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.loadUser(ctx, s.db.Ent, v.UserID)
+	_, u, err := s.callerUser(ctx)
 	if err != nil {
 		return nil, err
 	}

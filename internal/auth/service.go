@@ -58,12 +58,6 @@ const (
 // (spraying many accounts from one place, while a campus behind one NAT
 // still works). Every attempt at sign-up, verification and reset counts, as
 // each can send email or test a token.
-// errUnverified refuses credentials that outlive a session (API tokens,
-// a second factor) to accounts whose address is unproven: whoever
-// registered someone else's address must not keep a way in once the owner
-// recovers it.
-var errUnverified = apperr.Problem(apperr.UserEmailNotVerified, "verify your email address first")
-
 var (
 	loginPerAccount  = throttle.Rule{Name: "login.account", Limit: 10, Window: 15 * time.Minute}
 	loginPerAddr     = throttle.Rule{Name: "login.addr", Limit: 50, Window: 15 * time.Minute}

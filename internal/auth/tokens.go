@@ -10,6 +10,7 @@ import (
 
 	"lectern/ent"
 	"lectern/ent/apitoken"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/auth/secret"
@@ -39,7 +40,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, in APITokenInput) (*ent.AP
 		return nil, "", err
 	}
 	if u.EmailVerifiedAt == nil {
-		return nil, "", errUnverified
+		return nil, "", access.EmailNotVerified()
 	}
 	var problems []apperr.FieldError
 	name, fe := checkText(in.Name, 100, "input", "name")

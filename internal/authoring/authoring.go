@@ -11,7 +11,6 @@ package authoring
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
-	"lectern/ent/user"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/catalog"
@@ -56,18 +55,7 @@ var (
 // with a verified address (the policy has already required the INSTRUCTOR
 // or ADMIN role).
 func (s *Service) author(ctx context.Context) (viewer.Viewer, error) {
-	v, ok := viewer.FromContext(ctx)
-	if !ok || v.IsSystem() || v.UserID == uuid.Nil {
-		return v, apperr.New(apperr.Unauthenticated, "sign in to do this")
-	}
-	verified, err := s.db.Ent.User.Query().Where(user.ID(v.UserID), user.EmailVerifiedAtNotNil()).Exist(viewer.SystemContext(ctx))
-	if err != nil {
-		return v, fmt.Errorf("author: %w", err)
-	}
-	if !verified {
-		return v, apperr.Problem(apperr.UserEmailNotVerified, "verify your email address first")
-	}
-	return v, nil
+	return access.VerifiedUser(ctx, s.db.Ent)
 }
 
 // course loads course id inside tx for a caller who must hold one of roles

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -492,9 +491,9 @@ func ptr[T any](v T) *T { return &v }
 type server struct {
 	URL    string // http://host:port
 	cmd    *exec.Cmd
-	output *syncBuffer   // stdout and stderr
-	exited chan struct{} // closed when the process has exited
-	err    error         // the process's exit status; read after exited
+	output *testenv.Buffer // stdout and stderr
+	exited chan struct{}   // closed when the process has exited
+	err    error           // the process's exit status; read after exited
 }
 
 // startServer starts `lectern` with no arguments, as a user would, with a
@@ -508,7 +507,7 @@ func startServer(t *testing.T, env ...string) *server {
 	cmd := exec.Command(lecternBinary(t))
 	cmd.Dir = dir
 	cmd.Env = lecternEnv(append([]string{config.VarDataDir + "=" + dir, config.VarHTTPAddr + "=" + addr}, env...))
-	s := &server{URL: "http://" + addr, cmd: cmd, output: &syncBuffer{}, exited: make(chan struct{})}
+	s := &server{URL: "http://" + addr, cmd: cmd, output: &testenv.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = s.output, s.output
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start lectern: %v", err)
@@ -627,22 +626,4 @@ func freeAddr(t *testing.T) string {
 		t.Fatalf("find a free port: %v", err)
 	}
 	return addr
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

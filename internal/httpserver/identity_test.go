@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,31 +47,6 @@ var (
 	sessionCookieLine = regexp.MustCompile(`^lectern_session=(lct_ses_[a-z2-7]{52}); Path=/; Expires=[^;]+; Max-Age=(\d+); HttpOnly; SameSite=Lax$`)
 	apiTokenSecret    = regexp.MustCompile(`^lct_pat_[a-z2-7]{52}$`)
 )
-
-// testClock is the identity service's clock; tests move it forward to
-// cross idle, absolute and token expiry.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// newTestClock starts at the wall clock, since the cookie's Max-Age is
-// computed from it, cut to microseconds so times survive PostgreSQL intact.
-func newTestClock() *testClock {
-	return &testClock{now: time.Now().UTC().Truncate(time.Microsecond)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // identityApp is the real app over the seeded demo data, whose demo
 // accounts have their known passwords.
@@ -712,7 +686,7 @@ func TestIdentityLogOut(t *testing.T) {
 
 func TestIdentityCSRF(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		clock := newTestClock()
+		clock := testenv.NewWallClock()
 		app := newIdentityApp(t, db, httpserver.WithClock(clock.Now))
 		learner := demoAccountWithRole(t, "LEARNER")
 		b := app.browser(devOrigin)
@@ -1074,7 +1048,7 @@ func TestIdentitySessions(t *testing.T) {
 
 func TestIdentitySessionTimeouts(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		clock := newTestClock()
+		clock := testenv.NewWallClock()
 		app := newIdentityApp(t, db, httpserver.WithClock(clock.Now))
 		learner := demoAccountWithRole(t, "LEARNER")
 
@@ -1184,7 +1158,7 @@ func (b *browser) apiTokens(t *testing.T) ([]apiTokenNode, testenv.Response) {
 
 func TestIdentityAPITokens(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		clock := newTestClock()
+		clock := testenv.NewWallClock()
 		app := newIdentityApp(t, db, httpserver.WithClock(clock.Now))
 		learner, admin := demoAccountWithRole(t, "LEARNER"), demoAccountWithRole(t, "ADMIN")
 		b := app.browser(devOrigin)

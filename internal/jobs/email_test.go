@@ -9,7 +9,6 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,24 +69,6 @@ type retryNow struct{}
 
 func (retryNow) NextRetry(*rivertype.JobRow) time.Time { return time.Now() }
 
-// lockedBuffer collects the worker's log lines from River's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // emailBundle is a running queue with the email worker, delivering to an
 // in-process SMTP server.
 type emailBundle struct {
@@ -96,7 +77,7 @@ type emailBundle struct {
 	queue    *jobs.Queue
 	smtp     *mailtest.Server
 	composer *testComposer
-	log      *lockedBuffer
+	log      *testenv.Buffer
 }
 
 func setupEmail(t *testing.T, db *database.DB) *emailBundle {
@@ -106,7 +87,7 @@ func setupEmail(t *testing.T, db *database.DB) *emailBundle {
 		db:       db,
 		smtp:     mailtest.Start(t),
 		composer: &testComposer{},
-		log:      &lockedBuffer{},
+		log:      &testenv.Buffer{},
 	}
 	sender, err := lmail.NewSMTPSender(b.smtp.URL("smtp"), lmail.WithTimeout(10*time.Second))
 	if err != nil {

@@ -10,13 +10,10 @@ import (
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
-	"lectern/ent/predicate"
 	"lectern/internal/apperr"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
-
-func courseID(id uuid.UUID) predicate.Course { return course.ID(id) }
 
 // Enroll enrols the caller in a published course and returns the
 // enrolment. It is idempotent: enrolling again returns the same enrolment,
@@ -44,10 +41,7 @@ func (s *Service) Enroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, er
 func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*ent.Enrollment, error) {
 	var out *ent.Enrollment
 	err := s.db.Transact(ctx, func(tx *database.Tx) error {
-		if ok, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx); err != nil || !ok {
-			if err == nil {
-				err = notFound("courseId")
-			}
+		if err := visibleCourse(ctx, tx, id, "courseId"); err != nil {
 			return err
 		}
 		// Locked before the status and staff checks, so archiving the
@@ -103,10 +97,7 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		// A course the caller cannot see (withdrawn from the catalogue)
 		// is not one they can act on, enrolled or not.
-		if ok, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx); err != nil || !ok {
-			if err == nil {
-				err = notFound("courseId")
-			}
+		if err := visibleCourse(ctx, tx, id, "courseId"); err != nil {
 			return err
 		}
 		if err := s.lock(ctx, tx, id); err != nil {

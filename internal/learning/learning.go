@@ -10,14 +10,13 @@ package learning
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"lectern/ent"
-	"lectern/ent/enrollment"
-	"lectern/ent/user"
+	"lectern/ent/course"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/catalog"
@@ -42,21 +41,19 @@ func New(db *database.DB, log *audit.Log, now func() time.Time) *Service {
 }
 
 // learner returns the caller when they may learn: signed in with a
-// verified address. Anonymous callers are UNAUTHENTICATED; unverified ones
-// get EMAIL_NOT_VERIFIED.
+// verified address (access.VerifiedUser).
 func (s *Service) learner(ctx context.Context) (viewer.Viewer, error) {
-	v, ok := viewer.FromContext(ctx)
-	if !ok || v.IsSystem() || v.UserID == uuid.Nil {
-		return v, apperr.New(apperr.Unauthenticated, "sign in to do this")
+	return access.VerifiedUser(ctx, s.db.Ent)
+}
+
+// visibleCourse fails with NOT_FOUND (at field) unless the caller can see
+// course id: one they cannot see is not one they can act on.
+func visibleCourse(ctx context.Context, tx *database.Tx, id uuid.UUID, field ...string) error {
+	ok, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx)
+	if err == nil && !ok {
+		err = notFound(field...)
 	}
-	verified, err := s.db.Ent.User.Query().Where(user.ID(v.UserID), user.EmailVerifiedAtNotNil()).Exist(viewer.SystemContext(ctx))
-	if err != nil {
-		return v, fmt.Errorf("learner: %w", err)
-	}
-	if !verified {
-		return v, apperr.Problem(apperr.UserEmailNotVerified, "verify your email address first")
-	}
-	return v, nil
+	return err
 }
 
 // notFound is the answer for an object the caller cannot see or that does
@@ -65,33 +62,14 @@ func notFound(field ...string) error {
 	return apperr.Problem(apperr.UserNotFound, "not found", field...)
 }
 
-// settle recounts the course's counters and its enrolments' progress, then
-// moves enrolment e between ACTIVE and COMPLETED to match: it completes when
-// every published lesson is done. It returns e as stored.
+// settle recounts the course and moves its enrolments between ACTIVE and
+// COMPLETED (catalog.SettleCourse): an enrolment completes when every
+// published lesson is done. It returns e as stored.
 func (s *Service) settle(ctx context.Context, tx *database.Tx, e *ent.Enrollment) (*ent.Enrollment, error) {
-	sys := viewer.SystemContext(ctx)
-	if err := catalog.RecountCourses(ctx, tx.SQL, e.CourseID); err != nil {
+	if err := catalog.SettleCourse(ctx, tx.SQL, s.now().UTC(), e.CourseID); err != nil {
 		return nil, err
 	}
-	e, err := tx.Enrollment.Get(sys, e.ID)
-	if err != nil {
-		return nil, err
-	}
-	if e.Status == enrollment.StatusCANCELLED {
-		return e, nil
-	}
-	lessons, err := tx.Course.Query().Where(courseID(e.CourseID)).Only(sys)
-	if err != nil {
-		return nil, err
-	}
-	done := lessons.LessonCount > 0 && e.CompletedLessonCount >= lessons.LessonCount
-	switch {
-	case done && e.Status == enrollment.StatusACTIVE:
-		return tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusCOMPLETED).SetCompletedAt(s.now().UTC()).Save(sys)
-	case !done && e.Status == enrollment.StatusCOMPLETED:
-		return tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusACTIVE).ClearCompletedAt().Save(sys)
-	}
-	return e, nil
+	return tx.Enrollment.Get(viewer.SystemContext(ctx), e.ID)
 }
 
 // lock makes writes to one course's counters take turns (see

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
-	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
 	"lectern/ent/review"
@@ -61,10 +60,7 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 	}
 	var out *ent.Review
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if ok, err := tx.Course.Query().Where(course.ID(courseID)).Exist(ctx); err != nil || !ok {
-			if err == nil {
-				err = notFound("input", "courseId")
-			}
+		if err := visibleCourse(ctx, tx, courseID, "input", "courseId"); err != nil {
 			return err
 		}
 		// Locked before the staff check, like Enroll.

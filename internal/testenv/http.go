@@ -35,7 +35,7 @@ func Seeded(t testing.TB, db *database.DB) *database.DB {
 type Client struct {
 	t       testing.TB
 	Handler http.Handler
-	Logs    *bytes.Buffer
+	Logs    *Buffer
 }
 
 // NewClient builds the application handler over db.
@@ -45,8 +45,8 @@ func NewClient(t testing.TB, db *database.DB, opts ...httpserver.AppOption) *Cli
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	logs := &bytes.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &Buffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := httpserver.NewApp(cfg, db, logger, append([]httpserver.AppOption{httpserver.WithLoaderWait(50 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatalf("app: %v", err)

@@ -20,35 +20,15 @@ import (
 
 var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable time source shared by concurrent Hits.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
 type bundle struct {
 	db    *database.DB
-	clock *clock
+	clock *testenv.Clock
 	lim   *throttle.Limiter
 }
 
 func setup(t *testing.T, db *database.DB) *bundle {
 	t.Helper()
-	c := &clock{now: t0}
+	c := testenv.NewClock(t0)
 	return &bundle{db: db, clock: c, lim: throttle.New(db, c.Now)}
 }
 
@@ -332,7 +312,7 @@ func TestKeys(t *testing.T) {
 func TestStoredWindowEnd(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		india := time.FixedZone("IST", 5*3600+1800)
-		c := &clock{now: t0.In(india).Add(250 * time.Millisecond)}
+		c := testenv.NewClock(t0.In(india).Add(250 * time.Millisecond))
 		lim := throttle.New(db, c.Now)
 		rule := throttle.Rule{Name: "zone", Limit: 1, Window: time.Minute}
 		mustAllow(t, lim.Hit(context.Background(), rule, "ann"))
