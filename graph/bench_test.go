@@ -32,8 +32,9 @@ func BenchmarkCatalogueQuery(b *testing.B) {
 	}
 }
 
-func benchCatalogue(b *testing.B, db *database.DB) {
-	seedSynthetic(b, db, benchCourses)
+// benchHandler assembles the handler as the server does in development,
+// with the default dataloader window.
+func benchHandler(b *testing.B, db *database.DB) http.Handler {
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		b.Fatal(err)
@@ -43,6 +44,12 @@ func benchCatalogue(b *testing.B, db *database.DB) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return h
+}
+
+func benchCatalogue(b *testing.B, db *database.DB) {
+	seedSynthetic(b, db, benchCourses)
+	h := benchHandler(b, db)
 	body, err := json.Marshal(map[string]any{"query": catalogueDoc, "variables": map[string]any{"n": 20}})
 	if err != nil {
 		b.Fatal(err)

@@ -6,16 +6,11 @@ import (
 	"net/http"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"lectern/ent"
-	"lectern/graph/model"
 	"lectern/internal/access"
 	"lectern/internal/auth"
 	"lectern/internal/authoring"
@@ -42,13 +37,19 @@ type Options struct {
 	Learning *learning.Service
 	// Authoring is the service behind course writing.
 	Authoring *authoring.Service
+	// Introspection answers __schema and __type queries.
+	Introspection bool
+	// HideSuggestions leaves "Did you mean …?" out of validation errors.
+	HideSuggestions bool
 }
 
 // NewHandler returns the GraphQL endpoint: POST with a JSON body, errors
-// presented with codes and request IDs, limits on page sizes, depth and
-// complexity, and every root field authorized against the policy.
+// presented with codes and request IDs, every bound checked before anything
+// runs (the document's size and shape before validation; page sizes, depth,
+// string arguments and cost after it), and every root field authorized
+// against the policy.
 func NewHandler(o Options) http.Handler {
-	es := NewExecutableSchema(Config{
+	es := costed{NewExecutableSchema(Config{
 		Resolvers: &Resolver{
 			client:    o.DB.Ent,
 			catalog:   catalog.New(o.DB.Ent, o.DB.Dialect),
@@ -56,29 +57,33 @@ func NewHandler(o Options) http.Handler {
 			learning:  o.Learning,
 			authoring: o.Authoring,
 		},
-		Complexity: complexity(),
-	})
+	})}
 	srv := handler.New(es)
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(post{})
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(recoverer(o.Logger))
-	// The schema is public (schema.graphql is published with the code), so
-	// introspection stays on in every environment for typed clients.
-	srv.Use(extension.Introspection{})
-	srv.Use(limits{})
+	srv.SetParserTokenLimit(MaxTokens)
+	srv.SetDisableSuggestion(o.HideSuggestions)
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(newDocumentLimits(es.Schema()))
+	srv.Use(limits{schema: es.Schema(), introspection: o.Introspection})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.AroundRootFields(authorize(o.Authorizer))
+	srv.AroundRootFields(sharedLookups)
+	srv.AroundResponses(capErrors)
 	if o.Debug {
 		srv.AroundResponses(debugStatements)
 	}
 	return perRequest(o, srv)
 }
 
-// perRequest gives each request its own dataloaders and, in debug mode, a
-// log of its SQL statements.
+// perRequest gives each request its own dataloaders, its memo of root
+// fields and, in debug mode, a log of its SQL statements.
 func perRequest(o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := loader.NewContext(withSelfState(r.Context()), loader.New(o.DB.Ent, o.LoaderWait))
+		ctx := loader.NewContext(withSelfState(withLookups(r.Context())), loader.New(o.DB.Ent, o.LoaderWait))
 		if o.Debug {
 			ctx, _ = database.WithStatementLog(ctx)
 		}
@@ -143,24 +148,4 @@ func debugStatements(ctx context.Context, next graphql.ResponseHandler) *graphql
 	}
 	resp.Extensions["debug"] = map[string]any{"sqlQueries": stmts, "sqlQueryCount": len(stmts)}
 	return resp
-}
-
-// complexity makes connections cost their page size times their selection,
-// so a document asking for 100 courses with 100 reviews each is refused
-// before it runs.
-func complexity() ComplexityRoot {
-	var c ComplexityRoot
-	c.Query.Courses = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *model.CourseWhereInput, _ []*ent.CourseOrder) int {
-		return 1 + pageSize(first, last)*child
-	}
-	c.Query.Tags = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *ent.TagOrder) int {
-		return 1 + pageSize(first, last)*child
-	}
-	c.Query.AuditEvents = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *model.AuditEventWhereInput, _ *ent.AuditEventOrder) int {
-		return 1 + pageSize(first, last)*child
-	}
-	c.Course.Reviews = func(child int, _ *entgql.Cursor[uuid.UUID], first *int, _ *entgql.Cursor[uuid.UUID], last *int, _ *ent.ReviewOrder) int {
-		return 1 + pageSize(first, last)*child
-	}
-	return c
 }

@@ -31,12 +31,19 @@ const (
 // arguments as resolvers:
 //   - a connection gets `first: 20` when neither first nor last is given;
 //   - first/last outside 0..100, or both given, is BAD_USER_INPUT;
-//   - selections nested deeper than MaxDepth are QUERY_TOO_COMPLEX.
+//   - selections nested deeper than MaxDepth are QUERY_TOO_COMPLEX;
+//   - every string argument passes the text rule (internal/text) and its
+//     @maxLength, and is stored in NFC (texts.go).
 //
 // It rewrites the parsed document of the request in place. That is safe
 // because the executor parses every request afresh (no query cache is
 // configured); with a shared cache this would need a copy.
-type limits struct{}
+type limits struct {
+	schema *ast.Schema
+	// introspection allows __schema and __type; without it they are
+	// refused before execution (GRAPHQL_VALIDATION_FAILED).
+	introspection bool
+}
 
 var _ interface {
 	graphql.HandlerExtension
@@ -45,14 +52,16 @@ var _ interface {
 
 func (limits) ExtensionName() string                   { return "Limits" }
 func (limits) Validate(graphql.ExecutableSchema) error { return nil }
-func (limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	w := walker{oc: oc, seen: map[*ast.Field]bool{}}
+func (l limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	w := walker{oc: oc, schema: l.schema, introspection: l.introspection, seen: map[*ast.Field]bool{}}
 	return w.selections(oc.Operation.SelectionSet, 1)
 }
 
 type walker struct {
-	oc   *graphql.OperationContext
-	seen map[*ast.Field]bool
+	oc            *graphql.OperationContext
+	schema        *ast.Schema
+	introspection bool
+	seen          map[*ast.Field]bool
 }
 
 func (w walker) selections(set ast.SelectionSet, depth int) *gqlerror.Error {
@@ -77,6 +86,9 @@ func (w walker) selections(set ast.SelectionSet, depth int) *gqlerror.Error {
 
 func (w walker) field(f *ast.Field, depth int) *gqlerror.Error {
 	if isIntrospection(f.Name) {
+		if !w.introspection && f.Name != "__typename" {
+			return limitError(f, apperr.New(apperr.GraphQLValidationFailed, "introspection is disabled; the schema is published as schema.graphql"))
+		}
 		// Bounded by the schema itself; GraphiQL's introspection query
 		// nests type references deeper than any data query needs to.
 		return nil
@@ -87,6 +99,9 @@ func (w walker) field(f *ast.Field, depth int) *gqlerror.Error {
 	if !w.seen[f] {
 		w.seen[f] = true
 		if err := w.page(f); err != nil {
+			return err
+		}
+		if err := w.texts(f); err != nil {
 			return err
 		}
 	}
@@ -194,15 +209,4 @@ func limitError(f *ast.Field, err *apperr.Error) *gqlerror.Error {
 		g.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
 	}
 	return g
-}
-
-// pageSize is the number of items a connection may return, for complexity.
-func pageSize(first, last *int) int {
-	switch {
-	case first != nil:
-		return *first
-	case last != nil:
-		return *last
-	}
-	return DefaultPageSize
 }

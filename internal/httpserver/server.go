@@ -6,7 +6,6 @@ package httpserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"lectern/graph"
 	"lectern/internal/apperr"
 	"lectern/internal/auth/web"
 	"lectern/internal/obs"
@@ -29,6 +29,9 @@ type Deps struct {
 	Playground     http.Handler
 	MaxBodyBytes   int64
 	RequestTimeout time.Duration
+	// HSTS sends Strict-Transport-Security on every response (stage and
+	// prod, which are served over HTTPS only).
+	HSTS bool
 	// Auth sets the session cookie, the CSRF origins, CORS and the trusted
 	// proxies of the GraphQL route. The zero value has no cookie and allows
 	// no other origin; a nil Auth.Logger means Logger.
@@ -68,17 +71,21 @@ func New(d Deps) (http.Handler, error) {
 	// credential (routes.go).
 	var h http.Handler = mux
 	h = deadline(d.RequestTimeout, h)
-	h = securityHeaders(h)
+	h = securityHeaders(d.HSTS, h)
 	h = obs.Middleware(d.Logger)(h)
 	return h, nil
 }
 
-// securityHeaders sets headers every response should carry.
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets headers every response should carry; with hsts,
+// browsers are told to use HTTPS only for a year, subdomains included.
+func securityHeaders(hsts bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -121,29 +128,21 @@ func graphqlRequest(n int64, next http.Handler) http.Handler {
 			tooLarge()
 			return
 		}
-		if err != nil || !json.Valid(body) {
-			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput, "the request body is not valid JSON")
+		if err != nil {
+			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput, graph.ErrNotJSON.Error())
 			return
 		}
-		// The shape is checked here rather than by the GraphQL transport,
-		// whose decoding error quotes the whole body (passwords in
-		// variables included) into the error and so into the log.
-		var shape graphqlBody
-		if json.Unmarshal(body, &shape) != nil {
-			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput,
-				"the request body must be one JSON object with query (string) and optional operationName (string), variables (object) and extensions (object); batches are not accepted")
+		// Decoded here, once, and handed to the GraphQL transport: the
+		// shape is checked before anything else reads the body, and
+		// gqlgen's own decoding error would quote the whole body
+		// (passwords in variables included) into the log.
+		params, err := graph.DecodeRequest(body)
+		if err != nil {
+			obs.WriteError(w, r, http.StatusBadRequest, apperr.BadUserInput, err.Error())
 			return
 		}
+		r = r.WithContext(graph.WithRequest(r.Context(), params))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
-}
-
-// graphqlBody is the shape of a GraphQL-over-HTTP request body; decoding
-// into it fails for arrays (batches) and for members of the wrong type.
-type graphqlBody struct {
-	Query         string         `json:"query"`
-	OperationName string         `json:"operationName"`
-	Variables     map[string]any `json:"variables"`
-	Extensions    map[string]any `json:"extensions"`
 }

@@ -1,0 +1,109 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"lectern/internal/apperr"
+)
+
+// Errors of DecodeRequest. Neither quotes the body, which may hold
+// passwords in its variables.
+var (
+	ErrNotJSON   = errors.New("the request body is not valid JSON")
+	ErrBodyShape = errors.New("the request body must be one JSON object with query (string) and optional operationName (string), variables (object) and extensions (object); batches are not accepted")
+)
+
+// DecodeRequest decodes a GraphQL-over-HTTP POST body, once: the HTTP layer
+// calls it to refuse bad bodies before anything else reads them, and hands
+// the result to the GraphQL transport with WithRequest, so a body as large
+// as the limit allows is scanned twice (syntax, then values) rather than
+// once per layer. Numbers stay json.Number, as gqlgen expects.
+func DecodeRequest(body []byte) (*graphql.RawParams, error) {
+	var b struct {
+		Query         string         `json:"query"`
+		OperationName string         `json:"operationName"`
+		Variables     map[string]any `json:"variables"`
+		Extensions    map[string]any `json:"extensions"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&b); err != nil {
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return nil, ErrBodyShape
+		}
+		return nil, ErrNotJSON
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, ErrNotJSON
+	}
+	return &graphql.RawParams{Query: b.Query, OperationName: b.OperationName, Variables: b.Variables, Extensions: b.Extensions}, nil
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying a body decoded by DecodeRequest.
+func WithRequest(ctx context.Context, p *graphql.RawParams) context.Context {
+	return context.WithValue(ctx, requestKey{}, p)
+}
+
+// post is the POST transport: it executes the body DecodeRequest decoded
+// (decoding it here when the request did not come through the HTTP layer)
+// and answers in JSON.
+type post struct{}
+
+func (post) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
+
+func (post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	w.Header().Set("Content-Type", "application/json")
+	params, ok := ctx.Value(requestKey{}).(*graphql.RawParams)
+	if !ok {
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			params, err = DecodeRequest(body)
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			refusal := apperr.Wrap(err, apperr.BadUserInput, err.Error())
+			writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: refusal.Message, Err: refusal}}))
+			return
+		}
+	}
+	start := graphql.Now()
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
+	oc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		w.WriteHeader(statusFor(errs))
+		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, oc)
+	writeResponse(w, responses(ctx))
+}
+
+// statusFor is gqlgen's status for a document refused before execution:
+// 422 for parse and validation failures, 200 otherwise.
+func statusFor(errs gqlerror.List) int {
+	if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
+}
+
+func writeResponse(w io.Writer, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		panic(err)
+	}
+	_, _ = w.Write(b)
+}
