@@ -93,6 +93,10 @@ type Config struct {
 	// believed (TRUSTED_PROXIES); single addresses are /32 or /128. Empty
 	// means the client address is the TCP peer.
 	TrustedProxies []netip.Prefix
+	// GraphQLIntrospection answers introspection queries
+	// (GRAPHQL_INTROSPECTION); on by default except in prod, where the
+	// published schema.graphql is the contract.
+	GraphQLIntrospection bool
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -138,6 +142,19 @@ func (c Config) Playground() bool {
 	return c.Env == EnvDev || c.Env == EnvStage
 }
 
+// GraphQLSuggestions reports whether GraphQL errors may suggest names
+// ("Did you mean …?"): a help while writing queries, a map of the schema for
+// a prober, so never in prod.
+func (c Config) GraphQLSuggestions() bool {
+	return c.Env != EnvProd
+}
+
+// StrictTransportSecurity reports whether responses carry
+// Strict-Transport-Security: stage and prod are served over HTTPS only.
+func (c Config) StrictTransportSecurity() bool {
+	return c.Env == EnvStage || c.Env == EnvProd
+}
+
 // Dev reports whether c describes a developer environment.
 func (c Config) Dev() bool {
 	return c.Env == EnvDev
@@ -178,6 +195,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("session_idle_timeout", c.SessionIdleTimeout),
 		slog.Duration("session_max_age", c.SessionMaxAge),
 		slog.String("trusted_proxies", joinPrefixes(c.TrustedProxies)),
+		slog.Bool("graphql_introspection", c.GraphQLIntrospection),
 	)
 	return slog.GroupValue(attrs...)
 }

@@ -58,6 +58,33 @@ func deployed(env string, extra map[string]string) map[string]string {
 	return vars
 }
 
+// TestGraphQLExposure: introspection, suggestions and HSTS follow the
+// environment; prod can turn introspection back on.
+func TestGraphQLExposure(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		vars                         map[string]string
+		introspection, suggest, hsts bool
+	}{
+		{"dev", nil, true, true, false},
+		{"stage", deployed("stage", nil), true, true, true},
+		{"prod", deployed("prod", nil), false, false, true},
+		{"prod with introspection", deployed("prod", map[string]string{"GRAPHQL_INTROSPECTION": "true"}), true, false, true},
+		{"dev without introspection", map[string]string{"GRAPHQL_INTROSPECTION": "false"}, false, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustLoad(t, tc.vars)
+			if c.GraphQLIntrospection != tc.introspection || c.GraphQLSuggestions() != tc.suggest || c.StrictTransportSecurity() != tc.hsts {
+				t.Errorf("introspection %v, suggestions %v, HSTS %v; want %v, %v, %v",
+					c.GraphQLIntrospection, c.GraphQLSuggestions(), c.StrictTransportSecurity(), tc.introspection, tc.suggest, tc.hsts)
+			}
+		})
+	}
+	if problems := loadProblems(t, map[string]string{"GRAPHQL_INTROSPECTION": "maybe"}); len(problems) != 1 || !strings.HasPrefix(problems[0], "GRAPHQL_INTROSPECTION: ") {
+		t.Errorf("problems = %q, want one about GRAPHQL_INTROSPECTION", problems)
+	}
+}
+
 func TestLoadDefaults(t *testing.T) {
 	tests := []struct {
 		name string
@@ -74,6 +101,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
+				GraphQLIntrospection: true,
 			},
 		},
 		{
@@ -86,6 +114,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
+				GraphQLIntrospection: true,
 			},
 		},
 		{

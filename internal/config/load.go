@@ -11,25 +11,26 @@ import (
 
 // Environment variable names.
 const (
-	VarAppEnv              = "APP_ENV"
-	VarHTTPAddr            = "HTTP_ADDR"
-	VarDatabaseURL         = "DATABASE_URL"
-	VarDataDir             = "DATA_DIR"
-	VarLogLevel            = "LOG_LEVEL"
-	VarLogFormat           = "LOG_FORMAT"
-	VarAllowSQLite         = "ALLOW_SQLITE_IN_PRODUCTION"
-	VarPlaygroundAssetsDir = "PLAYGROUND_ASSETS_DIR"
-	VarShutdownTimeout     = "SHUTDOWN_TIMEOUT"
-	VarSeedDemoData        = "SEED_DEMO_DATA"
-	VarRequestTimeout      = "REQUEST_TIMEOUT"
-	VarMaxBodyBytes        = "MAX_BODY_BYTES"
-	VarPublicBaseURL       = "PUBLIC_BASE_URL"
-	VarMailFrom            = "MAIL_FROM"
-	VarSMTPURL             = "SMTP_URL"
-	VarCORSOrigins         = "CORS_ORIGINS"
-	VarSessionIdleTimeout  = "SESSION_IDLE_TIMEOUT"
-	VarSessionMaxAge       = "SESSION_MAX_AGE"
-	VarTrustedProxies      = "TRUSTED_PROXIES"
+	VarAppEnv               = "APP_ENV"
+	VarHTTPAddr             = "HTTP_ADDR"
+	VarDatabaseURL          = "DATABASE_URL"
+	VarDataDir              = "DATA_DIR"
+	VarLogLevel             = "LOG_LEVEL"
+	VarLogFormat            = "LOG_FORMAT"
+	VarAllowSQLite          = "ALLOW_SQLITE_IN_PRODUCTION"
+	VarPlaygroundAssetsDir  = "PLAYGROUND_ASSETS_DIR"
+	VarShutdownTimeout      = "SHUTDOWN_TIMEOUT"
+	VarSeedDemoData         = "SEED_DEMO_DATA"
+	VarRequestTimeout       = "REQUEST_TIMEOUT"
+	VarMaxBodyBytes         = "MAX_BODY_BYTES"
+	VarPublicBaseURL        = "PUBLIC_BASE_URL"
+	VarMailFrom             = "MAIL_FROM"
+	VarSMTPURL              = "SMTP_URL"
+	VarCORSOrigins          = "CORS_ORIGINS"
+	VarSessionIdleTimeout   = "SESSION_IDLE_TIMEOUT"
+	VarSessionMaxAge        = "SESSION_MAX_AGE"
+	VarTrustedProxies       = "TRUSTED_PROXIES"
+	VarGraphQLIntrospection = "GRAPHQL_INTROSPECTION"
 )
 
 // Defaults and limits.
@@ -85,6 +86,7 @@ func (l *loader) load() Config {
 	c.SessionIdleTimeout = l.duration(VarSessionIdleTimeout, DefaultSessionIdleTimeout, minSessionIdle, maxSessionIdle)
 	c.SessionMaxAge = l.duration(VarSessionMaxAge, DefaultSessionMaxAge, minSessionMaxAge, maxSessionMaxAge)
 	c.TrustedProxies = l.trustedProxies()
+	c.GraphQLIntrospection = l.boolean(VarGraphQLIntrospection, env != EnvProd)
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c

@@ -58,7 +58,8 @@ func NewApp(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...App
 	if err != nil {
 		return nil, err
 	}
-	o := appOptions{graph: graph.Options{DB: db, Authorizer: access.New(enforcer), Logger: logger, Debug: cfg.Dev()}}
+	o := appOptions{graph: graph.Options{DB: db, Authorizer: access.New(enforcer), Logger: logger, Debug: cfg.Dev(),
+		Introspection: cfg.GraphQLIntrospection, HideSuggestions: !cfg.GraphQLSuggestions()}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -81,6 +82,7 @@ func NewApp(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...App
 		GraphQL:        graph.NewHandler(o.graph),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		HSTS:           cfg.StrictTransportSecurity(),
 		Auth: web.Config{CookieName: name, SecureCookie: secure, OwnOrigin: cfg.PublicOrigin(),
 			AllowedOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies, Logger: logger},
 		Authenticator: identity,
