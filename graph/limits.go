@@ -8,6 +8,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -87,7 +88,10 @@ func (w walker) selections(set ast.SelectionSet, depth int) *gqlerror.Error {
 func (w walker) field(f *ast.Field, depth int) *gqlerror.Error {
 	if isIntrospection(f.Name) {
 		if !w.introspection && f.Name != "__typename" {
-			return limitError(f, apperr.New(apperr.GraphQLValidationFailed, "introspection is disabled; the schema is published as schema.graphql"))
+			// A validation failure like any other, with its status (422).
+			err := limitError(f, apperr.New(apperr.GraphQLValidationFailed, "introspection is disabled; the schema is published as schema.graphql"))
+			errcode.Set(err, errcode.ValidationFailed)
+			return err
 		}
 		// Bounded by the schema itself; GraphiQL's introspection query
 		// nests type references deeper than any data query needs to.
