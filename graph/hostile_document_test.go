@@ -68,26 +68,6 @@ func hostileDocs() []hostileDoc {
 	}
 }
 
-// postRaw sends one document and returns the decoded answer and the size of
-// the body the server wrote.
-func postRaw(t testing.TB, h http.Handler, query string, vars map[string]any) (testenv.Response, int) {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/v1/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	var r testenv.Response
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-		t.Fatalf("response is not JSON (%d): %.300s", rec.Code, rec.Body.Bytes())
-	}
-	r.Status = rec.Code
-	return r, rec.Body.Len()
-}
-
 func TestHostileDocuments(t *testing.T) {
 	t.Parallel()
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
@@ -99,7 +79,7 @@ func TestHostileDocuments(t *testing.T) {
 				if len(d.query) > 1<<20 {
 					t.Fatalf("document of %d bytes is over the body limit", len(d.query))
 				}
-				r, size := postRaw(t, c.Handler, d.query, d.vars)
+				r := c.For(t).Query(d.query, d.vars)
 				if r.Status != http.StatusOK {
 					t.Fatalf("status %d, want 200", r.Status)
 				}
@@ -110,8 +90,8 @@ func TestHostileDocuments(t *testing.T) {
 				if got := r.Extensions.Debug.SQLQueryCount; got != 0 {
 					t.Errorf("ran %d SQL statements before refusing:%s", got, statementSummary(r))
 				}
-				if size > 2048 {
-					t.Errorf("answer of %d bytes, want a short refusal", size)
+				if r.Size > 2048 {
+					t.Errorf("answer of %d bytes, want a short refusal", r.Size)
 				}
 			})
 		}
@@ -126,38 +106,18 @@ func TestErrorsPerResponse(t *testing.T) {
 		t.Parallel()
 		c := testenv.NewClient(t, db)
 		doc := "{ " + repeat(200, func(i int) string { return fmt.Sprintf("f%d @nope", i) }) + "}"
-		r, size := postRaw(t, c.Handler, doc, nil)
+		r := c.Query(doc, nil)
 		requireErrorCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 		if len(r.Errors) != graph.MaxErrors {
 			t.Fatalf("%d errors, want %d", len(r.Errors), graph.MaxErrors)
 		}
-		if size > 16<<10 {
-			t.Errorf("answer of %d bytes for a document of %d", size, len(doc))
+		if r.Size > 16<<10 {
+			t.Errorf("answer of %d bytes for a document of %d", r.Size, len(doc))
 		}
-		got := omitted(t, c.Handler, doc)
-		if got != 400-graph.MaxErrors {
+		if got := r.Extensions.ErrorsOmitted; got != 400-graph.MaxErrors {
 			t.Errorf("errorsOmitted = %d, want %d (200 unknown fields and 200 unknown directives)", got, 400-graph.MaxErrors)
 		}
 	})
-}
-
-// omitted posts doc and returns extensions.errorsOmitted of the answer.
-func omitted(t *testing.T, h http.Handler, doc string) int {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": doc})
-	req := httptest.NewRequest(http.MethodPost, "/v1/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	var r struct {
-		Extensions struct {
-			ErrorsOmitted int `json:"errorsOmitted"`
-		} `json:"extensions"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-		t.Fatal(err)
-	}
-	return r.Extensions.ErrorsOmitted
 }
 
 // TestRepeatedLookupsShareOneStatement: aliases of one lookup with the same

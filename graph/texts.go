@@ -101,6 +101,22 @@ func (c stringCheck) json(v any, typ *ast.Type, dirs ast.DirectiveList, path str
 			}
 			x[i] = clean
 		}
+	case []string:
+		// A single value sent for a list is coerced into a typed slice of
+		// one (JSON lists decode as []any): the client sent it at path.
+		for i, item := range x {
+			clean, err := c.text(item, elem(typ), dirs, path)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = clean
+		}
+	case []map[string]any:
+		for _, item := range x {
+			if _, err := c.json(item, elem(typ), dirs, path); err != nil {
+				return nil, err
+			}
+		}
 	case map[string]any:
 		for name, item := range x {
 			fd := c.inputField(typ, name)

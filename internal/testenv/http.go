@@ -64,12 +64,15 @@ func (c *Client) For(t testing.TB) *Client {
 
 // Response is a decoded GraphQL response.
 type Response struct {
-	Status     int
-	Header     http.Header
+	Status int
+	Header http.Header
+	// Size is the length of the body in bytes.
+	Size       int
 	Data       json.RawMessage `json:"data"`
 	Errors     []Error         `json:"errors"`
 	Extensions struct {
-		Debug struct {
+		ErrorsOmitted int `json:"errorsOmitted"`
+		Debug         struct {
 			SQLQueries    []string `json:"sqlQueries"`
 			SQLQueryCount int      `json:"sqlQueryCount"`
 		} `json:"debug"`
@@ -105,7 +108,7 @@ func (c *Client) Do(req *http.Request) Response {
 	if len(raw) > 0 && json.Unmarshal(raw, &r) != nil {
 		c.t.Fatalf("response is not JSON (%d): %s", rec.Code, raw)
 	}
-	r.Status, r.Header = rec.Code, rec.Header()
+	r.Status, r.Header, r.Size = rec.Code, rec.Header(), len(raw)
 	return r
 }
 
