@@ -138,6 +138,9 @@ func (c stringCheck) text(s string, typ *ast.Type, dirs ast.DirectiveList, path 
 	if p := text.Check(s); p != nil {
 		return "", apperr.Newf(apperr.BadUserInput, "argument %q contains %s", path, p.Reason)
 	}
+	// The bound is on what is stored, so it counts after normalising
+	// (NFC can lengthen a string: U+1D160 becomes three code points).
+	s = text.Normalize(s)
 	limit := -1
 	switch typ.Name() {
 	case "String":
@@ -150,7 +153,7 @@ func (c stringCheck) text(s string, typ *ast.Type, dirs ast.DirectiveList, path 
 	if limit >= 0 && len(s) > limit && text.Len(s) > limit {
 		return "", apperr.Newf(apperr.BadUserInput, "argument %q is longer than %d characters", path, limit)
 	}
-	return text.Normalize(s), nil
+	return s, nil
 }
 
 func (c stringCheck) inputField(typ *ast.Type, name string) *ast.FieldDefinition {
