@@ -14,9 +14,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"lectern/ent/apitoken"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/lesson"
+	"lectern/ent/session"
 	"lectern/ent/user"
 	"lectern/graph"
 	"lectern/internal/apperr"
@@ -46,11 +48,14 @@ const (
 	asAdmin           = "admin without MFA"
 	asAdminMFA        = "admin with MFA"
 	asReadToken       = "owner's READ token"
+	// asAdminToken is a READ token of the administrator with MFA: a token
+	// never passes MFA, so it never reads as an administrator.
+	asAdminToken = "MFA admin's READ token"
 )
 
 // objCallers is every kind of caller; each row of the table decides all.
 var objCallers = []string{asAnonymous, asUnverified, asLearner, asEnrolled, asAssistant, asInstructor,
-	asOwner, asOtherInstructor, asAdmin, asAdminMFA, asReadToken}
+	asOwner, asOtherInstructor, asAdmin, asAdminMFA, asReadToken, asAdminToken}
 
 // Outcomes besides allow, unauth and forbid (authz_test.go): a payload
 // whose userErrors carry the code.
@@ -65,8 +70,9 @@ const (
 var (
 	// editCourse: a draft's owner and instructors change its details and
 	// content; its assistant reads it and changes nothing; administrators
-	// need a session that passed MFA. Callers who cannot see a draft are
-	// told it does not exist, and the answer must not tell them otherwise.
+	// need a session that passed MFA, without which they cannot see other
+	// people's drafts at all. Callers who cannot see a draft are told it
+	// does not exist, and the answer must not tell them otherwise.
 	// Writing needs the global INSTRUCTOR role (the policy refuses
 	// learners before any row is read, so the answer says nothing about
 	// the course) and a verified address. A READ token runs no mutation,
@@ -80,9 +86,10 @@ var (
 		asInstructor:      allow,
 		asOwner:           allow,
 		asOtherInstructor: notFound,
-		asAdmin:           forbid,
+		asAdmin:           notFound,
 		asAdminMFA:        allow,
 		asReadToken:       forbid,
+		asAdminToken:      forbid,
 	}
 	// manageCourse: publishing, archiving and staffing are the owner's
 	// alone among the course's staff.
@@ -101,6 +108,7 @@ var (
 		asAdmin:           forbid,
 		asAdminMFA:        allow,
 		asReadToken:       forbid,
+		asAdminToken:      forbid,
 	}
 )
 
@@ -206,6 +214,7 @@ var objCases = []objCase{
 			asAdmin:           allow,
 			asAdminMFA:        allow,
 			asReadToken:       forbid,
+			asAdminToken:      forbid,
 		}},
 	// Unenrolling without an enrolment is NOT_FOUND, for administrators too:
 	// it acts on the caller's own enrolment only.
@@ -223,6 +232,7 @@ var objCases = []objCase{
 			asAdmin:           notFound,
 			asAdminMFA:        notFound,
 			asReadToken:       forbid,
+			asAdminToken:      forbid,
 		}},
 	// Progress needs an active enrolment in the lesson's course; the staff
 	// see the published lesson but have none.
@@ -245,6 +255,7 @@ var objCases = []objCase{
 			asAdmin:           notEnrolled,
 			asAdminMFA:        notEnrolled,
 			asReadToken:       forbid,
+			asAdminToken:      forbid,
 		}},
 	// Only its author changes a review: anyone else's is NOT_FOUND, for
 	// administrators too (they moderate by deleting).
@@ -262,6 +273,7 @@ var objCases = []objCase{
 			asAdmin:           notFound,
 			asAdminMFA:        notFound,
 			asReadToken:       forbid,
+			asAdminToken:      forbid,
 		}},
 	// Its author or an administrator from an MFA session deletes a review;
 	// others see it and are refused.
@@ -279,6 +291,7 @@ var objCases = []objCase{
 			asAdmin:           forbid,
 			asAdminMFA:        allow,
 			asReadToken:       forbid,
+			asAdminToken:      forbid,
 		}},
 
 	{op: "setUserRole", target: objBystander, want: administer,
@@ -300,6 +313,7 @@ var objProgress = map[string]string{
 	asAdmin:           notEnrolled,
 	asAdminMFA:        notEnrolled,
 	asReadToken:       forbid,
+	asAdminToken:      forbid,
 }
 
 // objElsewhere are the mutations taking an object ID that this table
@@ -354,6 +368,7 @@ func TestObjectAuthorization(t *testing.T) {
 				}
 			})
 		}
+		env.testReads(t)
 	})
 }
 
@@ -385,6 +400,11 @@ func checkObjTable(t *testing.T) {
 	for op := range rows {
 		if !slices.Contains(taking, op) {
 			t.Errorf("row %s names no mutation that takes an object ID", op)
+		}
+	}
+	for _, rc := range objReads {
+		if len(rc.want) != len(objCallers) {
+			t.Errorf("read %s decides %d callers, want %d", rc.name, len(rc.want), len(objCallers))
 		}
 	}
 	for cell := range objKnownBugs {
@@ -473,7 +493,8 @@ func newObjEnv(t *testing.T, db *database.DB, hash string) *objEnv {
 	now := time.Now().UTC()
 	secrets := map[string]string{}
 	for _, a := range objAccounts {
-		create := db.Ent.User.Create().SetEmail(objEmail(a.caller)).SetDisplayName(a.caller).SetRole(a.role).SetPasswordHash(hash)
+		id := uuid.New()
+		create := db.Ent.User.Create().SetID(id).SetEmail(objEmail(a.caller)).SetDisplayName(a.caller).SetRole(a.role).SetPasswordHash(hash)
 		if a.verified {
 			create.SetEmailVerifiedAt(now)
 		}
@@ -483,7 +504,7 @@ func newObjEnv(t *testing.T, db *database.DB, hash string) *objEnv {
 				t.Fatal(err)
 			}
 			secrets[a.caller] = sec
-			create.SetTotpSecret(sec).SetMfaEnabledAt(now)
+			create.SetTotpSecret(testenv.SealTOTP(t, id, sec)).SetMfaEnabledAt(now)
 		}
 		u, err := create.Save(asSystem())
 		if err != nil {
@@ -499,21 +520,29 @@ func newObjEnv(t *testing.T, db *database.DB, hash string) *objEnv {
 		}
 	}
 	// The token is the owner's, so only its scope can refuse it.
-	tok, err := secret.New(secret.PersonalTokenPrefix)
-	if err != nil {
-		t.Fatal(err)
+	for token, owner := range map[string]string{asReadToken: asOwner, asAdminToken: asAdminMFA} {
+		env.bearer[token] = objReadToken(t, db, env.users[owner], now)
+		env.users[token] = env.users[owner]
 	}
-	if err := db.Ent.APIToken.Create().SetUserID(env.users[asOwner]).SetName("read only").SetScopes([]string{viewer.ScopeRead}).
-		SetTokenHash(tok.Hash).SetExpiresAt(now.Add(24 * time.Hour)).Exec(asSystem()); err != nil {
-		t.Fatal(err)
-	}
-	env.bearer[asReadToken] = tok.Plain
-	env.users[asReadToken] = env.users[asOwner]
 	if err := db.Ent.Tag.Create().SetSlug(objTagSlug).SetName("Object rules").Exec(asSystem()); err != nil {
 		t.Fatal(err)
 	}
 	env.checkCallers(t)
 	return env
+}
+
+// objReadToken gives account a READ API token and returns its secret.
+func objReadToken(t *testing.T, db *database.DB, account uuid.UUID, now time.Time) string {
+	t.Helper()
+	tok, err := secret.New(secret.PersonalTokenPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ent.APIToken.Create().SetUserID(account).SetName("read only").SetScopes([]string{viewer.ScopeRead}).
+		SetTokenHash(tok.Hash).SetExpiresAt(now.Add(24 * time.Hour)).Exec(asSystem()); err != nil {
+		t.Fatal(err)
+	}
+	return tok.Plain
 }
 
 func objEmail(caller string) string {
@@ -575,12 +604,17 @@ func (e *objEnv) checkCallers(t *testing.T) {
 			t.Fatalf("%s signed in as %+v, want user %s, verified %v, MFA %v", a.caller, v, e.users[a.caller], a.verified, a.mfa)
 		}
 	}
-	var out struct {
-		Viewer struct{ User struct{ ID string } }
-	}
-	asBearer(t, e.client, e.bearer[asReadToken], `{ viewer { user { id } } }`, nil).Decode(t, &out)
-	if out.Viewer.User.ID != gid.New("User", e.users[asOwner]).String() {
-		t.Fatalf("the READ token stands for %+v, want the owner", out)
+	for _, token := range []string{asReadToken, asAdminToken} {
+		var out struct {
+			Viewer struct {
+				User       struct{ ID string }
+				SessionMfa bool
+			}
+		}
+		asBearer(t, e.client, e.bearer[token], `{ viewer { user { id } sessionMfa } }`, nil).Decode(t, &out)
+		if out.Viewer.User.ID != gid.New("User", e.users[token]).String() || out.Viewer.SessionMfa {
+			t.Fatalf("%s stands for %+v, want its owner %s without MFA", token, out, e.users[token])
+		}
 	}
 }
 
@@ -725,7 +759,14 @@ type objFixture struct {
 	// Of the published course.
 	doneLesson, nextLesson uuid.UUID
 	review                 uuid.UUID
-	bystander              uuid.UUID
+	// The enrolled learner's enrolment in the published course and its
+	// progress row.
+	enrolment, progress uuid.UUID
+	bystander           uuid.UUID
+	// accounts are the callers' accounts; ownerSession is the owner's
+	// session and ownerToken their READ token.
+	accounts                 map[string]uuid.UUID
+	ownerSession, ownerToken uuid.UUID
 	// newMember is who addCourseMember adds; assistant who
 	// removeCourseMember removes.
 	newMember, assistant uuid.UUID
@@ -758,7 +799,7 @@ func objID[E interface{ GlobalID() gid.ID }](b *objBuilder, e E, err error) uuid
 // fixture (accounts, sessions and tags stay).
 func buildObjFixture(t *testing.T, db *database.DB, users map[string]uuid.UUID) *objFixture {
 	t.Helper()
-	f := &objFixture{newMember: users[asLearner], assistant: users[asAssistant]}
+	f := &objFixture{newMember: users[asLearner], assistant: users[asAssistant], accounts: users}
 	err := db.Transact(asSystem(), func(tx *database.Tx) error {
 		b := &objBuilder{ctx: asSystem(), tx: tx, now: time.Now().UTC()}
 		b.clear()
@@ -774,8 +815,9 @@ func buildObjFixture(t *testing.T, db *database.DB, users map[string]uuid.UUID) 
 		ps := b.section(f.published, 0)
 		f.doneLesson = b.lesson(f.published, ps, "first", 0, true)
 		f.nextLesson = b.lesson(f.published, ps, "second", 1, true)
-		enrolment := b.enrol(users[asEnrolled], f.published)
-		b.check(tx.LessonProgress.Create().SetEnrollmentID(enrolment).SetLessonID(f.doneLesson).SetCompletedAt(b.now).Exec(b.ctx))
+		f.enrolment = b.enrol(users[asEnrolled], f.published)
+		p, err := tx.LessonProgress.Create().SetEnrollmentID(f.enrolment).SetLessonID(f.doneLesson).SetCompletedAt(b.now).Save(b.ctx)
+		f.progress = objID(b, p, err)
 
 		f.reviewed = b.course("reviewed-course", course.StatusPUBLISHED, users)
 		b.lesson(f.reviewed, b.section(f.reviewed, 0), "only", 0, true)
@@ -786,6 +828,10 @@ func buildObjFixture(t *testing.T, db *database.DB, users map[string]uuid.UUID) 
 		u, err := tx.User.Create().SetEmail("bystander." + uuid.NewString() + "@example.com").SetDisplayName("Bystander").
 			SetEmailVerifiedAt(b.now).Save(b.ctx)
 		f.bystander = objID(b, u, err)
+		f.ownerSession, err = tx.Session.Query().Where(session.UserID(users[asOwner])).OnlyID(b.ctx)
+		b.check(err)
+		f.ownerToken, err = tx.APIToken.Query().Where(apitoken.UserID(users[asOwner])).OnlyID(b.ctx)
+		b.check(err)
 		if b.err != nil {
 			return b.err
 		}

@@ -41,12 +41,15 @@ const (
 const (
 	learnerCookie    = "learner (cookie session)"
 	instructorCookie = "instructor (cookie session)"
-	adminCookie      = "admin (cookie session)"
+	adminCookie      = "admin (cookie session without MFA)"
 	adminMFACookie   = "admin (cookie session that passed MFA)"
 	learnerReadToken = "learner (API token READ)"
 	learnerRWToken   = "learner (API token READ, WRITE)"
 	// adminRWToken proves a token's limits hold whatever its owner's role.
 	adminRWToken = "admin (API token READ, WRITE)"
+	// adminMFAToken proves MFA counts only for a session: a token viewer
+	// carrying the flag is still a token.
+	adminMFAToken = "admin (API token READ, WRITE, flagged MFA)"
 )
 
 // sameAsAtPolicyLevel names the callers whose difference is a fact about
@@ -87,6 +90,8 @@ var callers = map[string]context.Context{
 	learnerReadToken: apiToken(viewer.RoleLearner, viewer.ScopeRead),
 	learnerRWToken:   apiToken(viewer.RoleLearner, viewer.ScopeRead, viewer.ScopeWrite),
 	adminRWToken:     apiToken(viewer.RoleAdmin, viewer.ScopeRead, viewer.ScopeWrite),
+	adminMFAToken: viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleAdmin,
+		Credential: viewer.CredentialAPIToken, APITokenID: uuid.New(), Scopes: []string{viewer.ScopeRead, viewer.ScopeWrite}, MFA: true}),
 }
 
 func cookieSession(role viewer.Role) context.Context {
@@ -111,6 +116,7 @@ func decide(anonymous, session, readToken, rwToken string) map[string]string {
 		learnerReadToken: readToken,
 		learnerRWToken:   rwToken,
 		adminRWToken:     rwToken,
+		adminMFAToken:    rwToken,
 	}
 }
 
@@ -133,6 +139,7 @@ var (
 		row := decide(unauth, allow, forbid, forbid)
 		row[learnerCookie] = forbid
 		row[adminRWToken] = allow
+		row[adminMFAToken] = allow
 		return row
 	}()
 	// courseWriting needs the INSTRUCTOR role like courseCreation; which
@@ -150,6 +157,11 @@ var (
 // matrix is the decision for every root field of the schema and every kind
 // of caller. A field of the schema without a row fails the test, so no
 // operation ships without an authorization decision.
+//
+// Query.node and Query.nodes are open to every caller; which objects they
+// answer (null for one the caller may not read: other people's data to an
+// administrator without MFA, sessions and API tokens to an API token) is
+// decided per object by objReads in authz_object_reads_test.go.
 var matrix = map[string]map[string]string{
 	"Query.node":    everyone,
 	"Query.nodes":   everyone,

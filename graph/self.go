@@ -51,7 +51,8 @@ func signedInNow(ctx context.Context) (userID, session uuid.UUID) {
 }
 
 // mayReadPrivate reports whether the caller may read u's private fields
-// (email, role, verification): u themselves and administrators only.
+// (email, role, verification, disabled): u themselves and administrators
+// from a session that passed MFA only (access.PrivateFieldsReadable).
 func mayReadPrivate(ctx context.Context, u *ent.User) bool {
 	if access.PrivateFieldsReadable(ctx, u.ID) {
 		return true

@@ -16,9 +16,10 @@ import (
 )
 
 // TestIdentityVisibility checks who sees identity rows: a credential only
-// its owner (not even an admin), unverified accounts only themselves and
-// admins, secrets in waiting and the audit trail nobody but the process
-// (and, for the audit trail, admins).
+// its owner from a session (not through an API token, not even an admin),
+// unverified accounts only themselves and admins from a session that passed
+// MFA, secrets in waiting and the audit trail nobody but the process (and,
+// for the audit trail, admins with MFA).
 func TestIdentityVisibility(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		sys := viewer.SystemContext(context.Background())
@@ -34,7 +35,11 @@ func TestIdentityVisibility(t *testing.T) {
 			SetTokenHash(hash("e")).SetExpiresAt(now.Add(time.Hour)).ExecX(sys)
 		db.Ent.AuditEvent.Create().SetAction("login.success").ExecX(sys)
 		as := func(id uuid.UUID, role viewer.Role) context.Context {
-			return viewer.NewContext(context.Background(), viewer.Viewer{UserID: id, Role: role})
+			return viewer.NewContext(context.Background(), viewer.Viewer{UserID: id, Role: role, Credential: viewer.CredentialCookie})
+		}
+		adminMFA := func(cred viewer.Credential) context.Context {
+			return viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleAdmin,
+				Credential: cred, MFA: true})
 		}
 		for name, tc := range map[string]struct {
 			ctx                                  context.Context
@@ -42,12 +47,19 @@ func TestIdentityVisibility(t *testing.T) {
 		}{
 			"Anonymous": {ctx: context.Background()},
 			"Owner":     {ctx: as(owner.ID, viewer.RoleLearner), credentials: 1},
+			"OwnerSessionToken": {ctx: viewer.NewContext(context.Background(), viewer.Viewer{UserID: owner.ID,
+				Role: viewer.RoleLearner, Credential: viewer.CredentialSessionToken}), credentials: 1},
+			// An API token is refused viewer.sessions and viewer.apiTokens;
+			// it finds none by ID either.
+			"OwnerAPIToken": {ctx: viewer.NewContext(context.Background(), viewer.Viewer{UserID: owner.ID,
+				Role: viewer.RoleLearner, Credential: viewer.CredentialAPIToken, Scopes: []string{viewer.ScopeRead}})},
 			"FreshUser": {ctx: as(fresh.ID, viewer.RoleLearner), fresh: 1},
-			// The audit trail needs an admin session that passed MFA, as
-			// auditEvents does; an admin's API token never has.
-			"OtherAdmin": {ctx: as(uuid.New(), viewer.RoleAdmin), fresh: 1},
-			"OtherAdminMFA": {ctx: viewer.NewContext(context.Background(), viewer.Viewer{UserID: uuid.New(),
-				Role: viewer.RoleAdmin, Credential: viewer.CredentialCookie, MFA: true}), fresh: 1, log: 1},
+			// Unverified accounts and the audit trail need an admin session
+			// that passed MFA, as auditEvents does; an admin's API token
+			// never has, whatever it claims.
+			"OtherAdmin":      {ctx: as(uuid.New(), viewer.RoleAdmin)},
+			"OtherAdminMFA":   {ctx: adminMFA(viewer.CredentialCookie), fresh: 1, log: 1},
+			"OtherAdminToken": {ctx: adminMFA(viewer.CredentialAPIToken)},
 		} {
 			t.Run(name, func(t *testing.T) {
 				got := map[string]int{

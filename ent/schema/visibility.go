@@ -18,6 +18,10 @@ import (
 // (who may call what) live in internal/access; this only decides which rows
 // exist for the caller.
 
+// Administrators see other people's rows only when elevated
+// (viewer.IsElevatedAdmin: a session that passed MFA); otherwise every rule
+// treats them as any signed-in user, so a password alone exposes nothing.
+
 // rule returns the predicate limiting rows of one table for the viewer v;
 // nil means every row is visible. anonymous is true when nobody is signed in.
 type rule func(v viewer.Viewer, anonymous bool) func(*sql.Selector)
@@ -43,9 +47,9 @@ func visibleTo(r rule) ent.Interceptor {
 }
 
 // courseVisible is the predicate "this course is visible to v": published,
-// or, for a signed-in user, one they are staff of. (Admins are never
-// filtered: the rules return no predicate for them.) col qualifies a column
-// of the course row being tested.
+// or, for a signed-in user, one they are staff of. (Elevated admins are
+// never filtered: the rules return no predicate for them.) col qualifies a
+// column of the course row being tested.
 func courseVisible(col func(string) string, v viewer.Viewer, anonymous bool) *sql.Predicate {
 	published := sql.EQ(col("status"), "PUBLISHED")
 	if anonymous {
@@ -61,12 +65,13 @@ func staffCourses(v viewer.Viewer) *sql.Selector {
 }
 
 // courseRule: drafts and archived courses are visible to their staff and
-// admins only. The predicate is on the row's own status (not a subquery
-// over courses) so the (status, sort key) indexes serve the catalogue's
-// ordered pages; measured on PostgreSQL with 5,000 courses, the subquery
-// form sorted the whole table (17 ms) where this reads 21 index entries.
+// elevated admins only. The predicate is on the row's own status (not a
+// subquery over courses) so the (status, sort key) indexes serve the
+// catalogue's ordered pages; measured on PostgreSQL with 5,000 courses, the
+// subquery form sorted the whole table (17 ms) where this reads 21 index
+// entries.
 func courseRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -81,7 +86,7 @@ func courseRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 // visible courses, SQLite without statistics scanned every visible lesson
 // (7 ms for a 200-course catalogue page, against well under 1 ms).
 func inVisibleCourse(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -95,9 +100,10 @@ func ofVisibleCourse(s *sql.Selector, v viewer.Viewer, anonymous bool) *sql.Pred
 		Where(sql.And(sql.ColumnsEQ(c.C("id"), s.C("course_id")), courseVisible(c.C, v, anonymous))))
 }
 
-// lessonRule: draft lessons are visible to course staff and admins only.
+// lessonRule: draft lessons are visible to course staff and elevated
+// admins only.
 func lessonRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -111,9 +117,9 @@ func lessonRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 	}
 }
 
-// ownRule: enrolments are private to their learner (and admins).
+// ownRule: enrolments are private to their learner (and elevated admins).
 func ownRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -127,7 +133,7 @@ func ownRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 
 // ownProgressRule: progress rows follow their enrolment.
 func ownProgressRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -148,23 +154,23 @@ func systemOnly(viewer.Viewer, bool) func(*sql.Selector) {
 	return func(s *sql.Selector) { s.Where(sql.False()) }
 }
 
-// adminOnly: the audit trail is for administrators, from a session that
-// passed MFA (never an API token), as auditEvents itself requires: node(id)
-// must not be a way around that.
-func adminOnly(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() && v.MFA && v.Credential != viewer.CredentialAPIToken {
+// adminOnly: the audit trail is for elevated admins (a session that passed
+// MFA, never an API token), as auditEvents itself requires: node(id) must
+// not be a way around that.
+func adminOnly(v viewer.Viewer, _ bool) func(*sql.Selector) {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) { s.Where(sql.False()) }
 }
 
 // userRule: a profile is public once its owner has verified their address
-// (every instructor and reviewer has); until then only its owner and admins
-// see it. This keeps fresh sign-ups out of view, so signUp can answer the
-// same for a new and for a taken address without the answer being testable
-// through node(id).
+// (every instructor and reviewer has); until then only its owner and
+// elevated admins see it. This keeps fresh sign-ups out of view, so signUp
+// can answer the same for a new and for a taken address without the answer
+// being testable through node(id).
 func userRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
-	if !anonymous && v.IsAdmin() {
+	if v.IsElevatedAdmin() {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -180,9 +186,12 @@ func userRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 // credentialRule: sessions and API tokens are their owner's alone, admins
 // included: nobody needs another person's session list or token names to
 // moderate (ending them is done by the identity service, not by reading).
+// The owner reads them from a session only (viewer.SeesCredentials): an
+// API token, refused the viewer.sessions and viewer.apiTokens lists, finds
+// no more of them by ID.
 func credentialRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 	return func(s *sql.Selector) {
-		if anonymous {
+		if anonymous || !v.SeesCredentials() {
 			s.Where(sql.False())
 			return
 		}

@@ -28,13 +28,20 @@ func TestVisibility(t *testing.T) {
 		testenv.Seeded(t, db)
 		f := loadFacts(t, db.Ent)
 		as := func(id uuid.UUID, role viewer.Role) context.Context {
-			return viewer.NewContext(context.Background(), viewer.Viewer{UserID: id, Role: role})
+			return viewer.NewContext(context.Background(), viewer.Viewer{UserID: id, Role: role, Credential: viewer.CredentialCookie})
 		}
 		anonymous := context.Background()
 		owner := as(f.draftOwner, viewer.RoleInstructor)
 		outsider := as(f.outsider, viewer.RoleInstructor)
 		learner := as(f.learner, viewer.RoleLearner)
-		admin := as(f.admin, viewer.RoleAdmin)
+		admin := viewer.NewContext(context.Background(), viewer.Viewer{UserID: f.admin, Role: viewer.RoleAdmin,
+			Credential: viewer.CredentialCookie, MFA: true})
+		// Without MFA, or through an API token, an administrator reads as
+		// any signed-in user: a password or a token alone exposes nothing
+		// of other people's.
+		adminNoMFA := as(f.admin, viewer.RoleAdmin)
+		adminToken := viewer.NewContext(context.Background(), viewer.Viewer{UserID: f.admin, Role: viewer.RoleAdmin,
+			Credential: viewer.CredentialAPIToken, Scopes: []string{viewer.ScopeRead}, MFA: true})
 
 		t.Run("CoursesByCaller", func(t *testing.T) {
 			for name, tc := range map[string]struct {
@@ -46,7 +53,9 @@ func TestVisibility(t *testing.T) {
 				"UnrelatedUser": {ctx: outsider},
 				"Learner":       {ctx: learner},
 				"DraftOwner":    {ctx: owner, wantDraft: true},
-				"Admin":         {ctx: admin, wantDraft: true, wantAll: true},
+				"AdminWithMFA":  {ctx: admin, wantDraft: true, wantAll: true},
+				"AdminNoMFA":    {ctx: adminNoMFA},
+				"AdminToken":    {ctx: adminToken},
 			} {
 				t.Run(name, func(t *testing.T) {
 					draft, err := db.Ent.Course.Query().Where(course.ID(f.draftCourse)).Exist(tc.ctx)
@@ -71,11 +80,11 @@ func TestVisibility(t *testing.T) {
 			q := func(ctx context.Context) int {
 				return db.Ent.Lesson.Query().Where(lesson.StatusEQ(lesson.StatusDRAFT), lesson.CourseID(f.draftCourse)).CountX(ctx)
 			}
-			if n := q(anonymous) + q(outsider) + q(learner); n != 0 {
+			if n := q(anonymous) + q(outsider) + q(learner) + q(adminNoMFA) + q(adminToken); n != 0 {
 				t.Errorf("callers outside the course see %d draft lessons", n)
 			}
 			if q(owner) == 0 || q(admin) == 0 {
-				t.Error("the course owner and admins must see its draft lessons")
+				t.Error("the course owner and admins with MFA must see its draft lessons")
 			}
 		})
 
@@ -97,7 +106,17 @@ func TestVisibility(t *testing.T) {
 			}
 			all := db.Ent.Enrollment.Query().CountX(viewer.SystemContext(context.Background()))
 			if n := db.Ent.Enrollment.Query().CountX(admin); n != all {
-				t.Errorf("admin sees %d of %d enrolments", n, all)
+				t.Errorf("admin with MFA sees %d of %d enrolments", n, all)
+			}
+			allProgress := db.Ent.LessonProgress.Query().CountX(viewer.SystemContext(context.Background()))
+			if n := db.Ent.LessonProgress.Query().CountX(admin); n != allProgress {
+				t.Errorf("admin with MFA sees %d of %d progress rows", n, allProgress)
+			}
+			// The demo administrator has no enrolment of their own.
+			for name, ctx := range map[string]context.Context{"without MFA": adminNoMFA, "through an API token": adminToken} {
+				if n := db.Ent.Enrollment.Query().CountX(ctx) + db.Ent.LessonProgress.Query().CountX(ctx); n != 0 {
+					t.Errorf("admin %s sees %d enrolments and progress rows of other people", name, n)
+				}
 			}
 		})
 	})

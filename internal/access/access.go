@@ -52,7 +52,7 @@ func (a *Authorizer) Operation(ctx context.Context, op string) error {
 	if v.Credential == viewer.CredentialAPIToken && !a.tokenMay(v, op) {
 		return apperr.New(apperr.Forbidden, "this API token's scopes do not allow this; use a token with the right scope or sign in")
 	}
-	if !v.IsSystem() && !v.MFA && a.policy.Allowed(policy.Anonymous, op, policy.ActRequireMFA) {
+	if !v.IsSystem() && !v.SessionPassedMFA() && a.policy.Allowed(policy.Anonymous, op, policy.ActRequireMFA) {
 		return apperr.New(apperr.Forbidden, "this needs a session that passed two-factor sign-in; turn it on and sign in again")
 	}
 	return nil
@@ -70,8 +70,8 @@ func (a *Authorizer) tokenMay(v viewer.Viewer, op string) bool {
 
 // PrivateFieldsReadable reports whether the caller may read the private
 // fields of account id (email, role, verification, disabled): the account
-// itself, administrators and the system.
+// itself, elevated administrators (viewer.IsElevatedAdmin) and the system.
 func PrivateFieldsReadable(ctx context.Context, id uuid.UUID) bool {
 	v, ok := viewer.FromContext(ctx)
-	return ok && (v.IsAdmin() || v.IsSystem() || v.UserID == id)
+	return ok && (v.IsElevatedAdmin() || v.IsSystem() || v.UserID == id)
 }

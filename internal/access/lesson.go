@@ -14,8 +14,9 @@ import (
 
 // LessonBodyReadable reports whether the caller may read the body of l, a
 // lesson they can already see: PUBLIC lessons are open to all; ENROLLED ones
-// to learners enrolled in the course, its staff and admins. Inside a request
-// the caller's relations to courses are batched by the loaders.
+// to learners enrolled in the course, its staff and elevated admins
+// (viewer.IsElevatedAdmin). Inside a request the caller's relations to
+// courses are batched by the loaders.
 func LessonBodyReadable(ctx context.Context, client *ent.Client, l *ent.Lesson) (bool, error) {
 	if l.Access == lesson.AccessPUBLIC {
 		return true, nil
@@ -24,7 +25,7 @@ func LessonBodyReadable(ctx context.Context, client *ent.Client, l *ent.Lesson) 
 	switch {
 	case !ok:
 		return false, nil
-	case v.IsSystem(), v.IsAdmin():
+	case v.IsSystem(), v.IsElevatedAdmin():
 		return true, nil
 	}
 	rel, err := relation(ctx, client, l.CourseID)

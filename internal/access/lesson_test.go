@@ -35,9 +35,11 @@ func TestLessonBodyReadable(t *testing.T) {
 			Where(user.RoleEQ(user.RoleLEARNER), user.Not(user.HasEnrollmentsWith(enrollment.CourseID(enrolment.CourseID))),
 				user.Not(user.HasMembershipsWith(coursemember.CourseID(enrolment.CourseID)))).
 			FirstIDX(sys)
+		withLoader := func(v viewer.Viewer) context.Context {
+			return loader.NewContext(viewer.NewContext(context.Background(), v), loader.New(db.Ent, 0))
+		}
 		as := func(id uuid.UUID, role viewer.Role) context.Context {
-			ctx := viewer.NewContext(context.Background(), viewer.Viewer{UserID: id, Role: role})
-			return loader.NewContext(ctx, loader.New(db.Ent, 0))
+			return withLoader(viewer.Viewer{UserID: id, Role: role, Credential: viewer.CredentialCookie})
 		}
 		for name, tc := range map[string]struct {
 			ctx        context.Context
@@ -47,7 +49,13 @@ func TestLessonBodyReadable(t *testing.T) {
 			"NotEnrolled":     {ctx: as(stranger, viewer.RoleLearner)},
 			"EnrolledLearner": {ctx: as(enrolment.UserID, viewer.RoleLearner), lockedBody: true},
 			"CourseStaff":     {ctx: as(staff, viewer.RoleInstructor), lockedBody: true},
-			"Admin":           {ctx: as(uuid.New(), viewer.RoleAdmin), lockedBody: true},
+			// An administrator reads it from a session that passed MFA;
+			// with a password alone, or a token, as anyone not enrolled.
+			"AdminWithMFA": {ctx: withLoader(viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleAdmin,
+				Credential: viewer.CredentialCookie, MFA: true}), lockedBody: true},
+			"AdminWithoutMFA": {ctx: as(uuid.New(), viewer.RoleAdmin)},
+			"AdminAPIToken": {ctx: withLoader(viewer.Viewer{UserID: uuid.New(), Role: viewer.RoleAdmin,
+				Credential: viewer.CredentialAPIToken, Scopes: []string{viewer.ScopeRead}})},
 		} {
 			t.Run(name, func(t *testing.T) {
 				got, err := access.LessonBodyReadable(tc.ctx, db.Ent, locked)

@@ -168,7 +168,7 @@ func (e *env) mfaAdmin(t testing.TB) *caller {
 		t.Fatal(err)
 	}
 	u := e.newUser(t, "mfa-admin", user.RoleADMIN, true)
-	if err := e.db.Ent.User.UpdateOne(u).SetTotpSecret(secret).SetMfaEnabledAt(time.Now()).Exec(sys()); err != nil {
+	if err := e.db.Ent.User.UpdateOne(u).SetTotpSecret(testenv.SealTOTP(t, u.ID, secret)).SetMfaEnabledAt(time.Now()).Exec(sys()); err != nil {
 		t.Fatalf("enable mfa: %v", err)
 	}
 	var in struct {

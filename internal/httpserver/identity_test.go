@@ -24,6 +24,7 @@ import (
 	"lectern/ent/session"
 	"lectern/ent/user"
 	"lectern/internal/auth/password"
+	"lectern/internal/auth/totp"
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/gid"
@@ -1391,18 +1392,71 @@ func TestIdentityPrivateUserFields(t *testing.T) {
 				}
 			}
 		})
-		t.Run("Admin", func(t *testing.T) {
+		// A password alone does not open other people's data to an
+		// administrator.
+		t.Run("AdminWithoutMFA", func(t *testing.T) {
 			o, people := read(t, signedIn(t, "ADMIN"))
+			for _, p := range append(people, o) {
+				if !hidden(p) {
+					t.Errorf("an admin without MFA sees %s's private fields: %+v", p.DisplayName, p)
+				}
+			}
+		})
+		t.Run("AdminWithMFA", func(t *testing.T) {
+			b := app.browser(devOrigin)
+			b.logInWithTOTP(t, db, demoAccountWithRole(t, "ADMIN"))
+			o, people := read(t, b)
 			if o.Email == nil || *o.Email != owner.Email || o.Role == nil || *o.Role != "INSTRUCTOR" {
-				t.Errorf("an admin reading the owner = %+v, want the email and role", o)
+				t.Errorf("an admin with MFA reading the owner = %+v, want the email and role", o)
 			}
 			for _, p := range people {
 				if p.Email == nil || p.Role == nil {
-					t.Errorf("an admin reading %s = %+v, want the email and role", p.DisplayName, p)
+					t.Errorf("an admin with MFA reading %s = %+v, want the email and role", p.DisplayName, p)
 				}
 			}
 		})
 	})
+}
+
+// logInWithTOTP turns two-factor sign-in on for a, storing a new TOTP
+// secret as the app stores it, and signs b in with a current code.
+func (b *browser) logInWithTOTP(t *testing.T, db *database.DB, a seed.DemoAccount) {
+	t.Helper()
+	id := accountID(t, db, a.Email)
+	secret, err := totp.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ent.User.UpdateOneID(id).SetTotpSecret(testenv.SealTOTP(t, id, secret)).SetMfaEnabledAt(time.Now()).
+		Exec(systemCtx()); err != nil {
+		t.Fatal(err)
+	}
+	var in struct {
+		LogIn struct {
+			MfaRequired  bool
+			MfaChallenge string
+		}
+	}
+	b.post(t, `mutation($e: String!, $p: String!) { logIn(input: {email: $e, password: $p}) { mfaRequired mfaChallenge } }`,
+		map[string]any{"e": a.Email, "p": a.Password}).Decode(t, &in)
+	if !in.LogIn.MfaRequired || in.LogIn.MfaChallenge == "" {
+		t.Fatalf("logIn as %s with MFA on: %+v, want a challenge", a.Email, in)
+	}
+	code, err := totp.Code(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		VerifyMfa struct {
+			Viewer *struct{ SessionMfa bool }
+		}
+	}
+	r := b.post(t, `mutation($ch: String!, $code: String!) { verifyMfa(input: {challenge: $ch, code: $code}) { viewer { sessionMfa } } }`,
+		map[string]any{"ch": in.LogIn.MfaChallenge, "code": code})
+	r.Decode(t, &out)
+	if out.VerifyMfa.Viewer == nil || !out.VerifyMfa.Viewer.SessionMfa || b.cookie == "" {
+		t.Fatalf("verifyMfa as %s: %s", a.Email, r.Data)
+	}
 }
 
 func TestIdentityChangePasswordEndsOtherSessions(t *testing.T) {

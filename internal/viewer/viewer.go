@@ -77,8 +77,30 @@ func (v Viewer) HasScope(scope string) bool {
 // every row.
 func (v Viewer) IsSystem() bool { return v.system }
 
-// IsAdmin reports whether the viewer holds the global admin role.
+// IsAdmin reports whether the viewer holds the global admin role. The role
+// alone grants no rights over other people's data: see IsElevatedAdmin.
 func (v Viewer) IsAdmin() bool { return v.Role == RoleAdmin }
+
+// ViaSession reports whether the caller signed in with a session (the
+// cookie or a session token), as opposed to an API token.
+func (v Viewer) ViaSession() bool {
+	return v.Credential == CredentialCookie || v.Credential == CredentialSessionToken
+}
+
+// SessionPassedMFA reports whether the caller's session passed a second
+// factor at sign-in. An API token never has, whatever its owner did.
+func (v Viewer) SessionPassedMFA() bool { return v.ViaSession() && v.MFA }
+
+// IsElevatedAdmin reports whether the viewer may use administrator rights
+// over other people's data, reading it included: the admin role, from a
+// session that passed MFA. A stolen password alone, or an administrator's
+// API token, reads only what any signed-in user reads.
+func (v Viewer) IsElevatedAdmin() bool { return v.IsAdmin() && v.SessionPassedMFA() }
+
+// SeesCredentials reports whether the caller may read their own sessions
+// and API tokens (where they sign in, what their tokens are called): from
+// a session only, so a leaked API token reveals neither.
+func (v Viewer) SeesCredentials() bool { return v.ViaSession() }
 
 type ctxKey struct{}
 
