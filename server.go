@@ -2,7 +2,7 @@
 // components are wired together:
 //
 //	lectern            serve (dev: migrate and load demo data first)
-//	lectern migrate    apply pending migrations
+//	lectern migrate    apply pending migrations, seal TOTP secrets under the first key
 //	lectern seed       load the demo dataset into an empty database
 //	lectern seed --courses N [--seed S]   add a synthetic dataset
 //	lectern user create --email E --role R [--name N]   create an account (password on stdin)
@@ -12,6 +12,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +40,7 @@ import (
 	"lectern/internal/jobs"
 	"lectern/internal/mail"
 	"lectern/internal/obs"
+	"lectern/internal/sealed"
 	"lectern/internal/seed"
 )
 
@@ -77,6 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	logger := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if cfg, err = withDevTOTPKey(cfg, logger); err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -84,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer db.Close()
 	switch cmd {
 	case "migrate":
-		return migrate(ctx, db, logger)
+		return migrate(ctx, cfg, db, logger)
 	case "seed":
 		return seedCommand(ctx, db, rest, stdout, stderr)
 	case "user":
@@ -95,7 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 const usage = `usage: lectern [command]
   serve (default)                 serve the API on HTTP_ADDR
-  migrate                         apply pending database migrations
+  migrate                         apply pending database migrations and seal stored TOTP
+                                  secrets under the first of TOTP_ENCRYPTION_KEYS
   seed                            load the demo dataset into an empty database
   seed --courses N [--seed S]     add a deterministic synthetic dataset of N courses
   user create --email E --role R [--name N]
@@ -117,9 +123,38 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database.DB, error) 
 	return database.Open(ctx, url)
 }
 
+// withDevTOTPKey gives dev a TOTP encryption key when none is configured:
+// generated into DATA_DIR on first start and read from there after, so
+// that secrets sealed by one run open in the next. Stage and prod cannot
+// get here without keys (Load requires them).
+func withDevTOTPKey(cfg config.Config, logger *slog.Logger) (config.Config, error) {
+	if len(cfg.TOTPEncryptionKeys) > 0 || !cfg.Dev() {
+		return cfg, nil
+	}
+	path := cfg.TOTPKeyFile()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return cfg, fmt.Errorf("data directory: %w", err)
+	}
+	// A random ID: a database copied from another machine then fails with
+	// "unknown key" rather than as if its secrets had been altered.
+	keys, created, err := sealed.LoadOrCreateKeyFile(path, "dev-"+strings.ToLower(rand.Text()[:8]))
+	if err != nil {
+		return cfg, fmt.Errorf("dev TOTP encryption key (%s is empty): %w", config.VarTOTPEncryptionKeys, err)
+	}
+	if created {
+		logger.Info("generated a TOTP encryption key for dev", slog.String("path", path), slog.Any("key", keys[0]))
+	}
+	cfg.TOTPEncryptionKeys = keys
+	return cfg, nil
+}
+
 // migrate applies Lectern's migrations, then the job queue's (River keeps
-// its own tables and versions beside Lectern's).
-func migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
+// its own tables and versions beside Lectern's), then seals the TOTP
+// secrets not yet under the first TOTP encryption key: stored in plain
+// text by an older version, or under a key being rotated out. That last
+// step needs the keys from the configuration, so it is code rather than a
+// versioned SQL migration; it finds nothing to do when run again.
+func migrate(ctx context.Context, cfg config.Config, db *database.DB, logger *slog.Logger) error {
 	applied, err := db.Migrate(ctx)
 	if err == nil {
 		var queue []string
@@ -132,7 +167,18 @@ func migrate(ctx context.Context, db *database.DB, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if len(applied) == 0 {
+	keys, err := auth.TOTPKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	resealed, err := auth.SealTOTPSecrets(ctx, db, keys)
+	if err != nil {
+		return err
+	}
+	if resealed > 0 {
+		logger.InfoContext(ctx, "TOTP secrets sealed", slog.Int("accounts", resealed), slog.String("key", keys.Primary()))
+	}
+	if len(applied) == 0 && resealed == 0 {
 		logger.InfoContext(ctx, "migrations: already up to date")
 	}
 	return nil
@@ -175,7 +221,7 @@ func seedCommand(ctx context.Context, db *database.DB, args []string, stdout, st
 func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog.Logger, stdout io.Writer) error {
 	logger.InfoContext(ctx, "starting", slog.String("version", buildVersion()), slog.Any("config", cfg))
 	if cfg.Dev() {
-		if err := migrate(ctx, db, logger); err != nil {
+		if err := migrate(ctx, cfg, db, logger); err != nil {
 			return err
 		}
 	}

@@ -46,7 +46,11 @@ func (s *Service) StartTotpEnrollment(ctx context.Context) (TotpEnrollment, erro
 	if err != nil {
 		return TotpEnrollment{}, err
 	}
-	if err := s.db.Ent.User.UpdateOne(u).SetTotpPendingSecret(sec).Exec(system(ctx)); err != nil {
+	stored, err := SealTOTPSecret(s.totpKeys, u.ID, sec)
+	if err != nil {
+		return TotpEnrollment{}, fmt.Errorf("start totp: %w", err)
+	}
+	if err := s.db.Ent.User.UpdateOne(u).SetTotpPendingSecret(stored).Exec(system(ctx)); err != nil {
 		return TotpEnrollment{}, fmt.Errorf("start totp: %w", err)
 	}
 	return TotpEnrollment{Secret: sec, URI: totp.URI(sec, s.cfg.Issuer, u.Email)}, nil
@@ -69,7 +73,11 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, code string) ([]str
 	if err := s.hit(ctx, u.ID, check{mfaPerAccount, u.ID.String()}, check{mfaPerAddr, clientAddr(ctx)}); err != nil {
 		return nil, err
 	}
-	step, ok, err := totp.Verify(*u.TotpPendingSecret, code, s.clock(), 0)
+	pending, err := OpenTOTPSecret(s.totpKeys, u.ID, *u.TotpPendingSecret)
+	if err != nil {
+		return nil, fmt.Errorf("confirm totp: %w", err)
+	}
+	step, ok, err := totp.Verify(pending, code, s.clock(), 0)
 	if err != nil || !ok {
 		s.recordAside(ctx, audit.Event{Action: audit.MFAFailure, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
 		return nil, apperr.Problem(apperr.UserInvalidCode, "the code is incorrect", "code")
@@ -79,7 +87,9 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, code string) ([]str
 	var rotated *LogInResult
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		// Only while MFA is still off: of two confirmations racing, one
-		// wins and the other's recovery codes are never issued.
+		// wins and the other's recovery codes are never issued. The sealed
+		// pending secret becomes the confirmed one as it is: both are
+		// sealed for this account.
 		n, err := tx.User.Update().Where(user.ID(u.ID), user.MfaEnabledAtIsNil(), user.TotpPendingSecret(*u.TotpPendingSecret)).
 			SetTotpSecret(*u.TotpPendingSecret).ClearTotpPendingSecret().SetTotpLastStep(step).SetMfaEnabledAt(s.clock()).Save(system(ctx))
 		if err != nil {

@@ -43,7 +43,7 @@ func (h *harness) armMFA(t *testing.T, email string) mfaAccount {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.db.Ent.User.UpdateOne(u).SetTotpSecret(sec).SetMfaEnabledAt(h.clock.Now()).Exec(sys()); err != nil {
+	if err := h.db.Ent.User.UpdateOne(u).SetTotpSecret(testenv.SealTOTP(t, u.ID, sec)).SetMfaEnabledAt(h.clock.Now()).Exec(sys()); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range codes {
@@ -118,8 +118,13 @@ func totpEnrollment(t *testing.T, h *harness) {
 		q.Get("secret") != sec || q.Get("issuer") != "Lectern" || q.Get("digits") != "6" || q.Get("period") != "30" {
 		t.Errorf("otpauthUri = %q, want issuer Lectern, account enrol@example.com and the secret", *start.OtpauthURI)
 	}
-	if row := h.userByID(t, u.ID); row.MfaEnabledAt != nil || row.TotpSecret != nil {
+	row := h.userByID(t, u.ID)
+	if row.MfaEnabledAt != nil || row.TotpSecret != nil {
 		t.Error("starting enrolment turned two-factor sign-in on")
+	}
+	if row.TotpPendingSecret == nil || strings.Contains(*row.TotpPendingSecret, sec) || !strings.HasPrefix(*row.TotpPendingSecret, "v1:test:") ||
+		testenv.OpenTOTP(t, u.ID, *row.TotpPendingSecret) != sec {
+		t.Errorf("pending secret stored as %v; want it sealed under the configured key", row.TotpPendingSecret)
 	}
 
 	_, wrong := b.confirmTotp(t, h.wrongCode(t, sec))
@@ -146,8 +151,11 @@ func totpEnrollment(t *testing.T, h *harness) {
 			seen[c] = true
 		}
 		row := h.userByID(t, u.ID)
-		if row.MfaEnabledAt == nil || row.TotpSecret == nil || *row.TotpSecret != sec || row.TotpPendingSecret != nil {
+		if row.MfaEnabledAt == nil || row.TotpSecret == nil || testenv.OpenTOTP(t, u.ID, *row.TotpSecret) != sec || row.TotpPendingSecret != nil {
 			t.Error("the stored account does not have two-factor sign-in on with the confirmed secret")
+		}
+		if strings.Contains(*row.TotpSecret, sec) {
+			t.Errorf("the confirmed secret is stored in plain text: %s", *row.TotpSecret)
 		}
 		if n := h.db.Ent.RecoveryCode.Query().Where(recoverycode.UserID(u.ID)).CountX(sys()); n != 10 {
 			t.Errorf("%d recovery codes stored, want 10", n)

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"lectern/internal/sealed"
 )
 
 // Env names a deployment environment.
@@ -97,6 +99,13 @@ type Config struct {
 	// (GRAPHQL_INTROSPECTION); on by default except in prod, where the
 	// published schema.graphql is the contract.
 	GraphQLIntrospection bool
+	// TOTPEncryptionKeys seal the TOTP secrets stored in the database
+	// (TOTP_ENCRYPTION_KEYS): the first seals, all open, so a key is
+	// rotated by putting a new one first, running migrate (which re-seals
+	// every secret under it) and then dropping the old one. Required
+	// outside dev; in dev, empty means the server generates one into
+	// TOTPKeyFile. Printing or logging a Config shows the key IDs only.
+	TOTPEncryptionKeys []sealed.Key
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -161,8 +170,8 @@ func (c Config) Dev() bool {
 }
 
 // LogValue returns the configuration as a log group with the database and
-// SMTP passwords redacted, so a start-up line can record exactly what was
-// loaded.
+// SMTP passwords redacted and the TOTP encryption keys shown by ID only, so
+// a start-up line can record exactly what was loaded.
 func (c Config) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("env", string(c.Env)),
@@ -196,6 +205,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("session_max_age", c.SessionMaxAge),
 		slog.String("trusted_proxies", joinPrefixes(c.TrustedProxies)),
 		slog.Bool("graphql_introspection", c.GraphQLIntrospection),
+		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
 	)
 	return slog.GroupValue(attrs...)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lectern/internal/sealed"
 )
 
 func envOf(vars map[string]string) func(string) string {
@@ -46,12 +48,15 @@ const pgURL = "postgres://lectern:s3cret@db.internal:5432/lectern?sslmode=requir
 const (
 	siteURL = "https://courses.example.com"
 	smtpURL = "smtps://mailer:m41lpw@mail.example.com"
+	// totpKeys is one key, k1, of 32 bytes 0x0b.
+	totpKeys = "k1:CwsLCwsLCwsLCwsLCwsLCwsLCwsLCwsLCwsLCwsLCws="
 )
 
 // deployed returns vars for env with the settings stage and prod require,
 // plus extra (which may override them).
 func deployed(env string, extra map[string]string) map[string]string {
-	vars := map[string]string{"APP_ENV": env, "DATABASE_URL": pgURL, "PUBLIC_BASE_URL": siteURL, "SMTP_URL": smtpURL}
+	vars := map[string]string{"APP_ENV": env, "DATABASE_URL": pgURL, "PUBLIC_BASE_URL": siteURL, "SMTP_URL": smtpURL,
+		"TOTP_ENCRYPTION_KEYS": totpKeys}
 	for k, v := range extra {
 		vars[k] = v
 	}
@@ -86,6 +91,10 @@ func TestGraphQLExposure(t *testing.T) {
 }
 
 func TestLoadDefaults(t *testing.T) {
+	k1, err := sealed.NewKey("k1", bytes.Repeat([]byte{0x0b}, sealed.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -114,7 +123,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true,
+				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1},
 			},
 		},
 		{
@@ -127,6 +136,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
+				TOTPEncryptionKeys: []sealed.Key{k1},
 			},
 		},
 	}
@@ -568,7 +578,7 @@ func TestLoadReportsEveryAccountProblem(t *testing.T) {
 		"SESSION_MAX_AGE":      "forever",
 		"TRUSTED_PROXIES":      "10.0.0.0/8,proxy",
 	}))
-	want := `config: 8 problems:
+	want := `config: 9 problems:
   - PUBLIC_BASE_URL: "http://courses.example.com" must use https in prod
   - MAIL_FROM: "nobody" is not one email address (e.g. Lectern <no-reply@example.com>)
   - SMTP_URL: is required in prod (e.g. smtp://user:password@mail.example.com:587)
@@ -576,7 +586,8 @@ func TestLoadReportsEveryAccountProblem(t *testing.T) {
   - CORS_ORIGINS: "https://x.example.com/path" has a path (want scheme://host[:port])
   - SESSION_IDLE_TIMEOUT: "0s" is outside 1m0s..24h0m0s
   - SESSION_MAX_AGE: "forever" is not a duration (e.g. 15s, 2m)
-  - TRUSTED_PROXIES: "proxy" is not an IP address or CIDR prefix (e.g. 10.0.0.0/8, 192.0.2.7)`
+  - TRUSTED_PROXIES: "proxy" is not an IP address or CIDR prefix (e.g. 10.0.0.0/8, 192.0.2.7)
+  - TOTP_ENCRYPTION_KEYS: is required in prod (comma-separated ID:KEY entries, KEY being 32 random bytes in base64, e.g. k1:$(openssl rand -base64 32))`
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load error =\n%v\nwant\n%s", err, want)
 	}

@@ -31,6 +31,7 @@ const (
 	VarSessionMaxAge        = "SESSION_MAX_AGE"
 	VarTrustedProxies       = "TRUSTED_PROXIES"
 	VarGraphQLIntrospection = "GRAPHQL_INTROSPECTION"
+	VarTOTPEncryptionKeys   = "TOTP_ENCRYPTION_KEYS"
 )
 
 // Defaults and limits.
@@ -87,6 +88,7 @@ func (l *loader) load() Config {
 	c.SessionMaxAge = l.duration(VarSessionMaxAge, DefaultSessionMaxAge, minSessionMaxAge, maxSessionMaxAge)
 	c.TrustedProxies = l.trustedProxies()
 	c.GraphQLIntrospection = l.boolean(VarGraphQLIntrospection, env != EnvProd)
+	c.TOTPEncryptionKeys = l.totpEncryptionKeys(env)
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c

@@ -26,7 +26,8 @@ func newApp(t *testing.T, db *database.DB, vars map[string]string) http.Handler 
 	t.Helper()
 	required := map[string]string{}
 	if env := vars["APP_ENV"]; env != "" && env != "dev" {
-		required = map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com", "SMTP_URL": "smtp://127.0.0.1:2525"}
+		required = map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com", "SMTP_URL": "smtp://127.0.0.1:2525",
+			"TOTP_ENCRYPTION_KEYS": "test:Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4="}
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := vars[k]; ok {

@@ -127,8 +127,12 @@ func (e *env) seededWithMFA(t testing.TB, email string) *caller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.Ent.User.Update().Where(user.Email(email)).SetPasswordHash(e.hash).
-		SetTotpSecret(secret).SetMfaEnabledAt(testenv.Now).Exec(sys()); err != nil {
+	id, err := e.db.Ent.User.Query().Where(user.Email(email)).OnlyID(sys())
+	if err != nil {
+		t.Fatalf("find %s: %v", email, err)
+	}
+	if err := e.db.Ent.User.UpdateOneID(id).SetPasswordHash(e.hash).
+		SetTotpSecret(testenv.SealTOTP(t, id, secret)).SetMfaEnabledAt(testenv.Now).Exec(sys()); err != nil {
 		t.Fatalf("arm MFA of %s: %v", email, err)
 	}
 	var in struct {

@@ -14,6 +14,7 @@ import (
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/httpserver"
+	"lectern/internal/sealed"
 	"lectern/internal/seed"
 )
 
@@ -38,13 +39,15 @@ type Client struct {
 	Logs    *Buffer
 }
 
-// NewClient builds the application handler over db.
+// NewClient builds the application handler over db, sealing TOTP secrets
+// with TOTPKey.
 func NewClient(t testing.TB, db *database.DB, opts ...httpserver.AppOption) *Client {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.TOTPEncryptionKeys = []sealed.Key{TOTPKey()}
 	logs := &Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := httpserver.NewApp(cfg, db, logger, append([]httpserver.AppOption{httpserver.WithLoaderWait(50 * time.Millisecond)}, opts...)...)
