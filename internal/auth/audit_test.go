@@ -175,7 +175,9 @@ func TestAuditTrail(t *testing.T) {
 			u := h.createUser(t, "blocked@example.com", pw)
 			signedIn := h.browser()
 			signedIn.mustLogIn(t, "blocked@example.com", pw)
-			x := h.browser()
+			// Another tab of the same browser, not signed in.
+			x := signedIn.clone()
+			x.cookie = ""
 			for range 10 {
 				x.logIn(t, "blocked@example.com", "a guess")
 			}
@@ -183,8 +185,8 @@ func TestAuditTrail(t *testing.T) {
 			wantRateLimited(t, "11th logIn", res)
 			e := h.wantAudit(t, "throttle.block", res, x)
 			wantActor(t, e, uuid.Nil)
-			if e.Details["rule"] != "login.account" {
-				t.Errorf("details %v, want rule login.account", e.Details)
+			if e.Details["rule"] != "login.account_addr" {
+				t.Errorf("details %v, want rule login.account_addr", e.Details)
 			}
 
 			// A signed-in caller re-entering the password is held to the
@@ -193,8 +195,8 @@ func TestAuditTrail(t *testing.T) {
 			wantRateLimited(t, "changePassword over the limit", res)
 			e = h.wantAudit(t, "throttle.block", res, signedIn)
 			wantActor(t, e, u.ID)
-			if e.Details["rule"] != "login.account" {
-				t.Errorf("details %v, want rule login.account", e.Details)
+			if e.Details["rule"] != "login.account_addr" {
+				t.Errorf("details %v, want rule login.account_addr", e.Details)
 			}
 		})
 	})

@@ -170,7 +170,7 @@ func resetRevokesAPITokens(t *testing.T, h *harness) {
 	// The address was proven before, so the factor its owner enrolled
 	// stays: the reset link alone must not turn two-factor sign-in off.
 	row := h.userByID(t, a.id)
-	if row.MfaEnabledAt == nil || row.TotpSecret == nil || *row.TotpSecret != a.secret {
+	if row.MfaEnabledAt == nil || row.TotpSecret == nil || testenv.OpenTOTP(t, a.id, *row.TotpSecret) != a.secret {
 		t.Error("a reset of a verified account removed its TOTP factor")
 	}
 	if n := h.countRecoveryCodes(t, a.id); n != len(a.codes) {
@@ -198,7 +198,8 @@ func (h *harness) plantCredentials(t *testing.T, id uuid.UUID) string {
 		t.Fatal(err)
 	}
 	now := h.clock.Now()
-	if err := h.db.Ent.User.UpdateOneID(id).SetTotpSecret(sec).SetTotpPendingSecret(pending).SetMfaEnabledAt(now).Exec(sys()); err != nil {
+	if err := h.db.Ent.User.UpdateOneID(id).SetTotpSecret(testenv.SealTOTP(t, id, sec)).SetTotpPendingSecret(testenv.SealTOTP(t, id, pending)).
+		SetMfaEnabledAt(now).Exec(sys()); err != nil {
 		t.Fatal(err)
 	}
 	codes, err := secret.RecoveryCodes(10)

@@ -368,7 +368,7 @@ func (h *harness) wrongCode(t *testing.T, secret string) string {
 // comparable returns a response body with what legitimately differs
 // between two requests blanked: object IDs, request IDs, creation times,
 // and the dev-only list of SQL statements.
-func comparable(t *testing.T, raw []byte) string {
+func comparable(t testing.TB, raw []byte) string {
 	t.Helper()
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -54,12 +54,14 @@ var errCredentials = apperr.Problem(apperr.UserInvalidCredentials, "the email or
 
 // LogIn checks an email and password. Unknown addresses, wrong passwords
 // and disabled accounts all fail with the same INVALID_CREDENTIALS error,
-// after the same password-hashing work. Too many failures for the address
-// or from the client address is RATE_LIMITED, checked before the password,
-// so the answer says nothing about a guess made over the limit.
+// after the same password-hashing work and the same statements. Too many
+// failures for the account from this client, for the account from
+// anywhere, or from this client for any account is RATE_LIMITED, checked
+// before the password, so the answer says nothing about a guess made over
+// the limit.
 func (s *Service) LogIn(ctx context.Context, in LogInInput) (LogInResult, error) {
 	email := NormalizeEmail(in.Email)
-	checks := []check{{loginPerAccount, email}, {loginPerAddr, clientAddr(ctx)}}
+	checks := passwordChecks(ctx, email)
 	if err := s.hit(ctx, uuid.Nil, checks...); err != nil {
 		return LogInResult{}, err
 	}
@@ -198,7 +200,11 @@ func (s *Service) VerifyMfa(ctx context.Context, in VerifyMfaInput) (LogInResult
 func (s *Service) checkSecondFactor(ctx context.Context, u *ent.User, code string) (string, error) {
 	code = strings.TrimSpace(code)
 	if len(code) == 6 {
-		step, ok, err := totp.Verify(*u.TotpSecret, code, s.clock(), u.TotpLastStep)
+		sec, err := s.totpSecret(u)
+		if err != nil {
+			return "", fmt.Errorf("verify mfa: %w", err)
+		}
+		step, ok, err := totp.Verify(sec, code, s.clock(), u.TotpLastStep)
 		if err != nil || !ok {
 			return "", nil //nolint:nilerr // a malformed code is a wrong code
 		}

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"lectern/ent"
 	"lectern/ent/emailtoken"
+	"lectern/ent/user"
 	"lectern/internal/auth/secret"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
@@ -32,8 +35,19 @@ func NewMailer(r *mail.Renderer, now func() time.Time) *Mailer {
 // Compose builds the message for args inside tx. send is false when the
 // message no longer makes sense: the account is gone or disabled, or the
 // address was verified or changed since the job was queued.
+//
+// A job without a UserID is about whichever account is registered under
+// Address when it runs, if any: requests that must not reveal whether an
+// address is registered (a reset request, a sign-up with a taken address)
+// queue one without looking, and nothing is sent when there is no account.
 func (m *Mailer) Compose(ctx context.Context, tx *database.Tx, args jobs.EmailArgs) (mail.Message, bool, error) {
-	u, err := tx.User.Get(system(ctx), args.UserID)
+	var u *ent.User
+	var err error
+	if args.UserID == uuid.Nil {
+		u, err = tx.User.Query().Where(user.Email(args.Address)).Only(system(ctx))
+	} else {
+		u, err = tx.User.Get(system(ctx), args.UserID)
+	}
 	if ent.IsNotFound(err) {
 		return mail.Message{}, false, nil
 	}

@@ -23,6 +23,11 @@ import (
 // under email, if there is one that may sign in. It answers the same either
 // way; only a malformed address (an Invalid error) or too many requests
 // (RATE_LIMITED) differ, and neither depends on the account existing.
+//
+// The request does not look the account up: it queues an email job naming
+// the address, and the job finds the account (or nothing to send) when it
+// runs. Every request thus does the same work, a job and an audit record in
+// one transaction, and its time tells nothing either.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	email = NormalizeEmail(email)
 	if fe := checkEmail(email, "email"); fe != nil {
@@ -31,21 +36,11 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if err := s.hit(ctx, uuid.Nil, check{resetPerAddr, clientAddr(ctx)}, check{resetPerAccount, email}); err != nil {
 		return err
 	}
-	u, err := s.userByEmail(ctx, email)
-	if err != nil {
-		return err
-	}
-	if u == nil || u.DisabledAt != nil {
-		// Audited so both answers cost a write, and so an administrator
-		// can see someone probing addresses.
-		s.recordAside(ctx, audit.Event{Action: audit.PasswordResetRequest, Details: map[string]string{"reason": "unknown_account"}})
-		return nil
-	}
-	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplatePasswordReset, UserID: u.ID}); err != nil {
+	err := s.db.Transact(ctx, func(tx *database.Tx) error {
+		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplatePasswordReset, Address: email}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordResetRequest, TargetType: "User", TargetID: u.ID.String()})
+		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordResetRequest})
 	})
 	if err != nil {
 		return fmt.Errorf("request password reset: %w", err)
@@ -57,7 +52,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 // treats the account as recovered: every session, API token and pending
 // MFA sign-in ends, and (the link having proved it) the address is marked
 // verified. If it was not verified before, whoever registered it may not
-// have been its owner, so a TOTP factor they enrolled is removed too. An
+// have been its owner, so a TOTP factor they enrolled is removed too.
+// The count of failed sign-ins at the account starts afresh. An
 // unusable token — unknown, used, expired or sent to an address the account
 // has since left — is INVALID_TOKEN; a password the policy refuses is
 // reported per problem and the link stays usable.
@@ -79,7 +75,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return err
 	}
-	return s.db.Transact(ctx, func(tx *database.Tx) error {
+	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		if _, err := s.useEmailToken(ctx, tx, token, emailtoken.PurposeRESET_PASSWORD); err != nil {
 			return err
 		}
@@ -101,6 +97,14 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		}
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordReset, ActorID: u.ID, TargetType: "User", TargetID: t.UserID.String()})
 	})
+	if err != nil {
+		return err
+	}
+	// Failed guesses at the old password no longer matter, and whoever
+	// holds the mailbox must not stay locked out by them: the account's
+	// sign-in limits, and this client's on it, start afresh.
+	s.clear(ctx, check{loginPerAccount, u.Email}, check{loginPerAccountAddr, fromClient(u.Email, clientAddr(ctx))})
+	return nil
 }
 
 // endSessions deletes every session of the account except keep, and its
@@ -121,7 +125,7 @@ func (s *Service) endSessions(ctx context.Context, tx *database.Tx, userID, keep
 // change. Wrong answers count as failed sign-ins, so a borrowed session
 // cannot be used to guess the password.
 func (s *Service) verifyPassword(ctx context.Context, u *ent.User, pw string, field ...string) error {
-	checks := []check{{loginPerAccount, u.Email}, {loginPerAddr, clientAddr(ctx)}}
+	checks := passwordChecks(ctx, u.Email)
 	if err := s.hit(ctx, u.ID, checks...); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,6 +22,7 @@ import (
 	"lectern/internal/auth/throttle"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
+	"lectern/internal/sealed"
 	"lectern/internal/viewer"
 )
 
@@ -53,23 +55,29 @@ const (
 	maxAPITokens = 50
 )
 
-// Throttle rules. Failed sign-ins and MFA codes are limited tightly per
-// account (guessing one account's password) and more loosely per address
-// (spraying many accounts from one place, while a campus behind one NAT
-// still works). Every attempt at sign-up, verification and reset counts, as
+// Throttle rules. Failed sign-ins are limited tightly per account and
+// client address (one client guessing one account's password), loosely per
+// account wherever the guesses come from (a guessing campaign spread over
+// many addresses), and per client address (spraying many accounts from one
+// place, while a campus behind one NAT still works). The tight limit being
+// per client, an attacker who uses it up locks out only their own
+// addresses, never the owner signing in from elsewhere. MFA codes, which
+// only someone who knew the password can try, are limited per account and
+// per address. Every attempt at sign-up, verification and reset counts, as
 // each can send email or test a token.
 var (
-	loginPerAccount  = throttle.Rule{Name: "login.account", Limit: 10, Window: 15 * time.Minute}
-	loginPerAddr     = throttle.Rule{Name: "login.addr", Limit: 50, Window: 15 * time.Minute}
-	mfaPerAccount    = throttle.Rule{Name: "mfa.account", Limit: 10, Window: 15 * time.Minute}
-	mfaPerAddr       = throttle.Rule{Name: "mfa.addr", Limit: 50, Window: 15 * time.Minute}
-	signUpPerAddr    = throttle.Rule{Name: "signup.addr", Limit: 20, Window: time.Hour}
-	signUpPerAccount = throttle.Rule{Name: "signup.account", Limit: 5, Window: time.Hour}
-	resetPerAccount  = throttle.Rule{Name: "reset.account", Limit: 5, Window: time.Hour}
-	resetPerAddr     = throttle.Rule{Name: "reset.addr", Limit: 20, Window: time.Hour}
-	tokenPerAddr     = throttle.Rule{Name: "emailtoken.addr", Limit: 30, Window: time.Hour}
-	verifyPerAccount = throttle.Rule{Name: "verify.account", Limit: 5, Window: time.Hour}
-	verifyPerAddr    = throttle.Rule{Name: "verify.addr", Limit: 20, Window: time.Hour}
+	loginPerAccountAddr = throttle.Rule{Name: "login.account_addr", Limit: 10, Window: 15 * time.Minute}
+	loginPerAccount     = throttle.Rule{Name: "login.account", Limit: 100, Window: time.Hour}
+	loginPerAddr        = throttle.Rule{Name: "login.addr", Limit: 50, Window: 15 * time.Minute}
+	mfaPerAccount       = throttle.Rule{Name: "mfa.account", Limit: 10, Window: 15 * time.Minute}
+	mfaPerAddr          = throttle.Rule{Name: "mfa.addr", Limit: 50, Window: 15 * time.Minute}
+	signUpPerAddr       = throttle.Rule{Name: "signup.addr", Limit: 20, Window: time.Hour}
+	signUpPerAccount    = throttle.Rule{Name: "signup.account", Limit: 5, Window: time.Hour}
+	resetPerAccount     = throttle.Rule{Name: "reset.account", Limit: 5, Window: time.Hour}
+	resetPerAddr        = throttle.Rule{Name: "reset.addr", Limit: 20, Window: time.Hour}
+	tokenPerAddr        = throttle.Rule{Name: "emailtoken.addr", Limit: 30, Window: time.Hour}
+	verifyPerAccount    = throttle.Rule{Name: "verify.account", Limit: 5, Window: time.Hour}
+	verifyPerAddr       = throttle.Rule{Name: "verify.addr", Limit: 20, Window: time.Hour}
 )
 
 // Service is the identity service. It is safe for concurrent use.
@@ -82,6 +90,8 @@ type Service struct {
 	logger  *slog.Logger
 	cfg     Config
 	now     func() time.Time
+
+	totpKeys *sealed.Keyring
 }
 
 // Deps are the Service's collaborators. Now defaults to time.Now.
@@ -94,6 +104,10 @@ type Deps struct {
 	Logger  *slog.Logger
 	Config  Config
 	Now     func() time.Time
+
+	// TOTPKeys seal TOTP secrets in the database. Without them, enrolling
+	// in and signing in with TOTP fail (INTERNAL); nothing else needs them.
+	TOTPKeys *sealed.Keyring
 }
 
 // New returns a Service. It fails when a dependency is missing or the
@@ -112,7 +126,7 @@ func New(d Deps) (*Service, error) {
 		d.Config.Issuer = "Lectern"
 	}
 	return &Service{db: d.DB, queue: d.Queue, hasher: d.Hasher, limiter: d.Limiter, audit: d.Audit,
-		logger: d.Logger, cfg: d.Config, now: d.Now}, nil
+		logger: d.Logger, cfg: d.Config, now: d.Now, totpKeys: d.TOTPKeys}, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
@@ -297,9 +311,33 @@ func (s *Service) undo(ctx context.Context, checks ...check) {
 	}
 }
 
+// clear forgets the attempts counted under checks. Failing to does not
+// fail the operation that made them moot.
+func (s *Service) clear(ctx context.Context, checks ...check) {
+	for _, c := range checks {
+		if err := s.limiter.Clear(ctx, c.rule, c.subject); err != nil {
+			s.logger.WarnContext(ctx, "throttle clear failed", slog.String("rule", c.rule.Name), slog.String("error", err.Error()))
+		}
+	}
+}
+
 type check struct {
 	rule    throttle.Rule
 	subject string
+}
+
+// passwordChecks are the limits a password guess at the account under
+// email, from the request's client, counts against.
+func passwordChecks(ctx context.Context, email string) []check {
+	addr := clientAddr(ctx)
+	return []check{{loginPerAccountAddr, fromClient(email, addr)}, {loginPerAccount, email}, {loginPerAddr, addr}}
+}
+
+// fromClient is the subject for a limit on one account from one client
+// address. The address's length comes first, so no two pairs can spell the
+// same subject, whatever an attacker puts in the email.
+func fromClient(email, addr string) string {
+	return strconv.Itoa(len(addr)) + ":" + addr + " " + email
 }
 
 // clientAddr is the throttling subject for the request's client: its IPv4

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -45,24 +46,23 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error)
 	if err := invalid(problems); err != nil {
 		return nil, err
 	}
-	// Hash before looking the address up, so both branches take as long.
+	// Hash first and then try the insert whether or not the address is
+	// taken: a new and a registered address cost the same argon2id
+	// computation and the same statements, so the time of the answer says
+	// no more than the answer does.
 	hash, err := s.hasher.Hash(in.Password)
 	if err != nil {
 		return nil, fmt.Errorf("sign up: %w", err)
 	}
 	var created *ent.User
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		existing, err := tx.User.Query().Where(user.Email(email)).Only(system(ctx))
+		var err error
+		created, err = s.createLearner(ctx, tx, email, name, hash)
 		switch {
-		case err == nil:
-			return s.signUpTaken(ctx, tx, existing)
-		case !ent.IsNotFound(err):
+		case err != nil:
 			return err
-		}
-		created, err = tx.User.Create().SetEmail(email).SetDisplayName(name).
-			SetPasswordHash(hash).SetRole(user.RoleLEARNER).Save(system(ctx))
-		if err != nil {
-			return err
+		case created == nil:
+			return s.signUpTaken(ctx, tx, email)
 		}
 		if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateVerification, UserID: created.ID}); err != nil {
 			return err
@@ -70,18 +70,6 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error)
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.SignUp, ActorID: created.ID,
 			TargetType: "User", TargetID: created.ID.String()})
 	})
-	if ent.IsConstraintError(err) {
-		// Someone registered the address between the lookup and the
-		// insert: the same answer as for any taken address.
-		err = s.db.Transact(ctx, func(tx *database.Tx) error {
-			existing, err := tx.User.Query().Where(user.Email(email)).Only(system(ctx))
-			if err != nil {
-				return err
-			}
-			return s.signUpTaken(ctx, tx, existing)
-		})
-		created = nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("sign up: %w", err)
 	}
@@ -93,13 +81,55 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error)
 	return created, nil
 }
 
+// createLearner inserts a learner account in tx, or returns nil when the
+// address is already registered. It learns that from the unique index
+// refusing the insert rather than from a lookup, so a taken address runs
+// the same statements as a free one, and two sign-ups racing for one
+// address cannot both succeed. The insert runs in a savepoint because a
+// refused statement aborts a PostgreSQL transaction.
+func (s *Service) createLearner(ctx context.Context, tx *database.Tx, email, name, hash string) (*ent.User, error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT sign_up"); err != nil {
+		return nil, err
+	}
+	u, err := tx.User.Create().SetEmail(email).SetDisplayName(name).
+		SetPasswordHash(hash).SetRole(user.RoleLEARNER).Save(system(ctx))
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT sign_up")
+		return u, err
+	}
+	if !uniqueViolation(err) {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sign_up"); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// uniqueViolation reports whether err is a database refusing a row that
+// would duplicate a unique key: SQLSTATE 23505 from PostgreSQL, or
+// SQLITE_CONSTRAINT_UNIQUE (an extended result code, which the SQLite
+// driver turns on) from SQLite. Other constraint failures are not.
+func uniqueViolation(err error) bool {
+	const (
+		pgUniqueViolation      = "23505"
+		sqliteConstraintUnique = 2067
+	)
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == pgUniqueViolation
+	}
+	var lite interface{ Code() int }
+	return errors.As(err, &lite) && lite.Code() == sqliteConstraintUnique
+}
+
 // signUpTaken tells an address's owner that someone tried to register it.
-func (s *Service) signUpTaken(ctx context.Context, tx *database.Tx, existing *ent.User) error {
-	if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateAccountExists, UserID: existing.ID}); err != nil {
+// The email job finds the account by its address when it runs.
+func (s *Service) signUpTaken(ctx context.Context, tx *database.Tx, email string) error {
+	if err := s.enqueue(ctx, tx, jobs.EmailArgs{Template: jobs.TemplateAccountExists, Address: email}); err != nil {
 		return err
 	}
-	return s.record(ctx, tx.Client, audit.Event{Action: audit.SignUp, TargetType: "User",
-		TargetID: existing.ID.String(), Details: map[string]string{"reason": "address_taken"}})
+	return s.record(ctx, tx.Client, audit.Event{Action: audit.SignUp, Details: map[string]string{"reason": "address_taken"}})
 }
 
 // RequestEmailVerification sends the caller a new verification link for

@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ func TestSignUp(t *testing.T) {
 		t.Run("VerifyEmailWorksOnce", func(t *testing.T) { verifyEmailWorksOnce(t, h) })
 		t.Run("PasswordRules", func(t *testing.T) { signUpPasswordRules(t, h) })
 		t.Run("AcceptsLongUnicodePassword", func(t *testing.T) { signUpLongUnicodePassword(t, h) })
+		t.Run("RacingSignUpsCreateOneAccount", func(t *testing.T) { racingSignUps(t, h) })
 		t.Run("VerifyEmailRefusesMalformedToken", func(t *testing.T) { verifyEmailRefusesMalformedToken(t, h) })
 		// Last: it moves the clock a day on.
 		t.Run("VerifyEmailRefusesExpiredToken", func(t *testing.T) { verifyEmailRefusesExpiredToken(t, h) })
@@ -179,4 +182,39 @@ func signUpLongUnicodePassword(t *testing.T, h *harness) {
 		t.Error("the password without its last character signed in")
 	}
 	h.browser().mustLogIn(t, "emoji@example.com", pw)
+}
+
+// racingSignUps sends several sign-ups for one free address at once. The
+// unique index decides: one creates the account, the others meet a taken
+// address, and every one of them answers like a success.
+func racingSignUps(t *testing.T, h *harness) {
+	const addr = "racer@example.com"
+	before := h.userCount(t)
+	reqs := make([]*http.Request, 4)
+	for i := range reqs {
+		reqs[i] = h.browser().request(t, signUpDoc, map[string]any{"input": map[string]any{
+			"email": addr, "password": fmt.Sprintf("racer passphrase %d", i), "displayName": "Racer"}})
+	}
+	ids := map[string]bool{}
+	for i, res := range h.serveAtOnce(t, reqs) {
+		var p userPayload
+		res.field(t, "signUp", &p)
+		wantNoUserErrors(t, fmt.Sprint("signUp ", i), p.UserErrors)
+		if p.User == nil || ids[p.User.ID] {
+			t.Errorf("signUp %d: user %+v, want one with an ID of its own", i, p.User)
+			continue
+		}
+		ids[p.User.ID] = true
+	}
+	if n := h.userCount(t) - before; n != 1 {
+		t.Fatalf("%d accounts stored by racing sign-ups, want 1", n)
+	}
+	h.verificationToken(t, addr)
+	for range len(reqs) - 1 {
+		h.waitMail(t, addr, subjectExists)
+	}
+	h.drainJobs(t)
+	if got := h.mailTo(t, addr); len(got) != len(reqs) {
+		t.Errorf("%d messages to %s, want one link and %d notices", len(got), addr, len(reqs)-1)
+	}
 }

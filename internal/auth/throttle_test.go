@@ -31,7 +31,11 @@ func TestThrottle(t *testing.T) {
 	t.Parallel()
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		h := newHarness(t, db)
-		t.Run("LogInPerAccount", func(t *testing.T) { logInPerAccount(t, h) })
+		t.Run("LogInPerAccountAndClient", func(t *testing.T) { logInPerAccount(t, h) })
+		t.Run("OwnerSignsInDuringAttack", func(t *testing.T) { ownerSignsInDuringAttack(t, h) })
+		t.Run("AccountCapStopsManyClients", func(t *testing.T) { accountCapStopsManyClients(t, h) })
+		t.Run("ResetLiftsOwnClientLimit", func(t *testing.T) { resetLiftsOwnClientLimit(t, h) })
+		t.Run("IPv6ClientIsItsSlash64", func(t *testing.T) { ipv6ClientIsItsSlash64(t, h) })
 		t.Run("LogInCountsAliases", func(t *testing.T) { logInCountsAliases(t, h) })
 		t.Run("BatchedRequestIsRefused", func(t *testing.T) { batchedRequestRefused(t, h) })
 		t.Run("MFACodesPerAccount", func(t *testing.T) { mfaCodesPerAccount(t, h) })
@@ -59,15 +63,117 @@ func logInPerAccount(t *testing.T, h *harness) {
 	if n := h.db.Ent.Session.Query().Where(session.UserID(u.ID)).CountX(sys()); n != 0 {
 		t.Errorf("a throttled logIn stored %d sessions", n)
 	}
-	// The limit belongs to the account, wherever the attempt comes from.
-	elsewhere, _ := h.browser().logIn(t, "TARGET@example.com", throttledPassword)
-	wantRateLimited(t, "logIn from another address", elsewhere)
-	// ...and to no other account signing in from that address.
+	// The limit holds the client to the account, however the address is
+	// spelt, and no other account signing in from that client.
+	again, _ := x.clone().logIn(t, "TARGET@example.com", throttledPassword)
+	wantRateLimited(t, "logIn from the same client", again)
 	h.createUser(t, "bystander@example.com", throttledPassword)
 	x.clone().mustLogIn(t, "bystander@example.com", throttledPassword)
 
 	h.clock.Advance(16 * time.Minute)
 	x.mustLogIn(t, "target@example.com", throttledPassword)
+}
+
+// ownerSignsInDuringAttack is the reason the tight limit is per client: an
+// attacker who keeps failing at an account locks out only themselves.
+func ownerSignsInDuringAttack(t *testing.T, h *harness) {
+	u := h.createUser(t, "victim.owner@example.com", throttledPassword)
+	attacker := h.browser()
+	for i := range 10 {
+		attacker.logIn(t, u.Email, fmt.Sprintf("attacker guess %d", i))
+	}
+	res, _ := attacker.logIn(t, u.Email, "attacker guess 10")
+	wantRateLimited(t, "attacker's 11th logIn", res)
+
+	// Attempts refused by the limit move no counter: the attacker cannot
+	// spend the account's wider allowance from a client already stopped.
+	before := h.footprint(t)
+	for i := range 5 {
+		res, _ := attacker.logIn(t, u.Email, fmt.Sprintf("refused guess %d", i))
+		wantRateLimited(t, "refused logIn", res)
+	}
+	if after := h.footprint(t); after.attempts != before.attempts || after.sessions != before.sessions {
+		t.Errorf("refused attempts moved counters: before %+v, after %+v", before, after)
+	}
+
+	owner := h.browser()
+	owner.mustLogIn(t, u.Email, throttledPassword)
+	// Still locked out: the owner's success is no key for the attacker.
+	res, _ = attacker.logIn(t, u.Email, throttledPassword)
+	wantRateLimited(t, "attacker after the owner signed in", res)
+}
+
+// accountCapStopsManyClients plays a guessing campaign spread over many
+// addresses, each staying under its own limit: the account's cap stops it,
+// right password or not, and a password reset lets the owner back in.
+func accountCapStopsManyClients(t *testing.T, h *harness) {
+	u := h.createUser(t, "popular.target@example.com", throttledPassword)
+	for c := range 10 {
+		x := h.browser()
+		for i := range 10 {
+			_, p := x.logIn(t, u.Email, fmt.Sprintf("client %d guess %d", c, i))
+			wantUserError(t, "spread guess", p.UserErrors, "INVALID_CREDENTIALS")
+		}
+	}
+	fresh := h.browser()
+	res, _ := fresh.logIn(t, u.Email, throttledPassword)
+	wantRateLimited(t, "logIn from an 11th client", res)
+	wantRetryWithinWindow(t, res.onlyError(t), time.Hour)
+	if e := h.wantAudit(t, "throttle.block", res, fresh); e.Details["rule"] != "login.account" {
+		t.Errorf("throttle.block details %v, want rule login.account", e.Details)
+	}
+	if n := h.db.Ent.Session.Query().Where(session.UserID(u.ID)).CountX(sys()); n != 0 {
+		t.Errorf("a throttled logIn stored %d sessions", n)
+	}
+
+	// Whoever holds the mailbox may reset the password; guesses at the old
+	// one then stop counting.
+	const renewed = "a renewed passphrase"
+	h.resetTo(t, u.Email, renewed)
+	h.browser().mustLogIn(t, u.Email, renewed)
+}
+
+// resetLiftsOwnClientLimit plays an owner who forgot the password: ten
+// wrong tries lock their own client out, and the reset they then do from
+// it lets them straight back in.
+func resetLiftsOwnClientLimit(t *testing.T, h *harness) {
+	u := h.createUser(t, "forgot.again@example.com", throttledPassword)
+	owner := h.browser()
+	for i := range 10 {
+		owner.logIn(t, u.Email, fmt.Sprintf("was it this %d", i))
+	}
+	res, _ := owner.logIn(t, u.Email, throttledPassword)
+	wantRateLimited(t, "logIn after ten wrong tries", res)
+
+	if res := owner.requestReset(t, u.Email); len(res.Errors) != 0 {
+		t.Fatalf("requestPasswordReset: %s", res.Raw)
+	}
+	const renewed = "the passphrase I will remember"
+	p := owner.resetPassword(t, h.resetToken(t, u.Email), renewed)
+	wantNoUserErrors(t, "resetPassword", p.UserErrors)
+	owner.mustLogIn(t, u.Email, renewed)
+}
+
+// ipv6ClientIsItsSlash64 checks that the per-client limit on an account
+// counts an IPv6 client by its /64, which one subscriber commonly holds
+// whole and could otherwise rotate through.
+func ipv6ClientIsItsSlash64(t *testing.T, h *harness) {
+	u := h.createUser(t, "v6.target@example.com", throttledPassword)
+	logIn := func(ip, pw string) *result {
+		c := h.browser()
+		c.addr = ip
+		return h.serve(t, c.request(t, logInDoc, map[string]any{"input": map[string]any{
+			"email": u.Email, "password": pw, "transport": "COOKIE"}}))
+	}
+	for i := 1; i <= 10; i++ {
+		var p logInPayload
+		logIn(fmt.Sprintf("2001:db8:6:1::%x", i), "a rotated guess").field(t, "logIn", &p)
+		wantUserError(t, fmt.Sprint("rotated guess ", i), p.UserErrors, "INVALID_CREDENTIALS")
+	}
+	wantRateLimited(t, "11th address in the /64", logIn("2001:db8:6:1::ff", throttledPassword))
+	var p logInPayload
+	logIn("2001:db8:6:2::1", throttledPassword).field(t, "logIn", &p)
+	wantNoUserErrors(t, "logIn from another /64", p.UserErrors)
 }
 
 func logInCountsAliases(t *testing.T, h *harness) {
@@ -100,7 +206,7 @@ func logInCountsAliases(t *testing.T, h *harness) {
 		t.Errorf("%d failed sign-ins recorded for the request, want 10", failures)
 	}
 
-	after, _ := h.browser().logIn(t, "aliased@example.com", throttledPassword)
+	after, _ := x.clone().logIn(t, "aliased@example.com", throttledPassword)
 	wantRateLimited(t, "logIn after the aliased request", after)
 }
 

@@ -18,20 +18,37 @@ type Hasher struct {
 	// dummy has the hasher's own parameters, so VerifyDummy walks the same
 	// parse-derive-compare path, at the same cost, as a real Verify.
 	dummy string
+	// onDerive, when set, is told of every argon2id computation.
+	onDerive func(Params)
+}
+
+// Option adjusts a Hasher built by NewHasher.
+type Option func(*Hasher)
+
+// WithDeriveHook makes the Hasher call fn after every argon2id computation
+// it performs (Hash, Verify and VerifyDummy alike) with the parameters it
+// used, so a caller can count the hashing work a code path does and compare
+// its cost with another's. fn must be safe for concurrent use.
+func WithDeriveHook(fn func(Params)) Option {
+	return func(h *Hasher) { h.onDerive = fn }
 }
 
 // NewHasher returns a Hasher producing hashes with p. It returns an error
 // wrapping ErrInvalidParams when any parameter is below OWASP's argon2id
 // minimum (see DefaultParams) or above the bounds Verify accepts.
-func NewHasher(p Params) (*Hasher, error) {
+func NewHasher(p Params, opts ...Option) (*Hasher, error) {
 	if err := p.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidParams, err)
 	}
-	return &Hasher{
+	h := &Hasher{
 		params:  p,
 		entropy: rand.Reader,
 		dummy:   encodePHC(p, make([]byte, p.SaltLen), make([]byte, p.KeyLen)),
-	}, nil
+	}
+	for _, opt := range opts {
+		opt(h)
+	}
+	return h, nil
 }
 
 // Hash returns password hashed with a fresh random salt, as a PHC string
@@ -43,7 +60,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := io.ReadFull(h.entropy, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	return encodePHC(h.params, salt, derive(password, salt, h.params)), nil
+	return encodePHC(h.params, salt, h.derive(password, salt, h.params)), nil
 }
 
 // Verify reports whether password matches encoded, recomputing the hash
@@ -58,7 +75,7 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 	if err != nil {
 		return false, false, err
 	}
-	got := derive(password, stored.salt, stored.params)
+	got := h.derive(password, stored.salt, stored.params)
 	if subtle.ConstantTimeCompare(got, stored.key) != 1 {
 		return false, false, nil
 	}
@@ -72,7 +89,11 @@ func (h *Hasher) VerifyDummy(password string) {
 	_, _, _ = h.Verify(password, h.dummy)
 }
 
-func derive(password string, salt []byte, p Params) []byte {
+func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	normalised := norm.NFC.String(password)
-	return argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if h.onDerive != nil {
+		h.onDerive(p)
+	}
+	return key
 }

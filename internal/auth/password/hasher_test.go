@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -323,5 +324,31 @@ func BenchmarkVerifyDummy(b *testing.B) {
 	h := newDefaultHasher(b)
 	for b.Loop() {
 		h.VerifyDummy("correct horse battery staple")
+	}
+}
+
+func TestDeriveHookSeesEveryComputation(t *testing.T) {
+	var got []Params
+	h, err := NewHasher(DefaultParams(), WithDeriveHook(func(p Params) { got = append(got, p) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := Params{Memory: minMemory, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	stored := encodePHC(weak, make([]byte, weak.SaltLen), make([]byte, weak.KeyLen))
+
+	encoded := mustHash(t, h, "correct horse battery staple")
+	if _, _, err := h.Verify("a wrong guess", encoded); err != nil {
+		t.Fatal(err)
+	}
+	h.VerifyDummy("no such account")
+	if _, _, err := h.Verify("a wrong guess", stored); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.Verify("anything", "$argon2id$v=19$garbage"); err == nil {
+		t.Fatal("Verify accepted a malformed hash")
+	}
+	want := []Params{DefaultParams(), DefaultParams(), DefaultParams(), weak}
+	if !slices.Equal(got, want) {
+		t.Errorf("hook saw %+v, want %+v (one call per computation, with the parameters used)", got, want)
 	}
 }

@@ -16,8 +16,8 @@
 // allowed past the limit. It deliberately runs on its own connection,
 // outside any transaction of the caller, so an attempt is counted even when
 // the operation that made it rolls back. On SQLite a transaction holds the
-// database's only write lock from its start, so call Hit, Undo and Prune
-// before opening a transaction or after it ends, never inside one: the
+// database's only write lock from its start, so call Hit, Undo, Clear and
+// Prune before opening a transaction or after it ends, never inside one: the
 // call would wait on the transaction that is waiting on it until the busy
 // timeout fails it.
 package throttle

@@ -54,7 +54,7 @@ type Limiter struct {
 	db  *database.DB
 	now func() time.Time
 
-	hitSQL, undoSQL, blockedSQL, pruneSQL string
+	hitSQL, undoSQL, blockedSQL, clearSQL, pruneSQL string
 }
 
 // The statements are written with PostgreSQL's $n placeholders; SQLite
@@ -69,6 +69,7 @@ ON CONFLICT ("key") DO UPDATE SET
 RETURNING "count", window_ends_at`
 	undoSQL    = `UPDATE throttle_buckets SET "count" = "count" - 1 WHERE "key" = $1 AND "count" > 0 AND window_ends_at > $2`
 	blockedSQL = `SELECT "count", window_ends_at FROM throttle_buckets WHERE "key" = $1 AND window_ends_at > $2`
+	clearSQL   = `DELETE FROM throttle_buckets WHERE "key" = $1`
 	pruneSQL   = `DELETE FROM throttle_buckets WHERE window_ends_at <= $1`
 )
 
@@ -84,7 +85,8 @@ func New(db *database.DB, now func() time.Time) *Limiter {
 	}
 	return &Limiter{
 		db: db, now: now,
-		hitSQL: spell(hitSQL), undoSQL: spell(undoSQL), blockedSQL: spell(blockedSQL), pruneSQL: spell(pruneSQL),
+		hitSQL: spell(hitSQL), undoSQL: spell(undoSQL), blockedSQL: spell(blockedSQL), clearSQL: spell(clearSQL),
+		pruneSQL: spell(pruneSQL),
 	}
 }
 
@@ -153,6 +155,20 @@ func (l *Limiter) Blocked(ctx context.Context, r Rule, subject string) error {
 		return fmt.Errorf("throttle: blocked %s: %w", r.Name, err)
 	case count >= r.Limit:
 		return apperr.Limited(ends.Sub(now))
+	}
+	return nil
+}
+
+// Clear forgets every attempt subject has made at r in the current window,
+// for when what the attempts were aimed at has changed (the password they
+// guessed at was replaced). It does nothing when nothing was counted. It
+// returns an error for an invalid rule or when the database fails.
+func (l *Limiter) Clear(ctx context.Context, r Rule, subject string) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if _, err := l.db.SQL.ExecContext(ctx, l.clearSQL, r.key(subject)); err != nil {
+		return fmt.Errorf("throttle: clear %s: %w", r.Name, err)
 	}
 	return nil
 }

@@ -207,6 +207,46 @@ func TestUndo(t *testing.T) {
 	})
 }
 
+func TestClear(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		t.Run("ForgetsTheSubjectsAttempts", func(t *testing.T) {
+			b := setup(t, db)
+			rule := throttle.Rule{Name: "clear", Limit: 2, Window: time.Hour}
+			for range 3 {
+				_ = b.hit(t, rule, "ann")
+				_ = b.hit(t, rule, "bob")
+			}
+			if err := b.lim.Clear(ctx, rule, "ann"); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.lim.Blocked(ctx, rule, "ann"); err != nil {
+				t.Fatalf("blocked after clear: %v", err)
+			}
+			mustLimit(t, b.lim.Blocked(ctx, rule, "bob"), time.Hour)
+			// A fresh window starts at the next attempt.
+			b.clock.Advance(10 * time.Minute)
+			mustAllow(t, b.hit(t, rule, "ann"))
+			mustAllow(t, b.hit(t, rule, "ann"))
+			mustLimit(t, b.hit(t, rule, "ann"), time.Hour)
+		})
+		t.Run("WithoutABucketDoesNothing", func(t *testing.T) {
+			b := setup(t, db)
+			rule := throttle.Rule{Name: "clear.none", Limit: 1, Window: time.Minute}
+			if err := b.lim.Clear(ctx, rule, "ann"); err != nil {
+				t.Fatal(err)
+			}
+			mustAllow(t, b.hit(t, rule, "ann"))
+		})
+		t.Run("RejectsAnInvalidRule", func(t *testing.T) {
+			b := setup(t, db)
+			if err := b.lim.Clear(ctx, throttle.Rule{Name: "bad"}, "ann"); err == nil {
+				t.Fatal("Clear accepted a rule with no limit or window")
+			}
+		})
+	})
+}
+
 func TestBlocked(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		b := setup(t, db)
