@@ -574,9 +574,9 @@ func (v *LogInForTokenLogInLogInPayloadViewer) GetUser() LogInForTokenLogInLogIn
 // A person's public profile.
 type LogInForTokenLogInLogInPayloadViewerUser struct {
 	Id string `json:"id"`
-	// The account's email address: visible only to its owner and administrators.
+	// The account's email address: visible only to its owner and to administrators signed in with two-factor authentication.
 	Email *string `json:"email"`
-	// The account's global role: visible only to its owner and administrators.
+	// The account's global role: visible only to its owner and to administrators signed in with two-factor authentication.
 	Role *UserRole `json:"role"`
 }
 
@@ -683,11 +683,11 @@ func (v *MeViewerSessionsSession) GetTransport() SessionTransport { return v.Tra
 //
 // A person's public profile.
 type MeViewerUser struct {
-	// The account's email address: visible only to its owner and administrators.
+	// The account's email address: visible only to its owner and to administrators signed in with two-factor authentication.
 	Email *string `json:"email"`
-	// The account's global role: visible only to its owner and administrators.
+	// The account's global role: visible only to its owner and to administrators signed in with two-factor authentication.
 	Role *UserRole `json:"role"`
-	// Whether the address is verified: visible only to its owner and administrators.
+	// Whether the address is verified: visible only to its owner and to administrators signed in with two-factor authentication.
 	EmailVerified *bool `json:"emailVerified"`
 }
 
