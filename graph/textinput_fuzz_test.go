@@ -257,26 +257,6 @@ func selection(s *ast.Schema, typ *ast.Type) string {
 	return " { " + strings.Join(sel, " ") + " }"
 }
 
-// graphQLLiteral writes s as a GraphQL string literal, escaping only what
-// the grammar requires: other bytes, UTF-8 or not, go as they are.
-func graphQLLiteral(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20:
-			fmt.Fprintf(&b, `\u%04x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // fuzzDB is one database behind the application, with the IDs of real
 // objects of each kind and a signed-in instructor who owns the course.
 type fuzzDB struct {
@@ -357,18 +337,18 @@ func (p textProbe) send(t *testing.T, s *ast.Schema, db *fuzzDB, value string) t
 	var ids, vars []string
 	switch p.how {
 	case asLiteral:
-		doc, ids = p.pos.document(s, graphQLLiteral(value), "")
+		doc, ids = p.pos.document(s, rawQuoted(value), "")
 	case asOneValueList:
 		doc, ids = p.pos.wholeList().document(s, "$v", "["+p.pos.leaf+"!]!")
-		vars = append(vars, `"v":`+rawJSONString(value))
+		vars = append(vars, `"v":`+rawQuoted(value))
 	default:
 		doc, ids = p.pos.document(s, "$v", p.pos.leaf+"!")
-		vars = append(vars, `"v":`+rawJSONString(value))
+		vars = append(vars, `"v":`+rawQuoted(value))
 	}
 	for _, id := range ids {
 		vars = append(vars, strconv.Quote(id)+":"+strconv.Quote(db.ids[id]))
 	}
-	body := []byte(`{"query":` + rawJSONString(doc) + `,"variables":{` + strings.Join(vars, ",") + `}}`)
+	body := []byte(`{"query":` + rawQuoted(doc) + `,"variables":{` + strings.Join(vars, ",") + `}}`)
 	session := ""
 	if p.signedIn {
 		session = db.app.session

@@ -134,12 +134,13 @@ func textRequest(e textEntry, b badText) []byte {
 		doc = fmt.Sprintf("%s { %s }", e.op, fmt.Sprintf(e.body, b.literal(e.max)))
 		vars = `{}`
 	}
-	return []byte(`{"query":` + rawJSONString(doc) + `,"variables":` + vars + `}`)
+	return []byte(`{"query":` + rawQuoted(doc) + `,"variables":` + vars + `}`)
 }
 
-// rawJSONString quotes s as a JSON string, escaping only what JSON
-// requires, so bytes that are not UTF-8 reach the server as they are.
-func rawJSONString(s string) string {
+// rawQuoted quotes s as a JSON string, which is also a GraphQL string
+// literal, escaping only what both grammars require (quote, backslash, C0
+// controls), so bytes that are not UTF-8 reach the server as they are.
+func rawQuoted(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
@@ -427,7 +428,7 @@ func TestTextInputsShapes(t *testing.T) {
 					session = app.session
 				}
 				requireRefused(t, app, recordAs(seen, sh.name), refusal{
-					body:    []byte(`{"query":` + rawJSONString(sh.query) + `,"variables":` + sh.vars + `}`),
+					body:    []byte(`{"query":` + rawQuoted(sh.query) + `,"variables":` + sh.vars + `}`),
 					session: session, query: strings.HasPrefix(sh.query, "query"), field: sh.field, message: sh.message,
 				})
 			})
