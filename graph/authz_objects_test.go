@@ -25,7 +25,7 @@ import (
 	"lectern/internal/auth/password"
 	"lectern/internal/auth/secret"
 	"lectern/internal/auth/totp"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/gid"
 	"lectern/internal/seed"
@@ -835,7 +835,7 @@ func buildObjFixture(t *testing.T, db *database.DB, users map[string]uuid.UUID) 
 		if b.err != nil {
 			return b.err
 		}
-		return catalog.RecountCourses(b.ctx, tx.SQL, f.draft, f.published, f.reviewed)
+		return counter.RecountCourses(b.ctx, tx.SQL, f.draft, f.published, f.reviewed)
 	})
 	if err != nil {
 		t.Fatalf("build fixture: %v", err)

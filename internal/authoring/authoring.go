@@ -22,7 +22,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -92,9 +92,9 @@ func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 }
 
 // lock makes writes that move one course's counters take turns (see
-// catalog.LockCourse).
+// counter.LockCourse).
 func (s *Service) lock(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
-	return catalog.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
+	return counter.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
 }
 
 // record writes an audit event in tx.

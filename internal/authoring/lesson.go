@@ -12,7 +12,7 @@ import (
 	"lectern/ent/lesson"
 	"lectern/ent/section"
 	"lectern/internal/apperr"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -229,7 +229,7 @@ func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
 		if err := renumber(ctx, tx, lesson.Table, ids); err != nil {
 			return err
 		}
-		return catalog.SettleCourse(ctx, tx.SQL, s.now().UTC(), l.CourseID)
+		return counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), l.CourseID)
 	})
 }
 
@@ -255,7 +255,7 @@ func (s *Service) PublishLesson(ctx context.Context, id uuid.UUID) (*ent.Lesson,
 		if out, err = tx.Lesson.UpdateOne(l).SetStatus(lesson.StatusPUBLISHED).SetPublishedAt(now).Save(viewer.SystemContext(ctx)); err != nil {
 			return err
 		}
-		return catalog.SettleCourse(ctx, tx.SQL, now, l.CourseID)
+		return counter.SettleCourse(ctx, tx.SQL, now, l.CourseID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish lesson: %w", err)

@@ -9,7 +9,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/section"
 	"lectern/internal/apperr"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -147,6 +147,6 @@ func (s *Service) DeleteSection(ctx context.Context, id uuid.UUID) error {
 		if err := renumber(ctx, tx, section.Table, ids); err != nil {
 			return err
 		}
-		return catalog.SettleCourse(ctx, tx.SQL, s.now().UTC(), sec.CourseID)
+		return counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), sec.CourseID)
 	})
 }

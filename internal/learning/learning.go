@@ -1,7 +1,7 @@
 // Package learning holds the rules of taking courses: enrolling and
 // unenrolling, completing lessons, and reviewing courses. Every write moves
 // the denormalised counters it affects (enrolment count, progress, ratings)
-// in its own transaction, through catalog.RecountCourses, so a reader never
+// in its own transaction, through counter.RecountCourses, so a reader never
 // sees a counter out of step with the rows it summarises.
 //
 // Objects the caller may not see (a draft course, a lesson of one) are
@@ -19,7 +19,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -63,22 +63,22 @@ func notFound(field ...string) error {
 }
 
 // settle recounts the course and moves its enrolments between ACTIVE and
-// COMPLETED (catalog.SettleCourse): an enrolment completes when every
+// COMPLETED (counter.SettleCourse): an enrolment completes when every
 // published lesson is done. It returns e as stored.
 func (s *Service) settle(ctx context.Context, tx *database.Tx, e *ent.Enrollment) (*ent.Enrollment, error) {
-	if err := catalog.SettleCourse(ctx, tx.SQL, s.now().UTC(), e.CourseID); err != nil {
+	if err := counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), e.CourseID); err != nil {
 		return nil, err
 	}
 	return tx.Enrollment.Get(viewer.SystemContext(ctx), e.ID)
 }
 
 // lock makes writes to one course's counters take turns (see
-// catalog.LockCourse).
+// counter.LockCourse).
 func (s *Service) lock(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
-	return catalog.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
+	return counter.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
 }
 
 // recount moves the course's counters after a write in tx.
 func recount(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
-	return catalog.RecountCourses(ctx, tx.SQL, courseID)
+	return counter.RecountCourses(ctx, tx.SQL, courseID)
 }

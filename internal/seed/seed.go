@@ -15,7 +15,7 @@ import (
 	"lectern/ent/enrollment"
 	"lectern/ent/lesson"
 	"lectern/ent/user"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -60,7 +60,7 @@ func loadDemo(ctx context.Context, tx *ent.Tx, now time.Time) error {
 			return err
 		}
 	}
-	return catalog.RecountCourses(ctx, tx)
+	return counter.RecountCourses(ctx, tx)
 }
 
 func (l *demoLoader) loadUsers(ctx context.Context) error {

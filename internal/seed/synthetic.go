@@ -15,7 +15,7 @@ import (
 	"lectern/ent/enrollment"
 	"lectern/ent/lesson"
 	"lectern/ent/user"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -43,7 +43,7 @@ func Synthetic(ctx context.Context, client *ent.Client, n int, seed uint64, now 
 				return err
 			}
 		}
-		return catalog.RecountCourses(ctx, tx)
+		return counter.RecountCourses(ctx, tx)
 	})
 }
 

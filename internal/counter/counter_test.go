@@ -1,4 +1,4 @@
-package catalog_test
+package counter_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/enrollment"
 	"lectern/ent/lesson"
-	"lectern/internal/catalog"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/testenv"
 	"lectern/internal/viewer"
@@ -164,7 +164,7 @@ func TestRecountCourses(t *testing.T) {
 				uuid.New(), testenv.Now, other.ID, userWithoutReview(t, db, other.ID))
 
 			err := database.InTx(ctx, db.Ent, func(tx *ent.Tx) error {
-				return catalog.RecountCourses(ctx, tx, target.ID)
+				return counter.RecountCourses(ctx, tx, target.ID)
 			})
 			if err != nil {
 				t.Fatalf("recount: %v", err)
@@ -197,7 +197,7 @@ func TestRecountCourses(t *testing.T) {
 			}
 
 			// Recounting every course catches the other one up too.
-			if err := catalog.RecountCourses(ctx, db.Ent); err != nil {
+			if err := counter.RecountCourses(ctx, db.Ent); err != nil {
 				t.Fatalf("recount all: %v", err)
 			}
 			read(t, db).expectConsistent(t)
@@ -216,7 +216,7 @@ func TestRecountCourses(t *testing.T) {
 			}
 			errStop := errors.New("stop")
 			err = database.InTx(ctx, db.Ent, func(tx *ent.Tx) error {
-				if err := catalog.RecountCourses(ctx, tx, live.CourseID); err != nil {
+				if err := counter.RecountCourses(ctx, tx, live.CourseID); err != nil {
 					return err
 				}
 				return errStop

@@ -1,4 +1,9 @@
-package catalog
+// Package counter keeps a course's denormalised numbers (enrolments,
+// lessons, ratings, its learners' progress) equal to the rows they
+// summarise. Writers in learning and authoring lock the course and
+// recount inside their own transaction, so readers of the catalogue never
+// see a counter out of step with its rows.
+package counter
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package catalog_test
+package counter_test
 
 import (
 	"os"
