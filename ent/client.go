@@ -490,8 +490,7 @@ func (c *APITokenClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *APITokenClient) Interceptors() []Interceptor {
-	inters := c.inters.APIToken
-	return append(inters[:len(inters):len(inters)], apitoken.Interceptors[:]...)
+	return c.inters.APIToken
 }
 
 func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value, error) {
@@ -640,8 +639,7 @@ func (c *AuditEventClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AuditEventClient) Interceptors() []Interceptor {
-	inters := c.inters.AuditEvent
-	return append(inters[:len(inters):len(inters)], auditevent.Interceptors[:]...)
+	return c.inters.AuditEvent
 }
 
 func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (Value, error) {
@@ -902,8 +900,7 @@ func (c *CourseClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CourseClient) Interceptors() []Interceptor {
-	inters := c.inters.Course
-	return append(inters[:len(inters):len(inters)], course.Interceptors[:]...)
+	return c.inters.Course
 }
 
 func (c *CourseClient) mutate(ctx context.Context, m *CourseMutation) (Value, error) {
@@ -1068,8 +1065,7 @@ func (c *CourseMemberClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *CourseMemberClient) Interceptors() []Interceptor {
-	inters := c.inters.CourseMember
-	return append(inters[:len(inters):len(inters)], coursemember.Interceptors[:]...)
+	return c.inters.CourseMember
 }
 
 func (c *CourseMemberClient) mutate(ctx context.Context, m *CourseMemberMutation) (Value, error) {
@@ -1334,8 +1330,7 @@ func (c *EmailTokenClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *EmailTokenClient) Interceptors() []Interceptor {
-	inters := c.inters.EmailToken
-	return append(inters[:len(inters):len(inters)], emailtoken.Interceptors[:]...)
+	return c.inters.EmailToken
 }
 
 func (c *EmailTokenClient) mutate(ctx context.Context, m *EmailTokenMutation) (Value, error) {
@@ -1516,8 +1511,7 @@ func (c *EnrollmentClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *EnrollmentClient) Interceptors() []Interceptor {
-	inters := c.inters.Enrollment
-	return append(inters[:len(inters):len(inters)], enrollment.Interceptors[:]...)
+	return c.inters.Enrollment
 }
 
 func (c *EnrollmentClient) mutate(ctx context.Context, m *EnrollmentMutation) (Value, error) {
@@ -2014,8 +2008,7 @@ func (c *LessonProgressClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *LessonProgressClient) Interceptors() []Interceptor {
-	inters := c.inters.LessonProgress
-	return append(inters[:len(inters):len(inters)], lessonprogress.Interceptors[:]...)
+	return c.inters.LessonProgress
 }
 
 func (c *LessonProgressClient) mutate(ctx context.Context, m *LessonProgressMutation) (Value, error) {
@@ -2164,8 +2157,7 @@ func (c *MFAChallengeClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *MFAChallengeClient) Interceptors() []Interceptor {
-	inters := c.inters.MFAChallenge
-	return append(inters[:len(inters):len(inters)], mfachallenge.Interceptors[:]...)
+	return c.inters.MFAChallenge
 }
 
 func (c *MFAChallengeClient) mutate(ctx context.Context, m *MFAChallengeMutation) (Value, error) {
@@ -2298,8 +2290,7 @@ func (c *MailDeliveryClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *MailDeliveryClient) Interceptors() []Interceptor {
-	inters := c.inters.MailDelivery
-	return append(inters[:len(inters):len(inters)], maildelivery.Interceptors[:]...)
+	return c.inters.MailDelivery
 }
 
 func (c *MailDeliveryClient) mutate(ctx context.Context, m *MailDeliveryMutation) (Value, error) {
@@ -2448,8 +2439,7 @@ func (c *RecoveryCodeClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *RecoveryCodeClient) Interceptors() []Interceptor {
-	inters := c.inters.RecoveryCode
-	return append(inters[:len(inters):len(inters)], recoverycode.Interceptors[:]...)
+	return c.inters.RecoveryCode
 }
 
 func (c *RecoveryCodeClient) mutate(ctx context.Context, m *RecoveryCodeMutation) (Value, error) {
@@ -2614,8 +2604,7 @@ func (c *ReviewClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ReviewClient) Interceptors() []Interceptor {
-	inters := c.inters.Review
-	return append(inters[:len(inters):len(inters)], review.Interceptors[:]...)
+	return c.inters.Review
 }
 
 func (c *ReviewClient) mutate(ctx context.Context, m *ReviewMutation) (Value, error) {
@@ -2930,8 +2919,7 @@ func (c *SessionClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *SessionClient) Interceptors() []Interceptor {
-	inters := c.inters.Session
-	return append(inters[:len(inters):len(inters)], session.Interceptors[:]...)
+	return c.inters.Session
 }
 
 func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, error) {
@@ -3229,8 +3217,7 @@ func (c *ThrottleBucketClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *ThrottleBucketClient) Interceptors() []Interceptor {
-	inters := c.inters.ThrottleBucket
-	return append(inters[:len(inters):len(inters)], throttlebucket.Interceptors[:]...)
+	return c.inters.ThrottleBucket
 }
 
 func (c *ThrottleBucketClient) mutate(ctx context.Context, m *ThrottleBucketMutation) (Value, error) {
@@ -3507,8 +3494,7 @@ func (c *UserClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *UserClient) Interceptors() []Interceptor {
-	inters := c.inters.User
-	return append(inters[:len(inters):len(inters)], user.Interceptors[:]...)
+	return c.inters.User
 }
 
 func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error) {

@@ -107,7 +107,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "lectern/ent/runtime"
 var (
-	Interceptors [2]ent.Interceptor
+	Interceptors [1]ent.Interceptor
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.

@@ -5,7 +5,6 @@ package maildelivery
 import (
 	"time"
 
-	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 )
@@ -43,13 +42,7 @@ func ValidColumn(column string) bool {
 	return false
 }
 
-// Note that the variables below are initialized by the runtime
-// package on the initialization of the application. Therefore,
-// it should be imported in the main as follows:
-//
-//	import _ "lectern/ent/runtime"
 var (
-	Interceptors [1]ent.Interceptor
 	// JobIDValidator is a validator for the "job_id" field. It is called by the builders before save.
 	JobIDValidator func(int64) error
 	// DefaultClaimedAt holds the default value on creation for the "claimed_at" field.

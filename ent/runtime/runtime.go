@@ -32,8 +32,6 @@ import (
 // to their package variables.
 func init() {
 	apitokenMixin := schema.APIToken{}.Mixin()
-	apitokenInters := schema.APIToken{}.Interceptors()
-	apitoken.Interceptors[0] = apitokenInters[0]
 	apitokenMixinFields0 := apitokenMixin[0].Fields()
 	_ = apitokenMixinFields0
 	apitokenFields := schema.APIToken{}.Fields()
@@ -55,8 +53,6 @@ func init() {
 	// apitoken.DefaultID holds the default value on creation for the id field.
 	apitoken.DefaultID = apitokenDescID.Default.(func() uuid.UUID)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
-	auditeventInters := schema.AuditEvent{}.Interceptors()
-	auditevent.Interceptors[0] = auditeventInters[0]
 	auditeventMixinFields0 := auditeventMixin[0].Fields()
 	_ = auditeventMixinFields0
 	auditeventFields := schema.AuditEvent{}.Fields()
@@ -112,8 +108,6 @@ func init() {
 	// auditevent.DefaultID holds the default value on creation for the id field.
 	auditevent.DefaultID = auditeventDescID.Default.(func() uuid.UUID)
 	courseMixin := schema.Course{}.Mixin()
-	courseInters := schema.Course{}.Interceptors()
-	course.Interceptors[0] = courseInters[0]
 	courseMixinFields0 := courseMixin[0].Fields()
 	_ = courseMixinFields0
 	courseMixinFields1 := courseMixin[1].Fields()
@@ -237,8 +231,6 @@ func init() {
 	// course.DefaultID holds the default value on creation for the id field.
 	course.DefaultID = courseDescID.Default.(func() uuid.UUID)
 	coursememberMixin := schema.CourseMember{}.Mixin()
-	coursememberInters := schema.CourseMember{}.Interceptors()
-	coursemember.Interceptors[0] = coursememberInters[0]
 	coursememberMixinFields0 := coursememberMixin[0].Fields()
 	_ = coursememberMixinFields0
 	coursememberMixinFields1 := coursememberMixin[1].Fields()
@@ -260,8 +252,6 @@ func init() {
 	// coursemember.DefaultID holds the default value on creation for the id field.
 	coursemember.DefaultID = coursememberDescID.Default.(func() uuid.UUID)
 	emailtokenMixin := schema.EmailToken{}.Mixin()
-	emailtokenInters := schema.EmailToken{}.Interceptors()
-	emailtoken.Interceptors[0] = emailtokenInters[0]
 	emailtokenMixinFields0 := emailtokenMixin[0].Fields()
 	_ = emailtokenMixinFields0
 	emailtokenFields := schema.EmailToken{}.Fields()
@@ -283,8 +273,6 @@ func init() {
 	// emailtoken.DefaultID holds the default value on creation for the id field.
 	emailtoken.DefaultID = emailtokenDescID.Default.(func() uuid.UUID)
 	enrollmentMixin := schema.Enrollment{}.Mixin()
-	enrollmentInters := schema.Enrollment{}.Interceptors()
-	enrollment.Interceptors[0] = enrollmentInters[0]
 	enrollmentMixinFields0 := enrollmentMixin[0].Fields()
 	_ = enrollmentMixinFields0
 	enrollmentMixinFields1 := enrollmentMixin[1].Fields()
@@ -314,7 +302,6 @@ func init() {
 	faqentryMixin := schema.FAQEntry{}.Mixin()
 	faqentryInters := schema.FAQEntry{}.Interceptors()
 	faqentry.Interceptors[0] = faqentryInters[0]
-	faqentry.Interceptors[1] = faqentryInters[1]
 	faqentryMixinFields0 := faqentryMixin[0].Fields()
 	_ = faqentryMixinFields0
 	faqentryMixinFields1 := faqentryMixin[1].Fields()
@@ -350,7 +337,6 @@ func init() {
 	lessonMixin := schema.Lesson{}.Mixin()
 	lessonInters := schema.Lesson{}.Interceptors()
 	lesson.Interceptors[0] = lessonInters[0]
-	lesson.Interceptors[1] = lessonInters[1]
 	lessonMixinFields0 := lessonMixin[0].Fields()
 	_ = lessonMixinFields0
 	lessonMixinFields1 := lessonMixin[1].Fields()
@@ -410,8 +396,6 @@ func init() {
 	// lesson.DefaultID holds the default value on creation for the id field.
 	lesson.DefaultID = lessonDescID.Default.(func() uuid.UUID)
 	lessonprogressMixin := schema.LessonProgress{}.Mixin()
-	lessonprogressInters := schema.LessonProgress{}.Interceptors()
-	lessonprogress.Interceptors[0] = lessonprogressInters[0]
 	lessonprogressMixinFields0 := lessonprogressMixin[0].Fields()
 	_ = lessonprogressMixinFields0
 	lessonprogressFields := schema.LessonProgress{}.Fields()
@@ -421,8 +405,6 @@ func init() {
 	// lessonprogress.DefaultID holds the default value on creation for the id field.
 	lessonprogress.DefaultID = lessonprogressDescID.Default.(func() uuid.UUID)
 	mfachallengeMixin := schema.MFAChallenge{}.Mixin()
-	mfachallengeInters := schema.MFAChallenge{}.Interceptors()
-	mfachallenge.Interceptors[0] = mfachallengeInters[0]
 	mfachallengeMixinFields0 := mfachallengeMixin[0].Fields()
 	_ = mfachallengeMixinFields0
 	mfachallengeFields := schema.MFAChallenge{}.Fields()
@@ -446,8 +428,6 @@ func init() {
 	// mfachallenge.DefaultID holds the default value on creation for the id field.
 	mfachallenge.DefaultID = mfachallengeDescID.Default.(func() uuid.UUID)
 	maildeliveryMixin := schema.MailDelivery{}.Mixin()
-	maildeliveryInters := schema.MailDelivery{}.Interceptors()
-	maildelivery.Interceptors[0] = maildeliveryInters[0]
 	maildeliveryMixinFields0 := maildeliveryMixin[0].Fields()
 	_ = maildeliveryMixinFields0
 	maildeliveryFields := schema.MailDelivery{}.Fields()
@@ -465,8 +445,6 @@ func init() {
 	// maildelivery.DefaultID holds the default value on creation for the id field.
 	maildelivery.DefaultID = maildeliveryDescID.Default.(func() uuid.UUID)
 	recoverycodeMixin := schema.RecoveryCode{}.Mixin()
-	recoverycodeInters := schema.RecoveryCode{}.Interceptors()
-	recoverycode.Interceptors[0] = recoverycodeInters[0]
 	recoverycodeMixinFields0 := recoverycodeMixin[0].Fields()
 	_ = recoverycodeMixinFields0
 	recoverycodeFields := schema.RecoveryCode{}.Fields()
@@ -484,8 +462,6 @@ func init() {
 	// recoverycode.DefaultID holds the default value on creation for the id field.
 	recoverycode.DefaultID = recoverycodeDescID.Default.(func() uuid.UUID)
 	reviewMixin := schema.Review{}.Mixin()
-	reviewInters := schema.Review{}.Interceptors()
-	review.Interceptors[0] = reviewInters[0]
 	reviewMixinFields0 := reviewMixin[0].Fields()
 	_ = reviewMixinFields0
 	reviewMixinFields1 := reviewMixin[1].Fields()
@@ -519,7 +495,6 @@ func init() {
 	sectionMixin := schema.Section{}.Mixin()
 	sectionInters := schema.Section{}.Interceptors()
 	section.Interceptors[0] = sectionInters[0]
-	section.Interceptors[1] = sectionInters[1]
 	sectionMixinFields0 := sectionMixin[0].Fields()
 	_ = sectionMixinFields0
 	sectionMixinFields1 := sectionMixin[1].Fields()
@@ -549,8 +524,6 @@ func init() {
 	// section.DefaultID holds the default value on creation for the id field.
 	section.DefaultID = sectionDescID.Default.(func() uuid.UUID)
 	sessionMixin := schema.Session{}.Mixin()
-	sessionInters := schema.Session{}.Interceptors()
-	session.Interceptors[0] = sessionInters[0]
 	sessionMixinFields0 := sessionMixin[0].Fields()
 	_ = sessionMixinFields0
 	sessionFields := schema.Session{}.Fields()
@@ -631,8 +604,6 @@ func init() {
 	// tag.DefaultID holds the default value on creation for the id field.
 	tag.DefaultID = tagDescID.Default.(func() uuid.UUID)
 	throttlebucketMixin := schema.ThrottleBucket{}.Mixin()
-	throttlebucketInters := schema.ThrottleBucket{}.Interceptors()
-	throttlebucket.Interceptors[0] = throttlebucketInters[0]
 	throttlebucketMixinFields0 := throttlebucketMixin[0].Fields()
 	_ = throttlebucketMixinFields0
 	throttlebucketFields := schema.ThrottleBucket{}.Fields()
@@ -650,8 +621,6 @@ func init() {
 	// throttlebucket.DefaultID holds the default value on creation for the id field.
 	throttlebucket.DefaultID = throttlebucketDescID.Default.(func() uuid.UUID)
 	userMixin := schema.User{}.Mixin()
-	userInters := schema.User{}.Interceptors()
-	user.Interceptors[0] = userInters[0]
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
 	userMixinFields1 := userMixin[1].Fields()

@@ -62,6 +62,3 @@ func (APIToken) Annotations() []schema.Annotation {
 	}
 }
 
-func (APIToken) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(credentialRule)}
-}

@@ -66,6 +66,3 @@ func (AuditEvent) Annotations() []schema.Annotation {
 	}
 }
 
-func (AuditEvent) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(adminOnly)}
-}

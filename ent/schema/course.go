@@ -126,6 +126,3 @@ func trigram() schema.Annotation {
 	}
 }
 
-func (Course) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(courseRule)}
-}

@@ -51,6 +51,3 @@ func (CourseMember) Annotations() []schema.Annotation {
 	}
 }
 
-func (CourseMember) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(inVisibleCourse)}
-}

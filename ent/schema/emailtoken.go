@@ -57,6 +57,3 @@ func (EmailToken) Annotations() []schema.Annotation {
 	}
 }
 
-func (EmailToken) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(systemOnly)}
-}

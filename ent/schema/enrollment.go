@@ -55,6 +55,3 @@ func (Enrollment) Annotations() []schema.Annotation {
 	}
 }
 
-func (Enrollment) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(ownRule)}
-}

@@ -37,6 +37,3 @@ func (LessonProgress) Indexes() []ent.Index {
 	}
 }
 
-func (LessonProgress) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(ownProgressRule)}
-}

@@ -28,6 +28,3 @@ func (MailDelivery) Annotations() []schema.Annotation {
 	return []schema.Annotation{hidden()}
 }
 
-func (MailDelivery) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(systemOnly)}
-}

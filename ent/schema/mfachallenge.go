@@ -51,6 +51,3 @@ func (MFAChallenge) Annotations() []schema.Annotation {
 	}
 }
 
-func (MFAChallenge) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(systemOnly)}
-}

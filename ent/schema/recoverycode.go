@@ -44,6 +44,3 @@ func (RecoveryCode) Annotations() []schema.Annotation {
 	}
 }
 
-func (RecoveryCode) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(systemOnly)}
-}

@@ -52,6 +52,3 @@ func (Review) Annotations() []schema.Annotation {
 	}
 }
 
-func (Review) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(inVisibleCourse)}
-}

@@ -68,6 +68,3 @@ func (Session) Annotations() []schema.Annotation {
 	}
 }
 
-func (Session) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(credentialRule)}
-}

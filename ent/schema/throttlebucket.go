@@ -35,6 +35,3 @@ func (ThrottleBucket) Annotations() []schema.Annotation {
 	}
 }
 
-func (ThrottleBucket) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(systemOnly)}
-}

@@ -76,6 +76,3 @@ func (User) Annotations() []schema.Annotation {
 	}
 }
 
-func (User) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{visibleTo(userRule)}
-}

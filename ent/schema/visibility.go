@@ -4,19 +4,22 @@ import (
 	"context"
 	"fmt"
 
-	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 
+	gen "lectern/ent"
 	"lectern/ent/intercept"
 	"lectern/internal/viewer"
 )
 
 // Row visibility is enforced here, in the data model, rather than in
-// resolvers: every query ent runs for a type (top-level, node lookups,
-// eager-loaded edges, counts) passes through its interceptor, so a draft
-// cannot leak through a path nobody thought of. Operation-level decisions
-// (who may call what) live in internal/access; this only decides which rows
-// exist for the caller.
+// resolvers: every query an ent client runs for a type (top-level, node
+// lookups, eager-loaded edges, counts) passes through the interceptor
+// Install gives it, so a draft cannot leak through a path nobody thought
+// of. The rules are installed per client, not per schema type, so that the
+// client says whose eyes a query reads with: internal/database builds the
+// caller's clients and, where the domain must see what the caller cannot,
+// system clients whose rules are off while their scope lasts (see
+// internal/access for the whole map of decisions).
 
 // Administrators see other people's rows only when elevated
 // (viewer.IsElevatedAdmin: a session that passed MFA); otherwise every rule
@@ -26,9 +29,40 @@ import (
 // nil means every row is visible. anonymous is true when nobody is signed in.
 type rule func(v viewer.Viewer, anonymous bool) func(*sql.Selector)
 
-// visibleTo turns a rule into an interceptor. The system viewer sees all.
-func visibleTo(r rule) ent.Interceptor {
-	return ent.TraverseFunc(func(ctx context.Context, q ent.Query) error {
+// Install applies the row rules to every query c runs. privileged reports
+// whether they are off at the moment of the query: nil for a caller's
+// client, which is always filtered by the viewer in the query's context;
+// for a system client, true while its scope lasts, so that rows read in it
+// and handed on (to a resolver loading their edges) are seen with the
+// caller's rights again.
+func Install(c *gen.Client, privileged func() bool) {
+	on := func(r rule) gen.Interceptor { return visibleTo(r, privileged) }
+	c.APIToken.Intercept(on(credentialRule))
+	c.AuditEvent.Intercept(on(adminOnly))
+	c.Course.Intercept(on(courseRule))
+	c.CourseMember.Intercept(on(inVisibleCourse))
+	c.EmailToken.Intercept(on(systemOnly))
+	c.Enrollment.Intercept(on(ownRule))
+	c.FAQEntry.Intercept(on(inVisibleCourse))
+	c.Lesson.Intercept(on(lessonRule))
+	c.LessonProgress.Intercept(on(ownProgressRule))
+	c.MailDelivery.Intercept(on(systemOnly))
+	c.MFAChallenge.Intercept(on(systemOnly))
+	c.RecoveryCode.Intercept(on(systemOnly))
+	c.Review.Intercept(on(inVisibleCourse))
+	c.Section.Intercept(on(inVisibleCourse))
+	c.Session.Intercept(on(credentialRule))
+	c.ThrottleBucket.Intercept(on(systemOnly))
+	c.User.Intercept(on(userRule))
+}
+
+// visibleTo turns a rule into an interceptor. The system viewer (commands,
+// tests) sees all, as does a privileged client while privileged says so.
+func visibleTo(r rule, privileged func() bool) gen.Interceptor {
+	return gen.TraverseFunc(func(ctx context.Context, q gen.Query) error {
+		if privileged != nil && privileged() {
+			return nil
+		}
 		v, ok := viewer.FromContext(ctx)
 		if ok && v.IsSystem() {
 			return nil

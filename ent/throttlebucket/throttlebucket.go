@@ -3,7 +3,6 @@
 package throttlebucket
 
 import (
-	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 )
@@ -41,13 +40,7 @@ func ValidColumn(column string) bool {
 	return false
 }
 
-// Note that the variables below are initialized by the runtime
-// package on the initialization of the application. Therefore,
-// it should be imported in the main as follows:
-//
-//	import _ "lectern/ent/runtime"
 var (
-	Interceptors [1]ent.Interceptor
 	// KeyValidator is a validator for the "key" field. It is called by the builders before save.
 	KeyValidator func(string) error
 	// CountValidator is a validator for the "count" field. It is called by the builders before save.

@@ -17,7 +17,8 @@ import (
 	_ "modernc.org/sqlite" // SQLite driver, pure Go
 
 	"lectern/ent"
-	_ "lectern/ent/runtime" // schema defaults, validators and row visibility
+	_ "lectern/ent/runtime" // schema defaults, validators, position order
+	"lectern/ent/schema"
 )
 
 // Dialects Lectern runs on.
@@ -26,12 +27,15 @@ const (
 	Postgres = dialect.Postgres
 )
 
-// DB is an open database with its ent client.
+// DB is an open database with its ent clients.
 type DB struct {
 	SQL     *sql.DB
 	Dialect string
-	Ent     *ent.Client
-	driver  *countingDriver
+	// Ent reads with the caller's eyes: the row rules filter every query
+	// by the viewer in its context.
+	Ent    *ent.Client
+	system *ent.Client
+	driver *countingDriver
 }
 
 // Open connects to url: "postgres://…" or "postgresql://…" for PostgreSQL;
@@ -49,8 +53,26 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("open database: ping: %w", err)
 	}
 	drv := &countingDriver{Driver: entsql.OpenDB(dia, db)}
-	return &DB{SQL: db, Dialect: dia, Ent: ent.NewClient(ent.Driver(drv)), driver: drv}, nil
+	always := func() bool { return true }
+	return &DB{SQL: db, Dialect: dia, Ent: newClient(drv, nil), system: newClient(drv, always), driver: drv}, nil
 }
+
+// newClient is the one place ent clients are made, so none runs without
+// the row rules: privileged nil gives a caller's client, otherwise a system
+// client whose rules are off while privileged reports true.
+func newClient(drv dialect.Driver, privileged func() bool) *ent.Client {
+	c := ent.NewClient(ent.Driver(drv))
+	schema.Install(c, privileged)
+	return c
+}
+
+// System returns a client that sees every row, for the work of the process
+// itself, which no caller triggers (seeding, jobs, commands), and for the
+// identity service, which reads accounts and credentials to decide who is
+// calling. Never hand what it reads to a resolver that loads edges: use a
+// transaction's System client for work done on a caller's behalf. Every
+// use is listed, with its reason, in internal/access (privileged_test.go).
+func (d *DB) System() *ent.Client { return d.system }
 
 // Close closes the connection pool.
 func (d *DB) Close() error { return d.Ent.Close() }

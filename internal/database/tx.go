@@ -22,11 +22,29 @@ type Tx struct {
 	*ent.Client
 	// SQL is the same transaction for code that needs database/sql.
 	SQL *sql.Tx
+
+	drv    *openTxDriver
+	system *ent.Client
+}
+
+// System returns the transaction seen by the system: every row, for the
+// reads a rule needs that the caller may not make themselves (a course's
+// staff while deciding whether the caller is on it, another learner's
+// counters). The privilege ends with the transaction: rows read through it
+// and returned to a resolver load their edges with the caller's rights.
+// Every use is listed, with its reason, in internal/access
+// (privileged_test.go).
+func (tx *Tx) System() *ent.Client {
+	if tx.system == nil {
+		tx.system = newClient(tx.drv, func() bool { return !tx.drv.ended.Load() })
+	}
+	return tx.system
 }
 
 // Transact runs fn in one transaction, committing when fn returns nil and
 // rolling back otherwise (also on panic, which it re-raises). Statements
-// are recorded in ctx's StatementLog like any other.
+// are recorded in ctx's StatementLog like any other. ent's not-found and
+// constraint errors leave it coded (see Coded).
 func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := d.SQL.BeginTx(ctx, nil)
 	if err != nil {
@@ -34,9 +52,9 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	drv := &openTxDriver{countingDriver: countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})},
 		after: d.driver}
-	tx := &Tx{Client: ent.NewClient(ent.Driver(drv)), SQL: sqlTx}
+	tx := &Tx{Client: newClient(drv, nil), SQL: sqlTx, drv: drv}
 	defer drv.ended.Store(true)
-	return settle(sqlTx, func() error { return fn(tx) })
+	return Coded(settle(sqlTx, func() error { return fn(tx) }))
 }
 
 // openTxDriver is a driver over a transaction that is already open. ent
