@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -12,12 +13,24 @@ import (
 	"lectern/internal/viewer"
 )
 
+// PrivateFieldsReadable reports whether the caller may read the private
+// fields of account id (email, role, verification, disabled): the account
+// itself — including one that signed in during this request — elevated
+// administrators (viewer.IsElevatedAdmin) and the system.
+func PrivateFieldsReadable(ctx context.Context, id uuid.UUID) bool {
+	if v, ok := viewer.FromContext(ctx); ok && (v.IsElevatedAdmin() || v.IsSystem() || v.UserID == id) {
+		return true
+	}
+	user, _ := signedInNow(ctx)
+	return user != uuid.Nil && user == id
+}
+
 // LessonBodyReadable reports whether the caller may read the body of l, a
 // lesson they can already see: PUBLIC lessons are open to all; ENROLLED ones
 // to learners enrolled in the course, its staff and elevated admins
 // (viewer.IsElevatedAdmin). Inside a request the caller's relations to
 // courses are batched by the loaders.
-func LessonBodyReadable(ctx context.Context, client *ent.Client, l *ent.Lesson) (bool, error) {
+func (a *Authorizer) LessonBodyReadable(ctx context.Context, l *ent.Lesson) (bool, error) {
 	if l.Access == lesson.AccessPUBLIC {
 		return true, nil
 	}
@@ -28,7 +41,7 @@ func LessonBodyReadable(ctx context.Context, client *ent.Client, l *ent.Lesson) 
 	case v.IsSystem(), v.IsElevatedAdmin():
 		return true, nil
 	}
-	rel, err := relation(ctx, client, l.CourseID)
+	rel, err := a.relation(ctx, l.CourseID)
 	if err != nil {
 		return false, fmt.Errorf("lesson body access: %w", err)
 	}
@@ -37,10 +50,58 @@ func LessonBodyReadable(ctx context.Context, client *ent.Client, l *ent.Lesson) 
 
 // relation returns the caller's relation to a course, batched when loaders
 // are in ctx.
-func relation(ctx context.Context, client *ent.Client, courseID uuid.UUID) (loader.CourseRelation, error) {
+func (a *Authorizer) relation(ctx context.Context, courseID uuid.UUID) (loader.CourseRelation, error) {
 	l := loader.FromContext(ctx)
 	if l == nil {
-		l = loader.New(client, 0)
+		l = loader.New(a.client, 0)
 	}
 	return l.Viewer.Load(ctx, courseID)()
+}
+
+// request remembers, for one request, an account that signed in during
+// it. The request's viewer is fixed when it starts (anonymous, for logIn),
+// yet the logIn payload must show the new viewer their own email and mark
+// their new session as current.
+type request struct {
+	mu      sync.Mutex
+	user    uuid.UUID
+	session uuid.UUID
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx able to remember a sign-in made during the
+// request (SignedIn).
+func WithRequest(ctx context.Context) context.Context {
+	return context.WithValue(ctx, requestKey{}, &request{})
+}
+
+// SignedIn records that userID signed in during this request with
+// session: from then on the request reads that account's private fields
+// as its own. Outside WithRequest it does nothing.
+func SignedIn(ctx context.Context, userID, session uuid.UUID) {
+	if r, ok := ctx.Value(requestKey{}).(*request); ok {
+		r.mu.Lock()
+		r.user, r.session = userID, session
+		r.mu.Unlock()
+	}
+}
+
+func signedInNow(ctx context.Context) (user, session uuid.UUID) {
+	if r, ok := ctx.Value(requestKey{}).(*request); ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.user, r.session
+	}
+	return uuid.Nil, uuid.Nil
+}
+
+// IsCurrentSession reports whether id is the session of this request, or
+// the one a sign-in during it created.
+func IsCurrentSession(ctx context.Context, id uuid.UUID) bool {
+	if v, ok := viewer.FromContext(ctx); ok && v.SessionID == id {
+		return true
+	}
+	_, s := signedInNow(ctx)
+	return s != uuid.Nil && s == id
 }

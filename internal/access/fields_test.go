@@ -16,6 +16,7 @@ import (
 	"lectern/internal/loader"
 	"lectern/internal/testenv"
 	"lectern/internal/viewer"
+	"lectern/policy"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -35,6 +36,11 @@ func TestLessonBodyReadable(t *testing.T) {
 			Where(user.RoleEQ(user.RoleLEARNER), user.Not(user.HasEnrollmentsWith(enrollment.CourseID(enrolment.CourseID))),
 				user.Not(user.HasMembershipsWith(coursemember.CourseID(enrolment.CourseID)))).
 			FirstIDX(sys)
+		enforcer, err := policy.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		authz := access.New(enforcer, db.Ent)
 		withLoader := func(v viewer.Viewer) context.Context {
 			return loader.NewContext(viewer.NewContext(context.Background(), v), loader.New(db.Ent, 0))
 		}
@@ -58,14 +64,14 @@ func TestLessonBodyReadable(t *testing.T) {
 				Credential: viewer.CredentialAPIToken, Scopes: []string{viewer.ScopeRead}})},
 		} {
 			t.Run(name, func(t *testing.T) {
-				got, err := access.LessonBodyReadable(tc.ctx, db.Ent, locked)
+				got, err := authz.LessonBodyReadable(tc.ctx, locked)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if got != tc.lockedBody {
 					t.Errorf("ENROLLED lesson body readable: %v, want %v", got, tc.lockedBody)
 				}
-				if ok, err := access.LessonBodyReadable(tc.ctx, db.Ent, open); err != nil || !ok {
+				if ok, err := authz.LessonBodyReadable(tc.ctx, open); err != nil || !ok {
 					t.Errorf("PUBLIC lesson body readable: %v (%v), want true", ok, err)
 				}
 			})

@@ -1,26 +1,27 @@
-// Package access makes Lectern's authorization decisions: which operations a
-// caller may run (the Casbin policy in policy/) and which protected parts of
-// visible objects they may read (facts from the database, never from input).
 package access
 
 import (
 	"context"
 	"strings"
 
-	"github.com/google/uuid"
-
+	"lectern/ent"
 	"lectern/internal/apperr"
 	"lectern/internal/viewer"
 	"lectern/policy"
 )
 
-// Authorizer answers operation-level questions from the policy.
+// Authorizer answers operation questions from the policy and field
+// questions from facts in the database, read through client with the
+// caller's eyes.
 type Authorizer struct {
 	policy *policy.Enforcer
+	client *ent.Client
 }
 
-// New returns an Authorizer over p.
-func New(p *policy.Enforcer) *Authorizer { return &Authorizer{policy: p} }
+// New returns an Authorizer over p reading facts through client.
+func New(p *policy.Enforcer, client *ent.Client) *Authorizer {
+	return &Authorizer{policy: p, client: client}
+}
 
 // Subject returns the policy subject for the caller in ctx: its global role
 // in lower case, or policy.Anonymous.
@@ -66,12 +67,4 @@ func (a *Authorizer) tokenMay(v viewer.Viewer, op string) bool {
 		}
 	}
 	return false
-}
-
-// PrivateFieldsReadable reports whether the caller may read the private
-// fields of account id (email, role, verification, disabled): the account
-// itself, elevated administrators (viewer.IsElevatedAdmin) and the system.
-func PrivateFieldsReadable(ctx context.Context, id uuid.UUID) bool {
-	v, ok := viewer.FromContext(ctx)
-	return ok && (v.IsElevatedAdmin() || v.IsSystem() || v.UserID == id)
 }

@@ -9,6 +9,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/apitoken"
 	"lectern/ent/user"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/database"
@@ -21,21 +22,21 @@ import (
 // out. An unknown account is NOT_FOUND as a user error. The operation is
 // for administrators; the policy decides who may call it.
 func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role user.Role) (*ent.User, error) {
-	v, err := caller(ctx)
+	v, err := access.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if err := user.RoleValidator(role); err != nil {
-		return nil, apperr.Problem(apperr.UserInvalid, "role must be LEARNER, INSTRUCTOR or ADMIN", "input", "role")
+		return nil, apperr.Problem(apperr.UserInvalid, "role must be LEARNER, INSTRUCTOR or ADMIN", "role")
 	}
 	if id == v.UserID {
-		return nil, apperr.Problem(apperr.UserInvalid, "you cannot change your own role", "input", "userId")
+		return nil, apperr.Problem(apperr.UserInvalid, "you cannot change your own role", "userId")
 	}
 	var out *ent.User
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		u, err := tx.User.Get(system(ctx), id)
+		u, err := tx.System().User.Get(ctx, id)
 		if ent.IsNotFound(err) {
-			return apperr.Problem(apperr.UserNotFound, "no such user", "input", "userId")
+			return apperr.Problem(apperr.UserNotFound, "no such user", "userId")
 		}
 		if err != nil {
 			return err
@@ -45,11 +46,11 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role user.Role)
 			return nil
 		}
 		if u.Role == user.RoleADMIN {
-			if err := s.lastAdminGuard(ctx, tx, u.ID, "input", "userId"); err != nil {
+			if err := s.lastAdminGuard(ctx, tx, u.ID, "userId"); err != nil {
 				return err
 			}
 		}
-		if out, err = tx.User.UpdateOne(u).SetRole(role).Save(system(ctx)); err != nil {
+		if out, err = tx.User.UpdateOne(u).SetRole(role).Save(ctx); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
@@ -80,7 +81,7 @@ func (s *Service) lastAdminGuard(ctx context.Context, tx *database.Tx, changing 
 			return err
 		}
 	}
-	others, err := tx.User.Query().Where(user.RoleEQ(user.RoleADMIN), user.DisabledAtIsNil(), user.IDNEQ(changing)).Exist(system(ctx))
+	others, err := tx.System().User.Query().Where(user.RoleEQ(user.RoleADMIN), user.DisabledAtIsNil(), user.IDNEQ(changing)).Exist(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (s *Service) lastAdminGuard(ctx context.Context, tx *database.Tx, changing 
 // active administrator is refused (INVALID); an unknown account is
 // NOT_FOUND as a user error. Disabling a disabled account changes nothing.
 func (s *Service) DisableUser(ctx context.Context, id uuid.UUID) (*ent.User, error) {
-	v, err := caller(ctx)
+	v, err := access.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func (s *Service) DisableUser(ctx context.Context, id uuid.UUID) (*ent.User, err
 	}
 	var out *ent.User
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		u, err := tx.User.Get(system(ctx), id)
+		u, err := tx.System().User.Get(ctx, id)
 		if ent.IsNotFound(err) {
 			return apperr.Problem(apperr.UserNotFound, "no such user", "id")
 		}
@@ -120,13 +121,13 @@ func (s *Service) DisableUser(ctx context.Context, id uuid.UUID) (*ent.User, err
 				return err
 			}
 		}
-		if out, err = tx.User.UpdateOne(u).SetDisabledAt(s.clock()).Save(system(ctx)); err != nil {
+		if out, err = tx.User.UpdateOne(u).SetDisabledAt(s.clock()).Save(ctx); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
 			return err
 		}
-		if _, err := tx.APIToken.Delete().Where(apitoken.UserID(u.ID)).Exec(system(ctx)); err != nil {
+		if _, err := tx.APIToken.Delete().Where(apitoken.UserID(u.ID)).Exec(ctx); err != nil {
 			return err
 		}
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.UserDisable, ActorID: v.UserID, TargetType: "User", TargetID: u.ID.String()})

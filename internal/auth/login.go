@@ -113,7 +113,7 @@ func (s *Service) loginFailed(ctx context.Context, u *ent.User, reason string) e
 func (s *Service) upgradeHash(ctx context.Context, id uuid.UUID, pw string) {
 	hash, err := s.hasher.Hash(pw)
 	if err == nil {
-		err = s.db.Ent.User.UpdateOneID(id).SetPasswordHash(hash).Exec(system(ctx))
+		err = s.db.Ent.User.UpdateOneID(id).SetPasswordHash(hash).Exec(ctx)
 	}
 	if err != nil {
 		s.logger.WarnContext(ctx, "password hash upgrade failed", "error", err.Error())
@@ -128,7 +128,7 @@ func (s *Service) startChallenge(ctx context.Context, u *ent.User) (LogInResult,
 	now := s.clock()
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		if err := tx.MFAChallenge.Create().SetUserID(u.ID).SetTokenHash(tok.Hash).SetCreatedAt(now).
-			SetExpiresAt(now.Add(challengeTTL)).Exec(system(ctx)); err != nil {
+			SetExpiresAt(now.Add(challengeTTL)).Exec(ctx); err != nil {
 			return err
 		}
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.LoginMFARequired, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
@@ -155,13 +155,13 @@ func (s *Service) VerifyMfa(ctx context.Context, in VerifyMfaInput) (LogInResult
 	if err := s.hit(ctx, uuid.Nil, check{mfaPerAddr, clientAddr(ctx)}); err != nil {
 		return LogInResult{}, err
 	}
-	badChallenge := apperr.Problem(apperr.UserInvalidToken, "the sign-in has expired; sign in again", "input", "challenge")
+	badChallenge := apperr.Problem(apperr.UserInvalidToken, "the sign-in has expired; sign in again", "challenge")
 	if !secret.Parse(in.Challenge, secret.ChallengePrefix) {
 		return LogInResult{}, badChallenge
 	}
 	now := s.clock()
-	ch, err := s.db.Ent.MFAChallenge.Query().Where(mfachallenge.TokenHash(secret.HashOf(in.Challenge)),
-		mfachallenge.ExpiresAtGT(now)).WithUser().Only(system(ctx))
+	ch, err := s.sys.MFAChallenge.Query().Where(mfachallenge.TokenHash(secret.HashOf(in.Challenge)),
+		mfachallenge.ExpiresAtGT(now)).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return LogInResult{}, badChallenge
 	}
@@ -185,7 +185,7 @@ func (s *Service) VerifyMfa(ctx context.Context, in VerifyMfaInput) (LogInResult
 	s.undo(ctx, check{mfaPerAddr, clientAddr(ctx)}, check{mfaPerAccount, u.ID.String()})
 	// The challenge is spent by whoever deletes it: of several requests
 	// racing on one challenge, only one gets a session.
-	n, err := s.db.Ent.MFAChallenge.Delete().Where(mfachallenge.ID(ch.ID)).Exec(system(ctx))
+	n, err := s.db.Ent.MFAChallenge.Delete().Where(mfachallenge.ID(ch.ID)).Exec(ctx)
 	if err != nil {
 		return LogInResult{}, fmt.Errorf("verify mfa: %w", err)
 	}
@@ -210,7 +210,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *ent.User, code strin
 		}
 		// The step moves only forward: two requests racing with one code
 		// cannot both succeed.
-		n, err := s.db.Ent.User.Update().Where(userIDAndStepBelow(u.ID, step)).SetTotpLastStep(step).Save(system(ctx))
+		n, err := s.db.Ent.User.Update().Where(userIDAndStepBelow(u.ID, step)).SetTotpLastStep(step).Save(ctx)
 		if err != nil {
 			return "", fmt.Errorf("verify mfa: %w", err)
 		}
@@ -221,7 +221,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *ent.User, code strin
 	}
 	hash := secret.HashOf(secret.NormalizeRecoveryCode(code))
 	n, err := s.db.Ent.RecoveryCode.Update().Where(recoverycode.UserID(u.ID), recoverycode.CodeHash(hash),
-		recoverycode.UsedAtIsNil()).SetUsedAt(s.clock()).Save(system(ctx))
+		recoverycode.UsedAtIsNil()).SetUsedAt(s.clock()).Save(ctx)
 	if err != nil {
 		return "", fmt.Errorf("verify mfa: %w", err)
 	}
@@ -238,15 +238,15 @@ func (s *Service) mfaFailed(ctx context.Context, u *ent.User, ch *ent.MFAChallen
 	s.recordAside(ctx, audit.Event{Action: audit.MFAFailure, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
 	// Counted in the database (failed_attempts + 1), so concurrent wrong
 	// codes cannot overwrite each other's count.
-	_, err := s.db.Ent.MFAChallenge.Update().Where(mfachallenge.ID(ch.ID)).AddFailedAttempts(1).Save(system(ctx))
+	_, err := s.db.Ent.MFAChallenge.Update().Where(mfachallenge.ID(ch.ID)).AddFailedAttempts(1).Save(ctx)
 	if err == nil {
 		_, err = s.db.Ent.MFAChallenge.Delete().Where(mfachallenge.ID(ch.ID),
-			mfachallenge.FailedAttemptsGTE(challengeAttempts)).Exec(system(ctx))
+			mfachallenge.FailedAttemptsGTE(challengeAttempts)).Exec(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("verify mfa: %w", err)
 	}
-	return apperr.Problem(apperr.UserInvalidCode, "the code is incorrect", "input", "code")
+	return apperr.Problem(apperr.UserInvalidCode, "the code is incorrect", "code")
 }
 
 // startSession creates a session for u, replacing the caller's current
@@ -259,7 +259,7 @@ func (s *Service) startSession(ctx context.Context, u *ent.User, transport Trans
 	var res LogInResult
 	err := s.db.Transact(ctx, func(tx *database.Tx) error {
 		if v, ok := viewer.FromContext(ctx); ok && v.SessionID != uuid.Nil {
-			if err := tx.Session.DeleteOneID(v.SessionID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+			if err := tx.Session.DeleteOneID(v.SessionID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
 				return err
 			}
 		}
@@ -297,7 +297,7 @@ func (s *Service) createSession(ctx context.Context, tx *database.Tx, u *ent.Use
 	c := viewer.ClientFrom(ctx)
 	sess, err := tx.Session.Create().SetUserID(u.ID).SetTokenHash(tok.Hash).SetTransport(transport).SetMfa(mfa).
 		SetCreatedAt(now).SetLastSeenAt(now).SetExpiresAt(now.Add(s.cfg.SessionMaxAge)).
-		SetClientAddr(truncate(c.Addr, 64)).SetUserAgent(truncate(c.UserAgent, 256)).Save(system(ctx))
+		SetClientAddr(truncate(c.Addr, 64)).SetUserAgent(truncate(c.UserAgent, 256)).Save(ctx)
 	if err != nil {
 		return LogInResult{}, err
 	}
@@ -308,8 +308,8 @@ func (s *Service) createSession(ctx context.Context, tx *database.Tx, u *ent.Use
 // address and browser, in which case a sign-in notice would be noise.
 func (s *Service) knownClient(ctx context.Context, tx *database.Tx, id uuid.UUID) (bool, error) {
 	c := viewer.ClientFrom(ctx)
-	return tx.Session.Query().Where(session.UserID(id), session.ClientAddr(truncate(c.Addr, 64)),
-		session.UserAgent(truncate(c.UserAgent, 256)), session.ExpiresAtGT(s.clock())).Exist(system(ctx))
+	return tx.System().Session.Query().Where(session.UserID(id), session.ClientAddr(truncate(c.Addr, 64)),
+		session.UserAgent(truncate(c.UserAgent, 256)), session.ExpiresAtGT(s.clock())).Exist(ctx)
 }
 
 func truncate(s string, n int) string {

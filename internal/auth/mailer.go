@@ -44,9 +44,9 @@ func (m *Mailer) Compose(ctx context.Context, tx *database.Tx, args jobs.EmailAr
 	var u *ent.User
 	var err error
 	if args.UserID == uuid.Nil {
-		u, err = tx.User.Query().Where(user.Email(args.Address)).Only(system(ctx))
+		u, err = tx.System().User.Query().Where(user.Email(args.Address)).Only(ctx)
 	} else {
-		u, err = tx.User.Get(system(ctx), args.UserID)
+		u, err = tx.System().User.Get(ctx, args.UserID)
 	}
 	if ent.IsNotFound(err) {
 		return mail.Message{}, false, nil
@@ -107,7 +107,7 @@ func (m *Mailer) token(ctx context.Context, tx *database.Tx, u *ent.User, purpos
 	}
 	now := m.now().UTC()
 	err = tx.EmailToken.Create().SetUserID(u.ID).SetPurpose(purpose).SetEmail(email).SetTokenHash(tok.Hash).
-		SetCreatedAt(now).SetExpiresAt(now.Add(ttl)).Exec(system(ctx))
+		SetCreatedAt(now).SetExpiresAt(now.Add(ttl)).Exec(ctx)
 	if err != nil {
 		return "", fmt.Errorf("compose: store token: %w", err)
 	}

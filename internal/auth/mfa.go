@@ -50,8 +50,8 @@ func (s *Service) StartTotpEnrollment(ctx context.Context) (TotpEnrollment, erro
 	if err != nil {
 		return TotpEnrollment{}, fmt.Errorf("start totp: %w", err)
 	}
-	if err := s.db.Ent.User.UpdateOne(u).SetTotpPendingSecret(stored).Exec(system(ctx)); err != nil {
-		return TotpEnrollment{}, fmt.Errorf("start totp: %w", err)
+	if err := s.db.Ent.User.UpdateOne(u).SetTotpPendingSecret(stored).Exec(ctx); err != nil {
+		return TotpEnrollment{}, fmt.Errorf("start totp: %w", database.Coded(err))
 	}
 	return TotpEnrollment{Secret: sec, URI: totp.URI(sec, s.cfg.Issuer, u.Email)}, nil
 }
@@ -91,14 +91,14 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, code string) ([]str
 		// pending secret becomes the confirmed one as it is: both are
 		// sealed for this account.
 		n, err := tx.User.Update().Where(user.ID(u.ID), user.MfaEnabledAtIsNil(), user.TotpPendingSecret(*u.TotpPendingSecret)).
-			SetTotpSecret(*u.TotpPendingSecret).ClearTotpPendingSecret().SetTotpLastStep(step).SetMfaEnabledAt(s.clock()).Save(system(ctx))
+			SetTotpSecret(*u.TotpPendingSecret).ClearTotpPendingSecret().SetTotpLastStep(step).SetMfaEnabledAt(s.clock()).Save(ctx)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			return apperr.Problem(apperr.UserMFAAlreadyEnabled, "two-factor sign-in is already on")
 		}
-		if u, err = tx.User.Get(system(ctx), u.ID); err != nil {
+		if u, err = tx.System().User.Get(ctx, u.ID); err != nil {
 			return err
 		}
 		if codes, err = s.replaceRecoveryCodes(ctx, tx, u.ID); err != nil {
@@ -124,11 +124,11 @@ func (s *Service) DisableTotp(ctx context.Context, pw, code string) (*ent.User, 
 	}
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		u, err = tx.User.UpdateOne(u).ClearTotpSecret().ClearTotpPendingSecret().ClearMfaEnabledAt().
-			SetTotpLastStep(0).Save(system(ctx))
+			SetTotpLastStep(0).Save(ctx)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(system(ctx)); err != nil {
+		if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(ctx); err != nil {
 			return err
 		}
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.MFADisable, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
@@ -169,7 +169,7 @@ func (s *Service) reauthenticate(ctx context.Context, pw, code string) (*ent.Use
 	if u.MfaEnabledAt == nil || u.TotpSecret == nil {
 		return nil, apperr.Problem(apperr.UserMFANotEnabled, "two-factor sign-in is not on")
 	}
-	if err := s.verifyPassword(ctx, u, pw, "input", "password"); err != nil {
+	if err := s.verifyPassword(ctx, u, pw, "password"); err != nil {
 		return nil, err
 	}
 	checks := []check{{mfaPerAccount, u.ID.String()}, {mfaPerAddr, clientAddr(ctx)}}
@@ -182,16 +182,16 @@ func (s *Service) reauthenticate(ctx context.Context, pw, code string) (*ent.Use
 	}
 	if method == "" {
 		s.recordAside(ctx, audit.Event{Action: audit.MFAFailure, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
-		return nil, apperr.Problem(apperr.UserInvalidCode, "the code is incorrect", "input", "code")
+		return nil, apperr.Problem(apperr.UserInvalidCode, "the code is incorrect", "code")
 	}
 	s.undo(ctx, checks...)
-	return s.loadUser(ctx, s.db.Ent, u.ID)
+	return s.loadUser(ctx, u.ID)
 }
 
 // replaceRecoveryCodes deletes the account's recovery codes and stores
 // hashes of new ones, returning the plain codes.
 func (s *Service) replaceRecoveryCodes(ctx context.Context, tx *database.Tx, userID uuid.UUID) ([]string, error) {
-	if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(userID)).Exec(system(ctx)); err != nil {
+	if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(userID)).Exec(ctx); err != nil {
 		return nil, err
 	}
 	codes, err := secret.RecoveryCodes(recoveryCodeCount)
@@ -203,7 +203,7 @@ func (s *Service) replaceRecoveryCodes(ctx context.Context, tx *database.Tx, use
 	for i, c := range codes {
 		builders[i] = tx.RecoveryCode.Create().SetUserID(userID).SetCodeHash(secret.HashOf(secret.NormalizeRecoveryCode(c))).SetCreatedAt(now)
 	}
-	if err := tx.RecoveryCode.CreateBulk(builders...).Exec(system(ctx)); err != nil {
+	if err := tx.RecoveryCode.CreateBulk(builders...).Exec(ctx); err != nil {
 		return nil, err
 	}
 	return codes, nil

@@ -12,6 +12,7 @@ import (
 	"lectern/ent/mfachallenge"
 	"lectern/ent/recoverycode"
 	"lectern/ent/session"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/database"
@@ -68,7 +69,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return err
 	}
-	if err := invalid(checkPassword(newPassword, u.Email, "input", "newPassword")); err != nil {
+	if err := invalid(checkPassword(newPassword, u.Email, "newPassword")); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(newPassword)
@@ -82,17 +83,17 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		upd := tx.User.UpdateOneID(u.ID).SetPasswordHash(hash)
 		if u.EmailVerifiedAt == nil {
 			upd.SetEmailVerifiedAt(s.clock()).ClearTotpSecret().ClearTotpPendingSecret().ClearMfaEnabledAt().SetTotpLastStep(0)
-			if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(system(ctx)); err != nil {
+			if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(ctx); err != nil {
 				return err
 			}
 		}
-		if err := upd.Exec(system(ctx)); err != nil {
+		if err := upd.Exec(ctx); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, u.ID, uuid.Nil); err != nil {
 			return err
 		}
-		if _, err := tx.APIToken.Delete().Where(apitoken.UserID(u.ID)).Exec(system(ctx)); err != nil {
+		if _, err := tx.APIToken.Delete().Where(apitoken.UserID(u.ID)).Exec(ctx); err != nil {
 			return err
 		}
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.PasswordReset, ActorID: u.ID, TargetType: "User", TargetID: t.UserID.String()})
@@ -114,10 +115,10 @@ func (s *Service) endSessions(ctx context.Context, tx *database.Tx, userID, keep
 	if keep != uuid.Nil {
 		del.Where(session.IDNEQ(keep))
 	}
-	if _, err := del.Exec(system(ctx)); err != nil {
+	if _, err := del.Exec(ctx); err != nil {
 		return err
 	}
-	_, err := tx.MFAChallenge.Delete().Where(mfachallenge.UserID(userID)).Exec(system(ctx))
+	_, err := tx.MFAChallenge.Delete().Where(mfachallenge.UserID(userID)).Exec(ctx)
 	return err
 }
 
@@ -155,12 +156,12 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (*en
 	if err != nil {
 		return nil, err
 	}
-	if err := s.verifyPassword(ctx, u, current, "input", "currentPassword"); err != nil {
+	if err := s.verifyPassword(ctx, u, current, "currentPassword"); err != nil {
 		return nil, err
 	}
-	problems := checkPassword(next, u.Email, "input", "newPassword")
+	problems := checkPassword(next, u.Email, "newPassword")
 	if len(problems) == 0 && current == next {
-		problems = append(problems, apperr.FieldError{Code: apperr.UserSameAsCurrent, Field: []string{"input", "newPassword"},
+		problems = append(problems, apperr.FieldError{Code: apperr.UserSameAsCurrent, Field: []string{"newPassword"},
 			Message: "choose a password different from the current one"})
 	}
 	if err := invalid(problems); err != nil {
@@ -172,7 +173,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (*en
 	}
 	var rotated *LogInResult
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if u, err = tx.User.UpdateOne(u).SetPasswordHash(hash).Save(system(ctx)); err != nil {
+		if u, err = tx.User.UpdateOne(u).SetPasswordHash(hash).Save(ctx); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, u.ID, v.SessionID); err != nil {
@@ -200,14 +201,14 @@ func (s *Service) ChangeEmail(ctx context.Context, pw, newEmail string) (*ent.Us
 		return nil, err
 	}
 	email := NormalizeEmail(newEmail)
-	if fe := checkEmail(email, "input", "newEmail"); fe != nil {
+	if fe := checkEmail(email, "newEmail"); fe != nil {
 		return nil, apperr.Invalid(*fe)
 	}
-	if err := s.verifyPassword(ctx, u, pw, "input", "password"); err != nil {
+	if err := s.verifyPassword(ctx, u, pw, "password"); err != nil {
 		return nil, err
 	}
 	if email == u.Email {
-		return nil, apperr.Problem(apperr.UserSameAsCurrent, "this is already your address", "input", "newEmail")
+		return nil, apperr.Problem(apperr.UserSameAsCurrent, "this is already your address", "newEmail")
 	}
 	// Each request mails a link to an address of the caller's choosing:
 	// limited like verification requests, so nobody can flood a mailbox.
@@ -234,10 +235,10 @@ func (s *Service) ChangeEmail(ctx context.Context, pw, newEmail string) (*ent.Us
 
 // callerUser returns the signed-in caller and their account row.
 func (s *Service) callerUser(ctx context.Context) (viewer.Viewer, *ent.User, error) {
-	v, err := sessionCaller(ctx)
+	v, err := access.SessionCaller(ctx)
 	if err != nil {
 		return v, nil, err
 	}
-	u, err := s.loadUser(ctx, s.db.Ent, v.UserID)
+	u, err := s.loadUser(ctx, v.UserID)
 	return v, u, err
 }

@@ -91,6 +91,10 @@ type Service struct {
 	cfg     Config
 	now     func() time.Time
 
+	// sys sees every row: the identity service decides who is calling, so
+	// it reads accounts and credentials no caller may list.
+	sys *ent.Client
+
 	totpKeys *sealed.Keyring
 }
 
@@ -125,38 +129,15 @@ func New(d Deps) (*Service, error) {
 	if d.Config.Issuer == "" {
 		d.Config.Issuer = "Lectern"
 	}
-	return &Service{db: d.DB, queue: d.Queue, hasher: d.Hasher, limiter: d.Limiter, audit: d.Audit,
+	return &Service{db: d.DB, sys: d.DB.System(), queue: d.Queue, hasher: d.Hasher, limiter: d.Limiter, audit: d.Audit,
 		logger: d.Logger, cfg: d.Config, now: d.Now, totpKeys: d.TOTPKeys}, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 
-// system is ctx acting as the process: identity code reads credentials
-// (sessions, tokens, challenges) before anyone is known to be calling.
-func system(ctx context.Context) context.Context { return viewer.SystemContext(ctx) }
-
-// caller returns the signed-in user behind ctx or UNAUTHENTICATED.
-func caller(ctx context.Context) (viewer.Viewer, error) {
-	v, ok := viewer.FromContext(ctx)
-	if !ok || v.IsSystem() || v.UserID == uuid.Nil {
-		return viewer.Viewer{}, apperr.New(apperr.Unauthenticated, "sign in to do this")
-	}
-	return v, nil
-}
-
-// sessionCaller is caller for operations on the account's credentials,
-// which need a signed-in session rather than an API token.
-func sessionCaller(ctx context.Context) (viewer.Viewer, error) {
-	v, err := caller(ctx)
-	if err == nil && v.SessionID == uuid.Nil {
-		return v, apperr.New(apperr.Forbidden, "this needs a signed-in session, not an API token")
-	}
-	return v, err
-}
-
 // loadUser reads the caller's own account row.
-func (s *Service) loadUser(ctx context.Context, client *ent.Client, id uuid.UUID) (*ent.User, error) {
-	u, err := client.User.Get(system(ctx), id)
+func (s *Service) loadUser(ctx context.Context, id uuid.UUID) (*ent.User, error) {
+	u, err := s.sys.User.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.Unauthenticated, "sign in to do this")
 	}
@@ -169,7 +150,7 @@ func (s *Service) loadUser(ctx context.Context, client *ent.Client, id uuid.UUID
 // userByEmail returns the account registered under a normalised address,
 // or nil.
 func (s *Service) userByEmail(ctx context.Context, email string) (*ent.User, error) {
-	u, err := s.db.Ent.User.Query().Where(user.Email(email)).Only(system(ctx))
+	u, err := s.sys.User.Query().Where(user.Email(email)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/apitoken"
 	"lectern/ent/session"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/auth/secret"
@@ -38,7 +39,7 @@ func (s *Service) Authenticate(ctx context.Context, credential string, fromCooki
 }
 
 func (s *Service) authenticateSession(ctx context.Context, plain string, fromCookie bool) (viewer.Viewer, error) {
-	sess, err := s.db.Ent.Session.Query().Where(session.TokenHash(secret.HashOf(plain))).WithUser().Only(system(ctx))
+	sess, err := s.sys.Session.Query().Where(session.TokenHash(secret.HashOf(plain))).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return viewer.Viewer{}, errSignedOut
 	}
@@ -51,7 +52,7 @@ func (s *Service) authenticateSession(ctx context.Context, plain string, fromCoo
 	}
 	now := s.clock()
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.cfg.SessionIdle)) {
-		if err := s.db.Ent.Session.DeleteOneID(sess.ID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+		if err := s.db.Ent.Session.DeleteOneID(sess.ID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
 			return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
 		}
 		return viewer.Viewer{}, errSignedOut
@@ -61,7 +62,7 @@ func (s *Service) authenticateSession(ctx context.Context, plain string, fromCoo
 		return viewer.Viewer{}, errSignedOut
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
-		if err := s.db.Ent.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+		if err := s.db.Ent.Session.UpdateOneID(sess.ID).SetLastSeenAt(now).Exec(ctx); err != nil && !ent.IsNotFound(err) {
 			return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
 		}
 	}
@@ -73,7 +74,7 @@ func (s *Service) authenticateSession(ctx context.Context, plain string, fromCoo
 }
 
 func (s *Service) authenticateToken(ctx context.Context, plain string) (viewer.Viewer, error) {
-	t, err := s.db.Ent.APIToken.Query().Where(apitoken.TokenHash(secret.HashOf(plain))).WithUser().Only(system(ctx))
+	t, err := s.sys.APIToken.Query().Where(apitoken.TokenHash(secret.HashOf(plain))).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return viewer.Viewer{}, errSignedOut
 	}
@@ -86,7 +87,7 @@ func (s *Service) authenticateToken(ctx context.Context, plain string) (viewer.V
 		return viewer.Viewer{}, errSignedOut
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
-		if err := s.db.Ent.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+		if err := s.db.Ent.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(ctx); err != nil && !ent.IsNotFound(err) {
 			return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
 		}
 	}
@@ -97,12 +98,12 @@ func (s *Service) authenticateToken(ctx context.Context, plain string) (viewer.V
 // LogOut ends the caller's current session. It returns the ended
 // session's ID.
 func (s *Service) LogOut(ctx context.Context) (uuid.UUID, error) {
-	v, err := sessionCaller(ctx)
+	v, err := access.SessionCaller(ctx)
 	if err != nil {
 		return uuid.Nil, err
 	}
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if err := tx.Session.DeleteOneID(v.SessionID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+		if err := tx.Session.DeleteOneID(v.SessionID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
 			return err
 		}
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.Logout, ActorID: v.UserID, TargetType: "Session", TargetID: v.SessionID.String()})
@@ -121,23 +122,13 @@ func (s *Service) LogOut(ctx context.Context) (uuid.UUID, error) {
 // Sessions returns the live sessions of account userID, most recently used
 // first. Only the account's own viewer may be shown them.
 func (s *Service) Sessions(ctx context.Context, userID uuid.UUID) ([]*ent.Session, error) {
-	if err := notViaToken(ctx); err != nil {
+	if err := access.CredentialsListable(ctx); err != nil {
 		return nil, err
 	}
 	now := s.clock()
-	return s.db.Ent.Session.Query().Where(session.UserID(userID), session.ExpiresAtGT(now),
+	return s.sys.Session.Query().Where(session.UserID(userID), session.ExpiresAtGT(now),
 		session.LastSeenAtGT(now.Add(-s.cfg.SessionIdle))).
-		Order(ent.Desc(session.FieldLastSeenAt), ent.Desc(session.FieldID)).All(system(ctx))
-}
-
-// notViaToken refuses an API token caller: the account's sessions and
-// tokens (addresses, browsers, token names) are for its signed-in owner,
-// not for whoever holds a read-only token.
-func notViaToken(ctx context.Context) error {
-	if v, ok := viewer.FromContext(ctx); ok && v.Credential == viewer.CredentialAPIToken {
-		return apperr.New(apperr.Forbidden, "sessions and API tokens are listed only to a signed-in session")
-	}
-	return nil
+		Order(ent.Desc(session.FieldLastSeenAt), ent.Desc(session.FieldID)).All(ctx)
 }
 
 // IdleExpiry returns when sess ends if it stays unused.
@@ -153,12 +144,12 @@ func (s *Service) IdleExpiry(sess *ent.Session) time.Time {
 // one, reported by current). Another account's session, or none, is
 // NOT_FOUND as a user error: the two are indistinguishable.
 func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) (current bool, err error) {
-	v, err := sessionCaller(ctx)
+	v, err := access.SessionCaller(ctx)
 	if err != nil {
 		return false, err
 	}
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		n, err := tx.Session.Delete().Where(session.ID(id), session.UserID(v.UserID)).Exec(system(ctx))
+		n, err := tx.Session.Delete().Where(session.ID(id), session.UserID(v.UserID)).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -181,13 +172,13 @@ func (s *Service) RevokeSession(ctx context.Context, id uuid.UUID) (current bool
 // RevokeOtherSessions ends every session of the caller's account except
 // the current one and returns how many ended.
 func (s *Service) RevokeOtherSessions(ctx context.Context) (int, error) {
-	v, err := sessionCaller(ctx)
+	v, err := access.SessionCaller(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var n int
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		n, err = tx.Session.Delete().Where(session.UserID(v.UserID), session.IDNEQ(v.SessionID)).Exec(system(ctx))
+		n, err = tx.Session.Delete().Where(session.UserID(v.UserID), session.IDNEQ(v.SessionID)).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -207,7 +198,7 @@ func (s *Service) rotate(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 	if v.Credential != viewer.CredentialCookie {
 		return nil, nil
 	}
-	if err := tx.Session.DeleteOneID(v.SessionID).Exec(system(ctx)); err != nil && !ent.IsNotFound(err) {
+	if err := tx.Session.DeleteOneID(v.SessionID).Exec(ctx); err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}
 	res, err := s.createSession(ctx, tx, u, TransportCookie, mfa || v.MFA)

@@ -35,14 +35,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error)
 		return nil, err
 	}
 	var problems []apperr.FieldError
-	if fe := checkEmail(email, "input", "email"); fe != nil {
+	if fe := checkEmail(email, "email"); fe != nil {
 		problems = append(problems, *fe)
 	}
-	name, fe := checkText(in.DisplayName, 100, "input", "displayName")
+	name, fe := checkText(in.DisplayName, 100, "displayName")
 	if fe != nil {
 		problems = append(problems, *fe)
 	}
-	problems = append(problems, checkPassword(in.Password, email, "input", "password")...)
+	problems = append(problems, checkPassword(in.Password, email, "password")...)
 	if err := invalid(problems); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Service) createLearner(ctx context.Context, tx *database.Tx, email, nam
 		return nil, err
 	}
 	u, err := tx.User.Create().SetEmail(email).SetDisplayName(name).
-		SetPasswordHash(hash).SetRole(user.RoleLEARNER).Save(system(ctx))
+		SetPasswordHash(hash).SetRole(user.RoleLEARNER).Save(ctx)
 	if err == nil {
 		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT sign_up")
 		return u, err
@@ -168,14 +168,14 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 		if err != nil {
 			return err
 		}
-		u, err := tx.User.Get(system(ctx), t.UserID)
+		u, err := tx.System().User.Get(ctx, t.UserID)
 		if err != nil {
 			return err
 		}
 		now := s.clock()
 		if t.Email == u.Email {
 			if u.EmailVerifiedAt == nil {
-				u, err = tx.User.UpdateOne(u).SetEmailVerifiedAt(now).Save(system(ctx))
+				u, err = tx.User.UpdateOne(u).SetEmailVerifiedAt(now).Save(ctx)
 				if err != nil {
 					return err
 				}
@@ -184,7 +184,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 			return s.record(ctx, tx.Client, audit.Event{Action: audit.EmailVerify, ActorID: u.ID, TargetType: "User", TargetID: u.ID.String()})
 		}
 		old := u.Email
-		u, err = tx.User.UpdateOne(u).SetEmail(t.Email).SetEmailVerifiedAt(now).Save(system(ctx))
+		u, err = tx.User.UpdateOne(u).SetEmail(t.Email).SetEmailVerifiedAt(now).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return apperr.Problem(apperr.UserInvalidToken, "this address now belongs to another account", "token")
 		}
@@ -208,12 +208,12 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 // refused: a link in a mailbox the owner has left must not reach the
 // account.
 func (s *Service) peekEmailToken(ctx context.Context, plain string, purpose emailtoken.Purpose) (*ent.EmailToken, *ent.User, error) {
-	bad := badLink(purpose)
+	bad := badLink()
 	if !secret.Parse(plain, secret.EmailPrefix) {
 		return nil, nil, bad
 	}
-	t, err := s.db.Ent.EmailToken.Query().Where(emailtoken.TokenHash(secret.HashOf(plain)), emailtoken.PurposeEQ(purpose),
-		emailtoken.UsedAtIsNil(), emailtoken.ExpiresAtGT(s.clock())).WithUser().Only(system(ctx))
+	t, err := s.sys.EmailToken.Query().Where(emailtoken.TokenHash(secret.HashOf(plain)), emailtoken.PurposeEQ(purpose),
+		emailtoken.UsedAtIsNil(), emailtoken.ExpiresAtGT(s.clock())).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil, bad
 	}
@@ -229,20 +229,20 @@ func (s *Service) peekEmailToken(ctx context.Context, plain string, purpose emai
 // useEmailToken marks a live token of purpose used and returns it; the
 // conditional update makes two concurrent uses of one token impossible.
 func (s *Service) useEmailToken(ctx context.Context, tx *database.Tx, plain string, purpose emailtoken.Purpose) (*ent.EmailToken, error) {
-	bad := badLink(purpose)
+	bad := badLink()
 	if !secret.Parse(plain, secret.EmailPrefix) {
 		return nil, bad
 	}
 	now := s.clock()
-	t, err := tx.EmailToken.Query().Where(emailtoken.TokenHash(secret.HashOf(plain)), emailtoken.PurposeEQ(purpose),
-		emailtoken.UsedAtIsNil(), emailtoken.ExpiresAtGT(now)).Only(system(ctx))
+	t, err := tx.System().EmailToken.Query().Where(emailtoken.TokenHash(secret.HashOf(plain)), emailtoken.PurposeEQ(purpose),
+		emailtoken.UsedAtIsNil(), emailtoken.ExpiresAtGT(now)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, bad
 	}
 	if err != nil {
 		return nil, err
 	}
-	n, err := tx.EmailToken.Update().Where(emailtoken.ID(t.ID), emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(system(ctx))
+	n, err := tx.EmailToken.Update().Where(emailtoken.ID(t.ID), emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -252,16 +252,12 @@ func (s *Service) useEmailToken(ctx context.Context, tx *database.Tx, plain stri
 	// A used link retires its siblings: older links of the same kind
 	// must not outlive the one that was acted on.
 	_, err = tx.EmailToken.Update().Where(emailtoken.UserID(t.UserID), emailtoken.PurposeEQ(purpose),
-		emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(system(ctx))
+		emailtoken.UsedAtIsNil()).SetUsedAt(now).Save(ctx)
 	return t, err
 }
 
 // badLink is the answer for an unusable emailed token, located at the
-// token argument of the mutation that takes it.
-func badLink(purpose emailtoken.Purpose) error {
-	field := []string{"token"}
-	if purpose == emailtoken.PurposeRESET_PASSWORD {
-		field = []string{"input", "token"}
-	}
-	return apperr.Problem(apperr.UserInvalidToken, "this link is invalid or has expired; ask for a new one", field...)
+// token field of the mutation that takes it.
+func badLink() error {
+	return apperr.Problem(apperr.UserInvalidToken, "this link is invalid or has expired; ask for a new one", "token")
 }

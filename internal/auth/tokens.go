@@ -43,7 +43,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, in APITokenInput) (*ent.AP
 		return nil, "", access.EmailNotVerified()
 	}
 	var problems []apperr.FieldError
-	name, fe := checkText(in.Name, 100, "input", "name")
+	name, fe := checkText(in.Name, 100, "name")
 	if fe != nil {
 		problems = append(problems, *fe)
 	}
@@ -52,7 +52,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, in APITokenInput) (*ent.AP
 		problems = append(problems, *fe)
 	}
 	if in.ExpiresInDays < 1 || in.ExpiresInDays > MaxTokenDays {
-		problems = append(problems, apperr.FieldError{Code: apperr.UserInvalid, Field: []string{"input", "expiresInDays"},
+		problems = append(problems, apperr.FieldError{Code: apperr.UserInvalid, Field: []string{"expiresInDays"},
 			Message: fmt.Sprintf("choose between 1 and %d days", MaxTokenDays)})
 	}
 	if err := invalid(problems); err != nil {
@@ -64,25 +64,25 @@ func (s *Service) CreateAPIToken(ctx context.Context, in APITokenInput) (*ent.AP
 	}
 	var created *ent.APIToken
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		n, err := tx.APIToken.Query().Where(apitoken.UserID(v.UserID)).Count(system(ctx))
+		n, err := tx.System().APIToken.Query().Where(apitoken.UserID(v.UserID)).Count(ctx)
 		if err != nil {
 			return err
 		}
 		if n >= maxAPITokens {
 			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("an account can hold at most %d tokens; revoke one first", maxAPITokens))
 		}
-		taken, err := tx.APIToken.Query().Where(apitoken.UserID(v.UserID), apitoken.Name(name)).Exist(system(ctx))
+		taken, err := tx.System().APIToken.Query().Where(apitoken.UserID(v.UserID), apitoken.Name(name)).Exist(ctx)
 		if err != nil {
 			return err
 		}
 		if taken {
-			return apperr.Problem(apperr.UserNameTaken, "you already have a token with this name", "input", "name")
+			return apperr.Problem(apperr.UserNameTaken, "you already have a token with this name", "name")
 		}
 		now := s.clock()
 		created, err = tx.APIToken.Create().SetUserID(v.UserID).SetName(name).SetScopes(scopes).SetTokenHash(tok.Hash).
-			SetCreatedAt(now).SetExpiresAt(now.Add(time.Duration(in.ExpiresInDays) * 24 * time.Hour)).Save(system(ctx))
+			SetCreatedAt(now).SetExpiresAt(now.Add(time.Duration(in.ExpiresInDays) * 24 * time.Hour)).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return apperr.Problem(apperr.UserNameTaken, "you already have a token with this name", "input", "name")
+			return apperr.Problem(apperr.UserNameTaken, "you already have a token with this name", "name")
 		}
 		if err != nil {
 			return err
@@ -106,11 +106,11 @@ func checkScopes(in []string) ([]string, *apperr.FieldError) {
 	}
 	for _, s := range in {
 		if s != viewer.ScopeRead && s != viewer.ScopeWrite {
-			return nil, &apperr.FieldError{Code: apperr.UserInvalid, Field: []string{"input", "scopes"}, Message: "unknown scope"}
+			return nil, &apperr.FieldError{Code: apperr.UserInvalid, Field: []string{"scopes"}, Message: "unknown scope"}
 		}
 	}
 	if len(out) == 0 {
-		return nil, &apperr.FieldError{Code: apperr.UserRequired, Field: []string{"input", "scopes"}, Message: "choose at least one scope"}
+		return nil, &apperr.FieldError{Code: apperr.UserRequired, Field: []string{"scopes"}, Message: "choose at least one scope"}
 	}
 	return out, nil
 }
@@ -119,22 +119,22 @@ func checkScopes(in []string) ([]string, *apperr.FieldError) {
 // ones included, so they can be seen and removed). Only the account's own
 // viewer may be shown them.
 func (s *Service) APITokens(ctx context.Context, userID uuid.UUID) ([]*ent.APIToken, error) {
-	if err := notViaToken(ctx); err != nil {
+	if err := access.CredentialsListable(ctx); err != nil {
 		return nil, err
 	}
-	return s.db.Ent.APIToken.Query().Where(apitoken.UserID(userID)).
-		Order(ent.Desc(apitoken.FieldCreatedAt), ent.Desc(apitoken.FieldID)).All(system(ctx))
+	return s.sys.APIToken.Query().Where(apitoken.UserID(userID)).
+		Order(ent.Desc(apitoken.FieldCreatedAt), ent.Desc(apitoken.FieldID)).All(ctx)
 }
 
 // RevokeAPIToken deletes one of the caller's tokens; anyone else's, or
 // none, is NOT_FOUND as a user error.
 func (s *Service) RevokeAPIToken(ctx context.Context, id uuid.UUID) error {
-	v, err := sessionCaller(ctx)
+	v, err := access.SessionCaller(ctx)
 	if err != nil {
 		return err
 	}
 	return s.db.Transact(ctx, func(tx *database.Tx) error {
-		n, err := tx.APIToken.Delete().Where(apitoken.ID(id), apitoken.UserID(v.UserID)).Exec(system(ctx))
+		n, err := tx.APIToken.Delete().Where(apitoken.ID(id), apitoken.UserID(v.UserID)).Exec(ctx)
 		if err != nil {
 			return err
 		}

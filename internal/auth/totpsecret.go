@@ -74,13 +74,12 @@ func SealTOTPSecrets(ctx context.Context, db *database.DB, keys *sealed.Keyring)
 	if keys == nil {
 		return 0, errNoTOTPKeys
 	}
-	ctx = system(ctx)
 	var changed int
 	err := db.Transact(ctx, func(tx *database.Tx) error {
 		changed = 0
 		after := uuid.Nil
 		for {
-			rows, err := tx.User.Query().Where(user.IDGT(after), notSealedUnder(keys.Prefix())).Order(user.ByID()).Limit(sealBatch).
+			rows, err := tx.System().User.Query().Where(user.IDGT(after), notSealedUnder(keys.Prefix())).Order(user.ByID()).Limit(sealBatch).
 				Select(user.FieldID, user.FieldTotpSecret, user.FieldTotpPendingSecret, user.FieldUpdatedAt).All(ctx)
 			if err != nil {
 				return err

@@ -45,7 +45,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 	var u *ent.User
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		u, err = tx.User.Create().SetEmail(email).SetDisplayName(name).SetRole(in.Role).SetPasswordHash(hash).
-			SetEmailVerifiedAt(s.clock()).Save(system(ctx))
+			SetEmailVerifiedAt(s.clock()).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return apperr.New(apperr.Conflict, "an account with this email address already exists")
 		}

@@ -11,14 +11,12 @@ package authoring
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"lectern/ent"
 	"lectern/ent/course"
-	"lectern/ent/coursemember"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
@@ -43,14 +41,6 @@ func New(db *database.DB, log *audit.Log, now func() time.Time) *Service {
 	return &Service{db: db, audit: log, now: now}
 }
 
-// Course roles allowed to do things.
-var (
-	// editors change a course's content and details.
-	editors = []coursemember.Role{coursemember.RoleOWNER, coursemember.RoleINSTRUCTOR}
-	// owners publish, archive and manage the staff.
-	owners = []coursemember.Role{coursemember.RoleOWNER}
-)
-
 // author returns the caller when they may write courses at all: signed in
 // with a verified address (the policy has already required the INSTRUCTOR
 // or ADMIN role).
@@ -58,11 +48,18 @@ func (s *Service) author(ctx context.Context) (viewer.Viewer, error) {
 	return access.VerifiedUser(ctx, s.db.Ent)
 }
 
-// course loads course id inside tx for a caller who must hold one of roles
-// in it, and locks it for the rest of tx (see lock). Administrators may act
-// on any course, but only from a session that passed MFA. field locates
-// the ID argument for NOT_FOUND.
-func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, id uuid.UUID, roles []coursemember.Role, field ...string) (*ent.Course, error) {
+// course loads course id inside tx for a caller who may take action on it
+// (access.MayChangeCourse), and locks it for the rest of tx (see lock).
+// field locates the ID argument for NOT_FOUND.
+//
+// Writes to one course take turns: appends compute the next position,
+// limits count rows and counters recount, each of which would race with a
+// concurrent write on PostgreSQL. The caller's role is read once the lock
+// is held, so a writer that waited decides on the staff as the writer
+// before it left them, and the staff cannot change again before tx ends:
+// from then on the caller is on the staff (or an elevated administrator)
+// and sees every row of the course with their own eyes.
+func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, id uuid.UUID, action access.CourseAction, field ...string) (*ent.Course, error) {
 	visible, err := tx.Course.Query().Where(course.ID(id)).Exist(ctx)
 	if err != nil {
 		return nil, err
@@ -70,25 +67,19 @@ func (s *Service) course(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 	if !visible {
 		return nil, apperr.Problem(apperr.UserNotFound, "no such course", field...)
 	}
-	m, err := tx.CourseMember.Query().Where(coursemember.CourseID(id), coursemember.UserID(v.UserID)).Only(viewer.SystemContext(ctx))
-	if err != nil && !ent.IsNotFound(err) {
+	if err := s.lock(ctx, tx, id); err != nil {
 		return nil, err
 	}
-	switch {
-	case m != nil && slices.Contains(roles, m.Role), v.IsAdmin() && v.MFA:
-		// Writes to one course take turns: appends compute the next
-		// position, limits count rows and counters recount, each of which
-		// would race with a concurrent write on PostgreSQL.
-		if err := s.lock(ctx, tx, id); err != nil {
-			return nil, err
-		}
-		// Read again under the lock: a writer that waited must decide on
-		// the row as the one before it left it.
-		return tx.Course.Get(viewer.SystemContext(ctx), id)
-	case v.IsAdmin():
-		return nil, apperr.New(apperr.Forbidden, "administrators change other people's courses only from a session that passed two-factor sign-in")
+	role, err := access.CourseRole(ctx, tx, id, v.UserID)
+	if err != nil {
+		return nil, err
 	}
-	return nil, apperr.New(apperr.Forbidden, "your role in this course does not allow this")
+	if err := access.MayChangeCourse(v, role, action); err != nil {
+		return nil, err
+	}
+	// Read again under the lock: a writer that waited must decide on the
+	// row as the one before it left it.
+	return tx.Course.Get(ctx, id)
 }
 
 // lock makes writes that move one course's counters take turns (see

@@ -10,10 +10,10 @@ import (
 	"lectern/ent/course"
 	"lectern/ent/lesson"
 	"lectern/ent/section"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/database"
-	"lectern/internal/viewer"
 )
 
 // CreateCourse creates a draft course owned by the caller. A taken slug is
@@ -28,7 +28,6 @@ func (s *Service) CreateCourse(ctx context.Context, in CourseInput) (*ent.Course
 	}
 	var out *ent.Course
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		sys := viewer.SystemContext(ctx)
 		create := tx.Course.Create().SetTitle(*in.Title).SetSlug(*in.Slug).
 			SetNillableSummary(in.Summary).SetNillableDescription(in.Description).
 			SetNillableLanguage(in.Language).SetNillableLevel(in.Level)
@@ -38,14 +37,14 @@ func (s *Service) CreateCourse(ctx context.Context, in CourseInput) (*ent.Course
 		if in.SetTakeaways {
 			create.SetTakeaways(in.Takeaways)
 		}
-		c, err := create.Save(sys)
+		c, err := create.Save(ctx)
 		if ent.IsConstraintError(err) {
 			return slugTaken()
 		}
 		if err != nil {
 			return err
 		}
-		if err := tx.CourseMember.Create().SetCourseID(c.ID).SetUserID(v.UserID).SetRole("OWNER").Exec(sys); err != nil {
+		if err := tx.CourseMember.Create().SetCourseID(c.ID).SetUserID(v.UserID).SetRole("OWNER").Exec(ctx); err != nil {
 			return err
 		}
 		out = c
@@ -58,7 +57,7 @@ func (s *Service) CreateCourse(ctx context.Context, in CourseInput) (*ent.Course
 }
 
 func slugTaken() error {
-	return apperr.Problem(apperr.UserSlugTaken, "another course uses this slug", "input", "slug")
+	return apperr.Problem(apperr.UserSlugTaken, "another course uses this slug", "slug")
 }
 
 // UpdateCourse changes a course's details when expectedVersion is still
@@ -75,7 +74,7 @@ func (s *Service) UpdateCourse(ctx context.Context, id uuid.UUID, expectedVersio
 	}
 	var out *ent.Course
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if _, err := s.course(ctx, tx, v, id, editors, "input", "id"); err != nil {
+		if _, err := s.course(ctx, tx, v, id, access.EditCourse, "id"); err != nil {
 			return err
 		}
 		upd := tx.Course.Update().Where(course.ID(id), course.Version(expectedVersion)).AddVersion(1).
@@ -87,8 +86,7 @@ func (s *Service) UpdateCourse(ctx context.Context, id uuid.UUID, expectedVersio
 		if in.SetTakeaways {
 			upd.SetTakeaways(in.Takeaways)
 		}
-		sys := viewer.SystemContext(ctx)
-		n, err := upd.Save(sys)
+		n, err := upd.Save(ctx)
 		if ent.IsConstraintError(err) {
 			return slugTaken()
 		}
@@ -96,9 +94,9 @@ func (s *Service) UpdateCourse(ctx context.Context, id uuid.UUID, expectedVersio
 			return err
 		}
 		if n == 0 {
-			return apperr.Problem(apperr.UserConflict, "the course changed since you read it; reload it and apply your change again", "input", "expectedVersion")
+			return apperr.Problem(apperr.UserConflict, "the course changed since you read it; reload it and apply your change again", "expectedVersion")
 		}
-		out, err = tx.Course.Get(sys, id)
+		out, err = tx.Course.Get(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -156,7 +154,7 @@ func (s *Service) setStatus(ctx context.Context, id uuid.UUID, status course.Sta
 	}
 	var out *ent.Course
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		c, err := s.course(ctx, tx, v, id, owners, "id")
+		c, err := s.course(ctx, tx, v, id, access.ManageCourse, "id")
 		if err != nil {
 			return err
 		}
@@ -164,9 +162,8 @@ func (s *Service) setStatus(ctx context.Context, id uuid.UUID, status course.Sta
 			out = c
 			return nil
 		}
-		sys := viewer.SystemContext(ctx)
 		if check != nil {
-			if err := check(sys, tx, c); err != nil {
+			if err := check(ctx, tx, c); err != nil {
 				return err
 			}
 		}
@@ -174,7 +171,7 @@ func (s *Service) setStatus(ctx context.Context, id uuid.UUID, status course.Sta
 		if status == course.StatusPUBLISHED && c.PublishedAt == nil {
 			upd.SetPublishedAt(s.now().UTC())
 		}
-		if out, err = upd.Save(sys); err != nil {
+		if out, err = upd.Save(ctx); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, v, action, c, nil)

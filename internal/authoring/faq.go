@@ -8,6 +8,7 @@ import (
 
 	"lectern/ent"
 	"lectern/ent/faqentry"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
@@ -44,18 +45,17 @@ func (s *Service) CreateFAQEntry(ctx context.Context, courseID uuid.UUID, in FAQ
 	}
 	var out *ent.FAQEntry
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if _, err := s.course(ctx, tx, v, courseID, editors, "input", "courseId"); err != nil {
+		if _, err := s.course(ctx, tx, v, courseID, access.EditCourse, "courseId"); err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		n, err := tx.FAQEntry.Query().Where(faqentry.CourseID(courseID)).Count(sys)
+		n, err := tx.FAQEntry.Query().Where(faqentry.CourseID(courseID)).Count(ctx)
 		if err != nil {
 			return err
 		}
 		if n >= maxFAQ {
-			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course holds at most %d FAQ entries", maxFAQ), "input", "courseId")
+			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course holds at most %d FAQ entries", maxFAQ), "courseId")
 		}
-		out, err = tx.FAQEntry.Create().SetCourseID(courseID).SetQuestion(*in.Question).SetAnswer(*in.Answer).SetPosition(n).Save(sys)
+		out, err = tx.FAQEntry.Create().SetCourseID(courseID).SetQuestion(*in.Question).SetAnswer(*in.Answer).SetPosition(n).Save(ctx)
 		return err
 	})
 	if err != nil {
@@ -73,10 +73,11 @@ func (s *Service) faqFor(ctx context.Context, tx *database.Tx, v viewer.Viewer, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.course(ctx, tx, v, e.CourseID, editors, field...); err != nil {
+	if _, err := s.course(ctx, tx, v, e.CourseID, access.EditCourse, field...); err != nil {
 		return nil, err
 	}
-	e, err = tx.FAQEntry.Get(viewer.SystemContext(ctx), id)
+	// Read again under the course lock (a concurrent delete or move).
+	e, err = tx.FAQEntry.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Problem(apperr.UserNotFound, "no such FAQ entry", field...)
 	}
@@ -94,11 +95,11 @@ func (s *Service) UpdateFAQEntry(ctx context.Context, id uuid.UUID, in FAQInput)
 	}
 	var out *ent.FAQEntry
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		e, err := s.faqFor(ctx, tx, v, id, "input", "id")
+		e, err := s.faqFor(ctx, tx, v, id, "id")
 		if err != nil {
 			return err
 		}
-		out, err = tx.FAQEntry.UpdateOne(e).SetNillableQuestion(in.Question).SetNillableAnswer(in.Answer).Save(viewer.SystemContext(ctx))
+		out, err = tx.FAQEntry.UpdateOne(e).SetNillableQuestion(in.Question).SetNillableAnswer(in.Answer).Save(ctx)
 		return err
 	})
 	if err != nil {
@@ -115,19 +116,18 @@ func (s *Service) MoveFAQEntry(ctx context.Context, id uuid.UUID, position int) 
 	}
 	var out *ent.FAQEntry
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		e, err := s.faqFor(ctx, tx, v, id, "input", "id")
+		e, err := s.faqFor(ctx, tx, v, id, "id")
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		ids, err := tx.FAQEntry.Query().Where(faqentry.CourseID(e.CourseID)).Order(ent.Asc(faqentry.FieldPosition)).IDs(sys)
+		ids, err := tx.FAQEntry.Query().Where(faqentry.CourseID(e.CourseID)).Order(ent.Asc(faqentry.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
 		}
 		if err := renumber(ctx, tx, faqentry.Table, placeAt(ids, id, position)); err != nil {
 			return err
 		}
-		out, err = tx.FAQEntry.Get(sys, id)
+		out, err = tx.FAQEntry.Get(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -147,11 +147,10 @@ func (s *Service) DeleteFAQEntry(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		if err := tx.FAQEntry.DeleteOne(e).Exec(sys); err != nil {
+		if err := tx.FAQEntry.DeleteOne(e).Exec(ctx); err != nil {
 			return err
 		}
-		ids, err := tx.FAQEntry.Query().Where(faqentry.CourseID(e.CourseID)).Order(ent.Asc(faqentry.FieldPosition)).IDs(sys)
+		ids, err := tx.FAQEntry.Query().Where(faqentry.CourseID(e.CourseID)).Order(ent.Asc(faqentry.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
 		}

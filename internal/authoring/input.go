@@ -25,11 +25,12 @@ type CourseInput struct {
 	SetRequirements, SetTakeaways bool
 }
 
-// problems collects field errors under the input argument.
+// problems collects field errors, each at the path of its field within
+// what the operation was given.
 type problems []apperr.FieldError
 
 func (p *problems) add(code apperr.UserCode, msg string, field ...string) {
-	*p = append(*p, apperr.FieldError{Code: code, Field: append([]string{"input"}, field...), Message: msg})
+	*p = append(*p, apperr.FieldError{Code: code, Field: field, Message: msg})
 }
 
 func (p problems) err() error {

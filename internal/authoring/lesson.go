@@ -11,6 +11,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/lesson"
 	"lectern/ent/section"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/counter"
 	"lectern/internal/database"
@@ -63,19 +64,18 @@ func (s *Service) CreateLesson(ctx context.Context, sectionID uuid.UUID, in Less
 	}
 	var out *ent.Lesson
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		sec, err := s.section(ctx, tx, v, sectionID, "input", "sectionId")
+		sec, err := s.section(ctx, tx, v, sectionID, "sectionId")
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		total, err := tx.Lesson.Query().Where(lesson.CourseID(sec.CourseID)).Count(sys)
+		total, err := tx.Lesson.Query().Where(lesson.CourseID(sec.CourseID)).Count(ctx)
 		if err != nil {
 			return err
 		}
 		if total >= maxLessonsPerCourse {
-			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course holds at most %d lessons", maxLessonsPerCourse), "input", "sectionId")
+			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course holds at most %d lessons", maxLessonsPerCourse), "sectionId")
 		}
-		n, err := tx.Lesson.Query().Where(lesson.SectionID(sec.ID)).Count(sys)
+		n, err := tx.Lesson.Query().Where(lesson.SectionID(sec.ID)).Count(ctx)
 		if err != nil {
 			return err
 		}
@@ -86,9 +86,9 @@ func (s *Service) CreateLesson(ctx context.Context, sectionID uuid.UUID, in Less
 		// The course is the section's: the database cannot tie the two
 		// (no composite key), so the service does.
 		out, err = tx.Lesson.Create().SetCourseID(sec.CourseID).SetSectionID(sec.ID).SetTitle(*in.Title).SetSlug(*in.Slug).
-			SetBody(body).SetReadingMinutes(readingMinutes(body)).SetNillableAccess(in.Access).SetPosition(n).Save(sys)
+			SetBody(body).SetReadingMinutes(readingMinutes(body)).SetNillableAccess(in.Access).SetPosition(n).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return apperr.Problem(apperr.UserSlugTaken, "another lesson of this course uses this slug", "input", "slug")
+			return apperr.Problem(apperr.UserSlugTaken, "another lesson of this course uses this slug", "slug")
 		}
 		return err
 	})
@@ -107,12 +107,12 @@ func (s *Service) lessonFor(ctx context.Context, tx *database.Tx, v viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.course(ctx, tx, v, l.CourseID, editors, field...); err != nil {
+	if _, err := s.course(ctx, tx, v, l.CourseID, access.EditCourse, field...); err != nil {
 		return nil, err
 	}
 	// Read again under the course lock: a concurrent move may have
 	// changed its section, a concurrent delete removed it.
-	l, err = tx.Lesson.Get(viewer.SystemContext(ctx), id)
+	l, err = tx.Lesson.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Problem(apperr.UserNotFound, "no such lesson", field...)
 	}
@@ -130,7 +130,7 @@ func (s *Service) UpdateLesson(ctx context.Context, id uuid.UUID, in LessonInput
 	}
 	var out *ent.Lesson
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		l, err := s.lessonFor(ctx, tx, v, id, "input", "id")
+		l, err := s.lessonFor(ctx, tx, v, id, "id")
 		if err != nil {
 			return err
 		}
@@ -138,9 +138,9 @@ func (s *Service) UpdateLesson(ctx context.Context, id uuid.UUID, in LessonInput
 		if in.Body != nil {
 			upd.SetBody(*in.Body).SetReadingMinutes(readingMinutes(*in.Body))
 		}
-		out, err = upd.Save(viewer.SystemContext(ctx))
+		out, err = upd.Save(ctx)
 		if ent.IsConstraintError(err) {
-			return apperr.Problem(apperr.UserSlugTaken, "another lesson of this course uses this slug", "input", "slug")
+			return apperr.Problem(apperr.UserSlugTaken, "another lesson of this course uses this slug", "slug")
 		}
 		return err
 	})
@@ -160,29 +160,28 @@ func (s *Service) MoveLesson(ctx context.Context, id uuid.UUID, sectionID *uuid.
 	}
 	var out *ent.Lesson
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		l, err := s.lessonFor(ctx, tx, v, id, "input", "id")
+		l, err := s.lessonFor(ctx, tx, v, id, "id")
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
 		from, to := l.SectionID, l.SectionID
 		if sectionID != nil {
 			to = *sectionID
-			ok, err := tx.Section.Query().Where(section.ID(to), section.CourseID(l.CourseID)).Exist(sys)
+			ok, err := tx.Section.Query().Where(section.ID(to), section.CourseID(l.CourseID)).Exist(ctx)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return apperr.Problem(apperr.UserNotFound, "no such section in this course", "input", "sectionId")
+				return apperr.Problem(apperr.UserNotFound, "no such section in this course", "sectionId")
 			}
 		}
 		if from != to {
 			// Park the lesson past every position of its new section, then
 			// renumber both sections.
-			if err := tx.Lesson.UpdateOne(l).SetSectionID(to).SetPosition(positionOffset * 2).Exec(sys); err != nil {
+			if err := tx.Lesson.UpdateOne(l).SetSectionID(to).SetPosition(positionOffset * 2).Exec(ctx); err != nil {
 				return err
 			}
-			left, err := tx.Lesson.Query().Where(lesson.SectionID(from)).Order(ent.Asc(lesson.FieldPosition)).IDs(sys)
+			left, err := tx.Lesson.Query().Where(lesson.SectionID(from)).Order(ent.Asc(lesson.FieldPosition)).IDs(ctx)
 			if err != nil {
 				return err
 			}
@@ -190,14 +189,14 @@ func (s *Service) MoveLesson(ctx context.Context, id uuid.UUID, sectionID *uuid.
 				return err
 			}
 		}
-		ids, err := tx.Lesson.Query().Where(lesson.SectionID(to)).Order(ent.Asc(lesson.FieldPosition)).IDs(sys)
+		ids, err := tx.Lesson.Query().Where(lesson.SectionID(to)).Order(ent.Asc(lesson.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
 		}
 		if err := renumber(ctx, tx, lesson.Table, placeAt(ids, id, position)); err != nil {
 			return err
 		}
-		out, err = tx.Lesson.Get(sys, id)
+		out, err = tx.Lesson.Get(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -218,11 +217,10 @@ func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		if err := tx.Lesson.DeleteOne(l).Exec(sys); err != nil {
+		if err := tx.Lesson.DeleteOne(l).Exec(ctx); err != nil {
 			return err
 		}
-		ids, err := tx.Lesson.Query().Where(lesson.SectionID(l.SectionID)).Order(ent.Asc(lesson.FieldPosition)).IDs(sys)
+		ids, err := tx.Lesson.Query().Where(lesson.SectionID(l.SectionID)).Order(ent.Asc(lesson.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
 		}
@@ -252,7 +250,7 @@ func (s *Service) PublishLesson(ctx context.Context, id uuid.UUID) (*ent.Lesson,
 			return nil
 		}
 		now := s.now().UTC()
-		if out, err = tx.Lesson.UpdateOne(l).SetStatus(lesson.StatusPUBLISHED).SetPublishedAt(now).Save(viewer.SystemContext(ctx)); err != nil {
+		if out, err = tx.Lesson.UpdateOne(l).SetStatus(lesson.StatusPUBLISHED).SetPublishedAt(now).Save(ctx); err != nil {
 			return err
 		}
 		return counter.SettleCourse(ctx, tx.SQL, now, l.CourseID)

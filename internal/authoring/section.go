@@ -8,6 +8,7 @@ import (
 
 	"lectern/ent"
 	"lectern/ent/section"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/counter"
 	"lectern/internal/database"
@@ -28,18 +29,17 @@ func (s *Service) CreateSection(ctx context.Context, courseID uuid.UUID, title s
 	}
 	var out *ent.Section
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if _, err := s.course(ctx, tx, v, courseID, editors, "input", "courseId"); err != nil {
+		if _, err := s.course(ctx, tx, v, courseID, access.EditCourse, "courseId"); err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		n, err := tx.Section.Query().Where(section.CourseID(courseID)).Count(sys)
+		n, err := tx.Section.Query().Where(section.CourseID(courseID)).Count(ctx)
 		if err != nil {
 			return err
 		}
 		if n >= maxSections {
-			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course holds at most %d sections", maxSections), "input", "courseId")
+			return apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course holds at most %d sections", maxSections), "courseId")
 		}
-		out, err = tx.Section.Create().SetCourseID(courseID).SetTitle(title).SetPosition(n).Save(sys)
+		out, err = tx.Section.Create().SetCourseID(courseID).SetTitle(title).SetPosition(n).Save(ctx)
 		return err
 	})
 	if err != nil {
@@ -57,11 +57,11 @@ func (s *Service) section(ctx context.Context, tx *database.Tx, v viewer.Viewer,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.course(ctx, tx, v, sec.CourseID, editors, field...); err != nil {
+	if _, err := s.course(ctx, tx, v, sec.CourseID, access.EditCourse, field...); err != nil {
 		return nil, err
 	}
 	// Read again under the course lock (a concurrent delete or move).
-	sec, err = tx.Section.Get(viewer.SystemContext(ctx), id)
+	sec, err = tx.Section.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.Problem(apperr.UserNotFound, "no such section", field...)
 	}
@@ -81,11 +81,11 @@ func (s *Service) UpdateSection(ctx context.Context, id uuid.UUID, title string)
 	}
 	var out *ent.Section
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		sec, err := s.section(ctx, tx, v, id, "input", "id")
+		sec, err := s.section(ctx, tx, v, id, "id")
 		if err != nil {
 			return err
 		}
-		out, err = tx.Section.UpdateOne(sec).SetTitle(title).Save(viewer.SystemContext(ctx))
+		out, err = tx.Section.UpdateOne(sec).SetTitle(title).Save(ctx)
 		return err
 	})
 	if err != nil {
@@ -103,19 +103,18 @@ func (s *Service) MoveSection(ctx context.Context, id uuid.UUID, position int) (
 	}
 	var out *ent.Section
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		sec, err := s.section(ctx, tx, v, id, "input", "id")
+		sec, err := s.section(ctx, tx, v, id, "id")
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		ids, err := tx.Section.Query().Where(section.CourseID(sec.CourseID)).Order(ent.Asc(section.FieldPosition)).IDs(sys)
+		ids, err := tx.Section.Query().Where(section.CourseID(sec.CourseID)).Order(ent.Asc(section.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
 		}
 		if err := renumber(ctx, tx, section.Table, placeAt(ids, id, position)); err != nil {
 			return err
 		}
-		out, err = tx.Section.Get(sys, id)
+		out, err = tx.Section.Get(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -136,11 +135,10 @@ func (s *Service) DeleteSection(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		if err := tx.Section.DeleteOne(sec).Exec(sys); err != nil {
+		if err := tx.Section.DeleteOne(sec).Exec(ctx); err != nil {
 			return err
 		}
-		ids, err := tx.Section.Query().Where(section.CourseID(sec.CourseID)).Order(ent.Asc(section.FieldPosition)).IDs(sys)
+		ids, err := tx.Section.Query().Where(section.CourseID(sec.CourseID)).Order(ent.Asc(section.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
 		}

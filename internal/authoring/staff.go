@@ -11,10 +11,10 @@ import (
 	"lectern/ent/enrollment"
 	"lectern/ent/review"
 	"lectern/ent/user"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/database"
-	"lectern/internal/viewer"
 )
 
 // AddCourseMember gives a user (by ID; one the caller cannot see is
@@ -28,17 +28,17 @@ func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUI
 		return nil, err
 	}
 	if role != coursemember.RoleINSTRUCTOR && role != coursemember.RoleASSISTANT {
-		return nil, apperr.Problem(apperr.UserInvalid, "add members as INSTRUCTOR or ASSISTANT; a course has one owner", "input", "role")
+		return nil, apperr.Problem(apperr.UserInvalid, "add members as INSTRUCTOR or ASSISTANT; a course has one owner", "role")
 	}
 	var out *ent.Course
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		c, err := s.course(ctx, tx, v, courseID, owners, "input", "courseId")
+		c, err := s.course(ctx, tx, v, courseID, access.ManageCourse, "courseId")
 		if err != nil {
 			return err
 		}
 		member, err := tx.User.Query().Where(user.ID(userID), user.DisabledAtIsNil()).Only(ctx)
 		if ent.IsNotFound(err) {
-			return apperr.Problem(apperr.UserNotFound, "no such user", "input", "userId")
+			return apperr.Problem(apperr.UserNotFound, "no such user", "userId")
 		}
 		if err != nil {
 			return err
@@ -47,33 +47,34 @@ func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUI
 		// but could not use a course INSTRUCTOR role, which needs the
 		// global one.
 		if role == coursemember.RoleINSTRUCTOR && member.Role == user.RoleLEARNER {
-			return apperr.Problem(apperr.UserInvalid, "only instructors can teach; add a learner as ASSISTANT", "input", "role")
+			return apperr.Problem(apperr.UserInvalid, "only instructors can teach; add a learner as ASSISTANT", "role")
 		}
-		sys := viewer.SystemContext(ctx)
 		// A course's staff are never its learners: their enrolment would
-		// count in enrollmentCount and their review in the rating.
-		learner, err := tx.Enrollment.Query().Where(enrollment.CourseID(courseID), enrollment.UserID(userID),
-			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Exist(sys)
+		// count in enrollmentCount and their review in the rating. An
+		// enrolment is its learner's alone, so it is looked for as the
+		// system; the course's reviews are the caller's to see.
+		learner, err := tx.System().Enrollment.Query().Where(enrollment.CourseID(courseID), enrollment.UserID(userID),
+			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Exist(ctx)
 		if err == nil && !learner {
-			learner, err = tx.Review.Query().Where(review.CourseID(courseID), review.UserID(userID)).Exist(sys)
+			learner, err = tx.Review.Query().Where(review.CourseID(courseID), review.UserID(userID)).Exist(ctx)
 		}
 		if err != nil {
 			return err
 		}
 		if learner {
-			return apperr.Problem(apperr.UserLearnerOfCourse, "this user is enrolled in or has reviewed the course; a course's staff cannot be its learners", "input", "userId")
+			return apperr.Problem(apperr.UserLearnerOfCourse, "this user is enrolled in or has reviewed the course; a course's staff cannot be its learners", "userId")
 		}
-		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(sys)
+		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			err = tx.CourseMember.Create().SetCourseID(courseID).SetUserID(userID).SetRole(role).Exec(sys)
+			err = tx.CourseMember.Create().SetCourseID(courseID).SetUserID(userID).SetRole(role).Exec(ctx)
 		case err == nil && m.Role == coursemember.RoleOWNER:
-			return apperr.Problem(apperr.UserInvalid, "this user owns the course", "input", "userId")
+			return apperr.Problem(apperr.UserInvalid, "this user owns the course", "userId")
 		case err == nil && m.Role == role:
 			out = c
 			return nil
 		case err == nil:
-			err = tx.CourseMember.UpdateOne(m).SetRole(role).Exec(sys)
+			err = tx.CourseMember.UpdateOne(m).SetRole(role).Exec(ctx)
 		}
 		if err != nil {
 			return err
@@ -97,22 +98,21 @@ func (s *Service) RemoveCourseMember(ctx context.Context, courseID, userID uuid.
 	}
 	var out *ent.Course
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		c, err := s.course(ctx, tx, v, courseID, owners, "input", "courseId")
+		c, err := s.course(ctx, tx, v, courseID, access.ManageCourse, "courseId")
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(sys)
+		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(ctx)
 		if ent.IsNotFound(err) {
-			return apperr.Problem(apperr.UserNotFound, "this user is not on the course's staff", "input", "userId")
+			return apperr.Problem(apperr.UserNotFound, "this user is not on the course's staff", "userId")
 		}
 		if err != nil {
 			return err
 		}
 		if m.Role == coursemember.RoleOWNER {
-			return apperr.Problem(apperr.UserInvalid, "a course always keeps its owner", "input", "userId")
+			return apperr.Problem(apperr.UserInvalid, "a course always keeps its owner", "userId")
 		}
-		if err := tx.CourseMember.DeleteOne(m).Exec(sys); err != nil {
+		if err := tx.CourseMember.DeleteOne(m).Exec(ctx); err != nil {
 			return err
 		}
 		out = c

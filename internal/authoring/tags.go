@@ -11,9 +11,9 @@ import (
 	"lectern/ent"
 	"lectern/ent/coursetag"
 	"lectern/ent/tag"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/database"
-	"lectern/internal/viewer"
 )
 
 // maxTags is how many tags a course may carry.
@@ -29,7 +29,7 @@ func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs [
 	}
 	// Bounded before any work: the list comes from the client.
 	if len(slugs) > 2*maxTags {
-		return nil, apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course carries at most %d tags", maxTags), "input", "tags")
+		return nil, apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course carries at most %d tags", maxTags), "tags")
 	}
 	var clean []string
 	seen := map[string]bool{}
@@ -41,16 +41,15 @@ func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs [
 		}
 	}
 	if len(clean) > maxTags {
-		return nil, apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course carries at most %d tags", maxTags), "input", "tags")
+		return nil, apperr.Problem(apperr.UserInvalid, fmt.Sprintf("a course carries at most %d tags", maxTags), "tags")
 	}
 	var out *ent.Course
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		c, err := s.course(ctx, tx, v, courseID, editors, "input", "courseId")
+		c, err := s.course(ctx, tx, v, courseID, access.EditCourse, "courseId")
 		if err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		tags, err := tx.Tag.Query().Where(tag.SlugIn(clean...)).All(sys)
+		tags, err := tx.Tag.Query().Where(tag.SlugIn(clean...)).All(ctx)
 		if err != nil {
 			return err
 		}
@@ -66,15 +65,15 @@ func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs [
 		if err := p.err(); err != nil {
 			return err
 		}
-		if _, err := tx.CourseTag.Delete().Where(coursetag.CourseID(courseID)).Exec(sys); err != nil {
+		if _, err := tx.CourseTag.Delete().Where(coursetag.CourseID(courseID)).Exec(ctx); err != nil {
 			return err
 		}
 		for _, t := range tags {
-			if err := tx.CourseTag.Create().SetCourseID(courseID).SetTagID(t.ID).Exec(sys); err != nil {
+			if err := tx.CourseTag.Create().SetCourseID(courseID).SetTagID(t.ID).Exec(ctx); err != nil {
 				return err
 			}
 		}
-		out, err = tx.Course.UpdateOne(c).AddVersion(1).Save(sys)
+		out, err = tx.Course.UpdateOne(c).AddVersion(1).Save(ctx)
 		return err
 	})
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 
 	"lectern/ent"
 	"lectern/ent/course"
-	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
@@ -50,27 +50,29 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		if err := s.lock(ctx, tx, id); err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		c, err := tx.Course.Get(sys, id)
+		// The status is read as the system: a course withdrawn from the
+		// catalogue while this waited for the lock is hidden from the
+		// caller now, and is NOT_PUBLISHED, not NOT_FOUND.
+		c, err := tx.System().Course.Get(ctx, id)
 		if err != nil {
 			return err
 		}
 		if c.Status != course.StatusPUBLISHED {
 			return apperr.Problem(apperr.UserNotPublished, "this course is not open for enrolment", "courseId")
 		}
-		teaches, err := tx.CourseMember.Query().Where(coursemember.CourseID(id), coursemember.UserID(v.UserID)).Exist(sys)
+		role, err := access.CourseRole(ctx, tx, id, v.UserID)
 		if err != nil {
 			return err
 		}
-		if teaches {
+		if !access.MayTakeCourse(role) {
 			return apperr.Problem(apperr.UserOwnCourse, "you are on the staff of this course", "courseId")
 		}
-		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(sys)
+		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			e, err = tx.Enrollment.Create().SetUserID(v.UserID).SetCourseID(id).Save(sys)
+			e, err = tx.Enrollment.Create().SetUserID(v.UserID).SetCourseID(id).Save(ctx)
 		case err == nil && e.Status == enrollment.StatusCANCELLED:
-			e, err = tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusACTIVE).Save(sys)
+			e, err = tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusACTIVE).Save(ctx)
 		case err == nil:
 			out = e
 			return nil
@@ -103,8 +105,7 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 		if err := s.lock(ctx, tx, id); err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(sys)
+		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return notFound("courseId")
 		}
@@ -115,7 +116,7 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 			out = e
 			return nil
 		}
-		if e, err = tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusCANCELLED).ClearCompletedAt().Save(sys); err != nil {
+		if e, err = tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusCANCELLED).ClearCompletedAt().Save(ctx); err != nil {
 			return err
 		}
 		out, err = s.settle(ctx, tx, e)
@@ -135,7 +136,7 @@ func (s *Service) Enrollments(ctx context.Context, userID uuid.UUID) ([]*ent.Enr
 	all, err := s.db.Ent.Enrollment.Query().Where(enrollment.UserID(userID)).
 		Order(ent.Desc(enrollment.FieldCreatedAt), ent.Desc(enrollment.FieldID)).WithCourse().All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("enrollments: %w", err)
+		return nil, fmt.Errorf("enrollments: %w", database.Coded(err))
 	}
 	out := all[:0]
 	for _, e := range all {
@@ -147,15 +148,23 @@ func (s *Service) Enrollments(ctx context.Context, userID uuid.UUID) ([]*ent.Enr
 }
 
 // Progress returns the share of the course's published lessons that e has
-// done, from 0 to 1 (0 for a course without published lessons). The
-// course is read as the system: an enrolment stays meaningful after its
-// course is archived and hidden from the catalogue.
+// done, from 0 to 1 (0 for a course without published lessons). An
+// enrolment stays meaningful after its course is archived and hidden from
+// the catalogue: a course its learner can no longer see is read as the
+// system, in a transaction of its own that ends the privilege with it.
 func (s *Service) Progress(ctx context.Context, e *ent.Enrollment) (float64, error) {
 	c := e.Edges.Course
 	if c == nil {
 		var err error
-		if c, err = s.db.Ent.Course.Get(viewer.SystemContext(ctx), e.CourseID); err != nil {
-			return 0, fmt.Errorf("progress: %w", err)
+		c, err = s.db.Ent.Course.Get(ctx, e.CourseID)
+		if ent.IsNotFound(err) {
+			err = s.db.Transact(ctx, func(tx *database.Tx) (err error) {
+				c, err = tx.System().Course.Get(ctx, e.CourseID)
+				return err
+			})
+		}
+		if err != nil {
+			return 0, fmt.Errorf("progress: %w", database.Coded(err))
 		}
 	}
 	if c.LessonCount == 0 {

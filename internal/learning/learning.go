@@ -69,7 +69,7 @@ func (s *Service) settle(ctx context.Context, tx *database.Tx, e *ent.Enrollment
 	if err := counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), e.CourseID); err != nil {
 		return nil, err
 	}
-	return tx.Enrollment.Get(viewer.SystemContext(ctx), e.ID)
+	return tx.Enrollment.Get(ctx, e.ID)
 }
 
 // lock makes writes to one course's counters take turns (see

@@ -12,7 +12,6 @@ import (
 	"lectern/ent/lessonprogress"
 	"lectern/internal/apperr"
 	"lectern/internal/database"
-	"lectern/internal/viewer"
 )
 
 // CompleteLesson marks a published lesson done in the caller's enrolment
@@ -62,16 +61,15 @@ func (s *Service) progress(ctx context.Context, lessonID uuid.UUID, change func(
 		if err := s.lock(ctx, tx, l.CourseID); err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(l.CourseID),
-			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Only(sys)
+			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Only(ctx)
 		if ent.IsNotFound(err) {
 			return apperr.Problem(apperr.UserNotEnrolled, "enrol in the course first", "lessonId")
 		}
 		if err != nil {
 			return err
 		}
-		if err := change(sys, tx, e); err != nil {
+		if err := change(ctx, tx, e); err != nil {
 			return err
 		}
 		out, err = s.settle(ctx, tx, e)

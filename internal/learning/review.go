@@ -9,13 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
-	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
 	"lectern/ent/review"
+	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/database"
-	"lectern/internal/viewer"
 )
 
 // maxReviewBody is the longest review text, in characters (the database
@@ -28,16 +27,16 @@ type ReviewInput struct {
 	Body   string
 }
 
-// check validates a review's fields, reporting problems under prefix.
-func (in ReviewInput) check(prefix ...string) (ReviewInput, error) {
+// check validates a review's fields.
+func (in ReviewInput) check() (ReviewInput, error) {
 	var problems []apperr.FieldError
 	if in.Rating < 1 || in.Rating > 5 {
-		problems = append(problems, apperr.FieldError{Code: apperr.UserInvalid, Field: append(prefix, "rating"),
+		problems = append(problems, apperr.FieldError{Code: apperr.UserInvalid, Field: []string{"rating"},
 			Message: "the rating is a whole number from 1 to 5"})
 	}
 	in.Body = strings.TrimSpace(in.Body)
 	if utf8.RuneCountInString(in.Body) > maxReviewBody {
-		problems = append(problems, apperr.FieldError{Code: apperr.UserTooLong, Field: append(prefix, "body"),
+		problems = append(problems, apperr.FieldError{Code: apperr.UserTooLong, Field: []string{"body"},
 			Message: fmt.Sprintf("use at most %d characters", maxReviewBody)})
 	}
 	if len(problems) > 0 {
@@ -55,36 +54,36 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 	if err != nil {
 		return nil, err
 	}
-	if in, err = in.check("input"); err != nil {
+	if in, err = in.check(); err != nil {
 		return nil, err
 	}
 	var out *ent.Review
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		if err := visibleCourse(ctx, tx, courseID, "input", "courseId"); err != nil {
+		if err := visibleCourse(ctx, tx, courseID, "courseId"); err != nil {
 			return err
 		}
 		// Locked before the staff check, like Enroll.
 		if err := s.lock(ctx, tx, courseID); err != nil {
 			return err
 		}
-		sys := viewer.SystemContext(ctx)
-		if teaches, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(v.UserID)).Exist(sys); err != nil || teaches {
-			if err == nil {
-				err = apperr.Problem(apperr.UserOwnCourse, "you cannot review a course you teach", "input", "courseId")
-			}
+		role, err := access.CourseRole(ctx, tx, courseID, v.UserID)
+		if err != nil {
 			return err
 		}
+		if !access.MayTakeCourse(role) {
+			return apperr.Problem(apperr.UserOwnCourse, "you cannot review a course you teach", "courseId")
+		}
 		enrolled, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(courseID),
-			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Exist(sys)
+			enrollment.StatusNEQ(enrollment.StatusCANCELLED)).Exist(ctx)
 		if err != nil {
 			return err
 		}
 		if !enrolled {
-			return apperr.Problem(apperr.UserNotEnrolled, "only enrolled learners can review a course", "input", "courseId")
+			return apperr.Problem(apperr.UserNotEnrolled, "only enrolled learners can review a course", "courseId")
 		}
-		out, err = tx.Review.Create().SetUserID(v.UserID).SetCourseID(courseID).SetRating(in.Rating).SetBody(in.Body).Save(sys)
+		out, err = tx.Review.Create().SetUserID(v.UserID).SetCourseID(courseID).SetRating(in.Rating).SetBody(in.Body).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return apperr.Problem(apperr.UserAlreadyReviewed, "you have already reviewed this course; update that review instead", "input", "courseId")
+			return apperr.Problem(apperr.UserAlreadyReviewed, "you have already reviewed this course; update that review instead", "courseId")
 		}
 		if err != nil {
 			return err
@@ -104,14 +103,14 @@ func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput
 	if err != nil {
 		return nil, err
 	}
-	if in, err = in.check("input"); err != nil {
+	if in, err = in.check(); err != nil {
 		return nil, err
 	}
 	var out *ent.Review
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
 		r, err := tx.Review.Query().Where(review.ID(id), review.UserID(v.UserID)).Only(ctx)
 		if ent.IsNotFound(err) {
-			return notFound("input", "id")
+			return notFound("id")
 		}
 		if err != nil {
 			return err
@@ -119,7 +118,7 @@ func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput
 		if err := s.lock(ctx, tx, r.CourseID); err != nil {
 			return err
 		}
-		if out, err = tx.Review.UpdateOne(r).SetRating(in.Rating).SetBody(in.Body).Save(viewer.SystemContext(ctx)); err != nil {
+		if out, err = tx.Review.UpdateOne(r).SetRating(in.Rating).SetBody(in.Body).Save(ctx); err != nil {
 			return err
 		}
 		return recount(ctx, tx, r.CourseID)
@@ -149,16 +148,15 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		moderation := r.UserID != v.UserID
-		switch {
-		case moderation && !v.IsAdmin():
-			return apperr.New(apperr.Forbidden, "only the author or an administrator can delete a review")
-		case moderation && !v.MFA:
-			return apperr.New(apperr.Forbidden, "administrators moderate reviews only from a session that passed two-factor sign-in")
+		if moderation {
+			if err := access.MayModerate(v); err != nil {
+				return err
+			}
 		}
 		if err := s.lock(ctx, tx, r.CourseID); err != nil {
 			return err
 		}
-		if err := tx.Review.DeleteOne(r).Exec(viewer.SystemContext(ctx)); err != nil {
+		if err := tx.Review.DeleteOne(r).Exec(ctx); err != nil {
 			return err
 		}
 		if err := recount(ctx, tx, r.CourseID); err != nil {
