@@ -1,5 +1,6 @@
-// Command lectern serves Lectern's GraphQL API. It is the only place where
-// components are wired together:
+// Command lectern serves Lectern's GraphQL API. Its commands build
+// Lectern's services through internal/app, the one place where components
+// are wired together:
 //
 //	lectern            serve (dev: migrate and load demo data first)
 //	lectern migrate    apply pending migrations, seal TOTP secrets under the first key
@@ -28,17 +29,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"lectern/ent/user"
+	"lectern/internal/app"
 	"lectern/internal/apperr"
 	"lectern/internal/auth"
-
 	"lectern/internal/config"
 	"lectern/internal/database"
-	"lectern/internal/httpserver"
 	"lectern/internal/jobs"
-	"lectern/internal/mail"
 	"lectern/internal/obs"
 	"lectern/internal/sealed"
 	"lectern/internal/seed"
@@ -167,7 +164,7 @@ func migrate(ctx context.Context, cfg config.Config, db *database.DB, logger *sl
 	if err != nil {
 		return err
 	}
-	keys, err := auth.TOTPKeyring(cfg)
+	keys, err := app.TOTPKeyring(cfg)
 	if err != nil {
 		return err
 	}
@@ -225,30 +222,26 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 			return err
 		}
 	}
-	queue, err := workingQueue(cfg, db, logger)
+	lectern, err := app.Build(cfg, db, logger, app.WithWorkers())
 	if err != nil {
 		return err
 	}
 	if cfg.SeedDemoData {
-		if err := seedDemo(ctx, cfg, db, queue, logger, stdout); err != nil {
+		if err := seedDemo(ctx, cfg.Dev(), db, lectern.Auth, logger, stdout); err != nil {
 			return err
 		}
-	}
-	handler, err := httpserver.NewApp(cfg, db, logger, httpserver.WithQueue(queue))
-	if err != nil {
-		return err
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if err := queue.Start(ctx); err != nil {
+	if err := lectern.Queue.Start(ctx); err != nil {
 		ln.Close()
 		return fmt.Errorf("start job workers: %w", err)
 	}
-	defer stopQueue(queue, cfg, logger)
+	defer stopQueue(lectern.Queue, cfg, logger)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           lectern.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -256,35 +249,6 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return listenUntilDone(ctx, srv, ln, cfg, logger)
-}
-
-// workingQueue returns the job queue with its workers: email through SMTP
-// when SMTP_URL is set, otherwise (dev) as .eml files under DATA_DIR/mail;
-// and an hourly cleanup of expired credentials and counters.
-func workingQueue(cfg config.Config, db *database.DB, logger *slog.Logger) (*jobs.Queue, error) {
-	var sender mail.Sender
-	if cfg.SMTPURL != "" {
-		s, err := mail.NewSMTPSender(cfg.SMTPURL)
-		if err != nil {
-			return nil, fmt.Errorf("mail: %w", err)
-		}
-		sender = s
-	} else {
-		s, err := mail.NewFileSender(cfg.MailDir(), nil)
-		if err != nil {
-			return nil, fmt.Errorf("mail: %w", err)
-		}
-		sender = s
-	}
-	logger.Info("mail", slog.String("sender", fmt.Sprint(sender)))
-	mailer, err := auth.MailerFromConfig(cfg, nil)
-	if err != nil {
-		return nil, err
-	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, jobs.NewEmailWorker(db, mailer, sender, logger))
-	river.AddWorker(workers, jobs.NewCleanupWorker(auth.NewJanitor(cfg, db, nil), logger))
-	return jobs.New(db, jobs.Config{Workers: workers, PeriodicJobs: []*river.PeriodicJob{jobs.CleanupSchedule()}})
 }
 
 // stopQueue lets running jobs finish within the shutdown timeout.
@@ -297,8 +261,9 @@ func stopQueue(q *jobs.Queue, cfg config.Config, logger *slog.Logger) {
 }
 
 // seedDemo loads the demo dataset into an empty database and, in dev only,
-// gives the demo accounts their published passwords and prints them.
-func seedDemo(ctx context.Context, cfg config.Config, db *database.DB, queue *jobs.Queue, logger *slog.Logger, stdout io.Writer) error {
+// gives the demo accounts their published passwords (hashed by identity)
+// and prints them.
+func seedDemo(ctx context.Context, dev bool, db *database.DB, identity *auth.Service, logger *slog.Logger, stdout io.Writer) error {
 	loaded, err := seed.Demo(ctx, db.Ent, time.Now().UTC())
 	if err != nil {
 		return err
@@ -306,12 +271,8 @@ func seedDemo(ctx context.Context, cfg config.Config, db *database.DB, queue *jo
 	if loaded {
 		logger.InfoContext(ctx, "demo dataset loaded")
 	}
-	if !cfg.Dev() {
+	if !dev {
 		return nil
-	}
-	identity, err := auth.FromConfig(cfg, db, queue, logger, nil)
-	if err != nil {
-		return err
 	}
 	accounts, err := seed.SetDemoPasswords(ctx, db.Ent, identity.HashPassword)
 	if err != nil {
@@ -377,15 +338,11 @@ func userCommand(ctx context.Context, cfg config.Config, db *database.DB, logger
 	if *name == "" {
 		*name, _, _ = strings.Cut(*email, "@")
 	}
-	queue, err := jobs.New(db, jobs.Config{})
+	lectern, err := app.Build(cfg, db, logger)
 	if err != nil {
 		return err
 	}
-	identity, err := auth.FromConfig(cfg, db, queue, logger, nil)
-	if err != nil {
-		return err
-	}
-	u, err := identity.CreateUser(ctx, auth.NewUser{Email: *email, Password: pw, DisplayName: *name, Role: user.Role(strings.ToUpper(*role))})
+	u, err := lectern.Auth.CreateUser(ctx, auth.NewUser{Email: *email, Password: pw, DisplayName: *name, Role: user.Role(strings.ToUpper(*role))})
 	if fields, ok := apperr.FieldsOf(err); ok {
 		for _, f := range fields {
 			fmt.Fprintf(stderr, "%s: %s (%s)\n", strings.Join(f.Field, "."), f.Message, f.Code)

@@ -10,9 +10,9 @@ import (
 	"os"
 	"testing"
 
+	"lectern/internal/app"
 	"lectern/internal/config"
 	"lectern/internal/database"
-	"lectern/internal/httpserver"
 	"lectern/internal/testenv"
 )
 
@@ -40,11 +40,11 @@ func benchHandler(b *testing.B, db *database.DB) http.Handler {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	h, err := httpserver.NewApp(cfg, db, logger)
+	a, err := app.Build(cfg, db, logger)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h
+	return a.Handler
 }
 
 func benchCatalogue(b *testing.B, db *database.DB) {

@@ -37,6 +37,9 @@ type Options struct {
 	Learning *learning.Service
 	// Authoring is the service behind course writing.
 	Authoring *authoring.Service
+	// Catalog answers the public course catalogue (listings, filters,
+	// lookups).
+	Catalog *catalog.Service
 	// Introspection answers __schema and __type queries.
 	Introspection bool
 	// HideSuggestions leaves "Did you mean …?" out of validation errors.
@@ -52,7 +55,8 @@ func NewHandler(o Options) http.Handler {
 	es := costed{NewExecutableSchema(Config{
 		Resolvers: &Resolver{
 			client:    o.DB.Ent,
-			catalog:   catalog.New(o.DB.Ent, o.DB.Dialect),
+			access:    o.Authorizer,
+			catalog:   o.Catalog,
 			auth:      o.Auth,
 			learning:  o.Learning,
 			authoring: o.Authoring,
@@ -83,7 +87,7 @@ func NewHandler(o Options) http.Handler {
 // fields and, in debug mode, a log of its SQL statements.
 func perRequest(o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := loader.NewContext(withSelfState(withLookups(r.Context())), loader.New(o.DB.Ent, o.LoaderWait))
+		ctx := loader.NewContext(access.WithRequest(withLookups(r.Context())), loader.New(o.DB.Ent, o.LoaderWait))
 		if o.Debug {
 			ctx, _ = database.WithStatementLog(ctx)
 		}

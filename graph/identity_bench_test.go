@@ -12,10 +12,10 @@ import (
 	"testing"
 
 	"lectern/ent/user"
+	"lectern/internal/app"
 	"lectern/internal/auth/password"
 	"lectern/internal/config"
 	"lectern/internal/database"
-	"lectern/internal/httpserver"
 	"lectern/internal/testenv"
 	"lectern/internal/viewer"
 )
@@ -68,12 +68,12 @@ func eachBenchDialect(b *testing.B, fn func(b *testing.B, h http.Handler)) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			app, err := httpserver.NewApp(cfg, db, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			a, err := app.Build(cfg, db, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			fn(b, app)
+			fn(b, a.Handler)
 		})
 	}
 }

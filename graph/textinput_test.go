@@ -16,9 +16,9 @@ import (
 
 	"lectern/ent/course"
 	"lectern/ent/user"
+	"lectern/internal/app"
 	"lectern/internal/config"
 	"lectern/internal/database"
-	"lectern/internal/httpserver"
 	"lectern/internal/testenv"
 )
 
@@ -177,7 +177,7 @@ func newTextApp(t testing.TB, db *database.DB, now time.Time) *textApp {
 	testenv.Seeded(t, db)
 	setDemoPasswords(t, db)
 	clock := func() time.Time { return now }
-	a := &textApp{dev: testenv.NewClient(t, db, httpserver.WithClock(clock))}
+	a := &textApp{dev: testenv.NewClient(t, db, app.WithClock(clock))}
 	a.staged = stagedApp(t, db, clock)
 	a.session = logInForToken(t, a.dev, demoAccount(t, "INSTRUCTOR"))
 	return a
@@ -198,11 +198,11 @@ func stagedApp(t testing.TB, db *database.DB, clock func() time.Time) http.Handl
 		t.Fatalf("stage config: %v", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h, err := httpserver.NewApp(cfg, db, logger, httpserver.WithClock(clock))
+	a, err := app.Build(cfg, db, logger, app.WithClock(clock))
 	if err != nil {
 		t.Fatalf("stage app: %v", err)
 	}
-	return h
+	return a.Handler
 }
 
 // post sends a raw body to the dev handler, signed in when session is set.

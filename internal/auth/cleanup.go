@@ -11,7 +11,6 @@ import (
 	"lectern/ent/mfachallenge"
 	"lectern/ent/session"
 	"lectern/internal/auth/throttle"
-	"lectern/internal/config"
 	"lectern/internal/database"
 )
 
@@ -32,13 +31,14 @@ type Janitor struct {
 	now     func() time.Time
 }
 
-// NewJanitor returns a Janitor for sessions idle longer than cfg's idle
-// timeout; now may be nil (time.Now).
-func NewJanitor(cfg config.Config, db *database.DB, now func() time.Time) *Janitor {
+// NewJanitor returns a Janitor over db that also ends sessions idle for
+// longer than idle (the session idle timeout); now may be nil (time.Now).
+// It cannot fail.
+func NewJanitor(db *database.DB, idle time.Duration, now func() time.Time) *Janitor {
 	if now == nil {
 		now = time.Now
 	}
-	return &Janitor{db: db, limiter: throttle.New(db, now), idle: cfg.SessionIdleTimeout, now: now}
+	return &Janitor{db: db, limiter: throttle.New(db, now), idle: idle, now: now}
 }
 
 // Cleanup deletes expired sessions (absolute or idle), MFA challenges,
@@ -46,7 +46,6 @@ func NewJanitor(cfg config.Config, db *database.DB, now func() time.Time) *Janit
 // ended and old delivery claims. It returns the rows deleted by kind
 // (implementing jobs.Cleaner).
 func (s *Janitor) Cleanup(ctx context.Context) (map[string]int, error) {
-	ctx = system(ctx)
 	now := s.now().UTC()
 	out := map[string]int{}
 	steps := []struct {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"lectern/internal/app"
 	"lectern/internal/config"
 	"lectern/internal/database"
-	"lectern/internal/httpserver"
 	"lectern/internal/obs"
 	"lectern/internal/testenv"
 )
@@ -38,11 +38,11 @@ func newApp(t *testing.T, db *database.DB, vars map[string]string) http.Handler 
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	h, err := httpserver.NewApp(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.Build(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
-	return h
+	return a.Handler
 }
 
 // response is a recorded answer with its body.

@@ -1,6 +1,6 @@
 // Package httpserver assembles Lectern's HTTP surface: every route is listed
 // in routes.go and every request passes the middleware in the order given
-// here, once.
+// here, once. It takes finished services (Deps); internal/app builds them.
 package httpserver
 
 import (

@@ -11,7 +11,6 @@ import (
 	"lectern/ent/session"
 	"lectern/internal/auth"
 	"lectern/internal/auth/throttle"
-	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/testenv"
 	"lectern/internal/viewer"
@@ -25,7 +24,7 @@ func TestCleanup(t *testing.T) {
 		ctx := viewer.SystemContext(context.Background())
 		now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 		clock := func() time.Time { return now }
-		cfg := config.Config{SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour}
+		const idle = 30 * time.Minute
 		u := db.Ent.User.Create().SetEmail("c@example.com").SetDisplayName("C").SaveX(ctx)
 		hash := func(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 		mk := func(name string, created, lastSeen time.Time) uuid.UUID {
@@ -42,7 +41,7 @@ func TestCleanup(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		deleted, err := auth.NewJanitor(cfg, db, clock).Cleanup(ctx)
+		deleted, err := auth.NewJanitor(db, idle, clock).Cleanup(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"lectern/internal/app"
 	"lectern/internal/config"
 	"lectern/internal/database"
-	"lectern/internal/httpserver"
 	"lectern/internal/sealed"
 	"lectern/internal/seed"
 )
@@ -39,9 +39,12 @@ type Client struct {
 	Logs    *Buffer
 }
 
-// NewClient builds the application handler over db, sealing TOTP secrets
-// with TOTPKey.
-func NewClient(t testing.TB, db *database.DB, opts ...httpserver.AppOption) *Client {
+// NewClient builds the application over db through app.Build, as the
+// server does, sealing TOTP secrets with TOTPKey and batching dataloads over
+// a window wide enough for statement counts not to depend on scheduling;
+// opts come after and may override that. The queue only inserts unless an
+// option says otherwise. It fails the test when the app cannot be built.
+func NewClient(t testing.TB, db *database.DB, opts ...app.Option) *Client {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
@@ -50,11 +53,11 @@ func NewClient(t testing.TB, db *database.DB, opts ...httpserver.AppOption) *Cli
 	cfg.TOTPEncryptionKeys = []sealed.Key{TOTPKey()}
 	logs := &Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h, err := httpserver.NewApp(cfg, db, logger, append([]httpserver.AppOption{httpserver.WithLoaderWait(50 * time.Millisecond)}, opts...)...)
+	a, err := app.Build(cfg, db, logger, append([]app.Option{app.WithLoaderWait(50 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
-	return &Client{t: t, Handler: h, Logs: logs}
+	return &Client{t: t, Handler: a.Handler, Logs: logs}
 }
 
 // For returns a copy of c that reports to t, for subtests and fuzz targets

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"lectern/internal/access"
+	"lectern/internal/audit"
+	"lectern/internal/auth"
+	"lectern/internal/authoring"
+	"lectern/internal/catalog"
+	"lectern/internal/config"
+	"lectern/internal/database"
+	"lectern/internal/jobs"
+	"lectern/internal/learning"
+	"lectern/internal/mail"
+	"lectern/policy"
+)
+
+// App is Lectern as one process runs it: every service, built once and
+// shared by the HTTP handler and the job workers.
+type App struct {
+	// The policy, the authorizer over it, the one audit log and the
+	// domain services the GraphQL resolvers call.
+	Policy    *policy.Enforcer
+	Access    *access.Authorizer
+	Audit     *audit.Log
+	Auth      *auth.Service
+	Learning  *learning.Service
+	Authoring *authoring.Service
+	Catalog   *catalog.Service
+	// Mailer renders the emails the queue delivers.
+	Mailer *auth.Mailer
+	// Sender delivers email; nil unless the queue was built WithWorkers.
+	Sender mail.Sender
+	// Queue enqueues jobs and, when built WithWorkers, works them between
+	// its Start and Stop, which are the caller's to call.
+	Queue *jobs.Queue
+	// Handler is the HTTP surface: the GraphQL endpoint, the health checks
+	// and, in dev and stage, the playground.
+	Handler http.Handler
+}
+
+// Build assembles Lectern for cfg over db, logging through logger. It
+// fails when a part cannot be built (the policy does not load, the mail
+// sender or the job queue rejects its settings, the session timeouts are
+// invalid); nothing is left running then.
+func Build(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	a, err := services(db, logger, o.now)
+	if err == nil {
+		a.Mailer, err = NewMailer(cfg, o.now)
+	}
+	if err == nil {
+		err = a.buildQueue(cfg, db, logger, o)
+	}
+	if err == nil {
+		a.Auth, err = newAuth(cfg, db, a.Queue, a.Audit, logger, o.now)
+	}
+	if err == nil {
+		a.Handler, err = a.handler(cfg, db, logger, o.loaderWait)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// services builds the services that need nothing from the configuration.
+// It fails when the policy does not load.
+func services(db *database.DB, logger *slog.Logger, now func() time.Time) (*App, error) {
+	enforcer, err := policy.New()
+	if err != nil {
+		return nil, err
+	}
+	log := audit.New(logger)
+	return &App{
+		Policy:    enforcer,
+		Access:    access.New(enforcer, db.Ent),
+		Audit:     log,
+		Catalog:   catalog.New(db.Ent, db.Dialect),
+		Learning:  learning.New(db, log, now),
+		Authoring: authoring.New(db, log, now),
+	}, nil
+}

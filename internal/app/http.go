@@ -1,0 +1,59 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"lectern/graph"
+	"lectern/internal/auth/web"
+	"lectern/internal/config"
+	"lectern/internal/database"
+	"lectern/internal/httpserver"
+	"lectern/internal/playground"
+)
+
+// handler returns the HTTP surface over a's services: the GraphQL endpoint
+// under cfg's limits and cookie, CORS and proxy settings, the health checks
+// and, where cfg turns it on, the playground. It fails when the playground
+// assets cannot be read or the settings do not make a working surface.
+func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, loaderWait time.Duration) (http.Handler, error) {
+	name, secure := cfg.SessionCookie()
+	deps := httpserver.Deps{
+		Logger:         logger,
+		Ready:          httpserver.Readiness(db, logger),
+		GraphQL:        a.graphQL(cfg, db, logger, loaderWait),
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout,
+		HSTS:           cfg.StrictTransportSecurity(),
+		Auth: web.Config{CookieName: name, SecureCookie: secure, OwnOrigin: cfg.PublicOrigin(),
+			AllowedOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies, Logger: logger},
+		Authenticator: a.Auth,
+	}
+	if cfg.Playground() {
+		var err error
+		deps.Playground, err = playground.New(playground.Config{Endpoint: "/v1/graphql", AssetsDir: cfg.PlaygroundAssetsDir})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return httpserver.New(deps)
+}
+
+// graphQL returns the GraphQL endpoint over a's services; dev adds the
+// statement log to responses.
+func (a *App) graphQL(cfg config.Config, db *database.DB, logger *slog.Logger, loaderWait time.Duration) http.Handler {
+	return graph.NewHandler(graph.Options{
+		DB:              db,
+		Authorizer:      a.Access,
+		Logger:          logger,
+		Debug:           cfg.Dev(),
+		LoaderWait:      loaderWait,
+		Auth:            a.Auth,
+		Learning:        a.Learning,
+		Authoring:       a.Authoring,
+		Catalog:         a.Catalog,
+		Introspection:   cfg.GraphQLIntrospection,
+		HideSuggestions: !cfg.GraphQLSuggestions(),
+	})
+}

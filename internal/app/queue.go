@@ -1,0 +1,68 @@
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"lectern/internal/auth"
+	"lectern/internal/config"
+	"lectern/internal/database"
+	"lectern/internal/jobs"
+	"lectern/internal/mail"
+)
+
+// buildQueue sets a.Queue: the one given WithQueue, else a queue of its
+// own, which works jobs only when built WithWorkers. It fails when the mail
+// sender or River rejects its settings.
+func (a *App) buildQueue(cfg config.Config, db *database.DB, logger *slog.Logger, o options) error {
+	if o.queue != nil {
+		a.Queue = o.queue
+		return nil
+	}
+	var err error
+	if !o.workers {
+		a.Queue, err = jobs.New(db, jobs.Config{})
+		return err
+	}
+	sender, err := newSender(cfg)
+	if err != nil {
+		return err
+	}
+	logger.Info("mail", slog.String("sender", fmt.Sprint(sender)))
+	a.Sender = sender
+	a.Queue, err = jobs.New(db, jobs.Config{
+		Workers:      a.workers(cfg, db, logger, o.now),
+		PeriodicJobs: []*river.PeriodicJob{jobs.CleanupSchedule()},
+	})
+	return err
+}
+
+// workers registers email delivery through a.Sender and the cleanup of
+// expired credentials and counters, both on the clock now (nil: time.Now).
+func (a *App) workers(cfg config.Config, db *database.DB, logger *slog.Logger, now func() time.Time) *river.Workers {
+	w := river.NewWorkers()
+	river.AddWorker(w, jobs.NewEmailWorker(db, a.Mailer, a.Sender, logger))
+	river.AddWorker(w, jobs.NewCleanupWorker(auth.NewJanitor(db, cfg.SessionIdleTimeout, now), logger))
+	return w
+}
+
+// newSender returns the mail sender: SMTP when cfg has SMTP_URL, otherwise
+// (dev) .eml files under DATA_DIR/mail. It fails when the URL is invalid or
+// the directory cannot be made.
+func newSender(cfg config.Config) (mail.Sender, error) {
+	if cfg.SMTPURL != "" {
+		s, err := mail.NewSMTPSender(cfg.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+		return s, nil
+	}
+	s, err := mail.NewFileSender(cfg.MailDir(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return s, nil
+}
