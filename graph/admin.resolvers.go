@@ -30,28 +30,16 @@ func (r *auditEventResolver) Details(ctx context.Context, obj *ent.AuditEvent) (
 
 // SetUserRole is the resolver for the setUserRole field.
 func (r *mutationResolver) SetUserRole(ctx context.Context, input model.SetUserRoleInput) (*model.SetUserRolePayload, error) {
-	if input.UserID.Type != "User" {
-		return &model.SetUserRolePayload{UserErrors: notFound("input", "userId")}, nil
-	}
-	u, err := r.auth.SetUserRole(ctx, input.UserID.UUID, user.Role(input.Role))
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.SetUserRolePayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, setUserRolePayload)(checked(input.UserID.Require("User", "userId"), func() (*ent.User, error) {
+		return r.auth.SetUserRole(ctx, input.UserID.UUID, user.Role(input.Role))
+	}))
 }
 
 // DisableUser is the resolver for the disableUser field.
 func (r *mutationResolver) DisableUser(ctx context.Context, id gid.ID) (*model.DisableUserPayload, error) {
-	if id.Type != "User" {
-		return &model.DisableUserPayload{UserErrors: notFound("id")}, nil
-	}
-	u, err := r.auth.DisableUser(ctx, id.UUID)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.DisableUserPayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, disableUserPayload)(checked(id.Require("User", "id"), func() (*ent.User, error) {
+		return r.auth.DisableUser(ctx, id.UUID)
+	}))
 }
 
 // AuditEvents is the resolver for the auditEvents field.
@@ -60,14 +48,10 @@ func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[uu
 	if err != nil {
 		return nil, err
 	}
-	return audit.List(ctx, r.client, f, audit.Page{After: after, First: first, Before: before, Last: last}, orderBy)
+	return r.auth.AuditEvents(ctx, f, audit.Page{After: after, First: first, Before: before, Last: last}, orderBy)
 }
 
 // Disabled is the resolver for the disabled field.
 func (r *userResolver) Disabled(ctx context.Context, obj *ent.User) (*bool, error) {
-	if !mayReadPrivate(ctx, obj) {
-		return nil, nil
-	}
-	disabled := obj.DisabledAt != nil
-	return &disabled, nil
+	return private(ctx, obj, obj.DisabledAt != nil), nil
 }

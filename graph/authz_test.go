@@ -230,7 +230,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authz := access.New(enforcer)
+	authz := access.New(enforcer, nil)
 	fields := rootFields()
 	for _, op := range fields {
 		row, ok := matrix[op]
@@ -367,7 +367,7 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := access.New(enforcer).Operation(context.Background(), "Query.notInPolicy"); apperr.CodeOf(err) != apperr.Unauthenticated {
+	if err := access.New(enforcer, nil).Operation(context.Background(), "Query.notInPolicy"); apperr.CodeOf(err) != apperr.Unauthenticated {
 		t.Errorf("an operation without a rule: got %v, want UNAUTHENTICATED (deny by default)", err)
 	}
 }

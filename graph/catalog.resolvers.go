@@ -9,7 +9,6 @@ import (
 	"context"
 	"lectern/ent"
 	"lectern/graph/model"
-	"lectern/internal/access"
 	"lectern/internal/catalog"
 	"lectern/internal/loader"
 
@@ -31,7 +30,7 @@ func (r *courseResolver) Instructors(ctx context.Context, obj *ent.Course) ([]*e
 
 // Body is the resolver for the body field.
 func (r *lessonResolver) Body(ctx context.Context, obj *ent.Lesson) (*string, error) {
-	ok, err := access.LessonBodyReadable(ctx, r.client, obj)
+	ok, err := r.access.LessonBodyReadable(ctx, obj)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -40,7 +39,7 @@ func (r *lessonResolver) Body(ctx context.Context, obj *ent.Lesson) (*string, er
 
 // LockedReason is the resolver for the lockedReason field.
 func (r *lessonResolver) LockedReason(ctx context.Context, obj *ent.Lesson) (*model.LessonLockReason, error) {
-	ok, err := access.LessonBodyReadable(ctx, r.client, obj)
+	ok, err := r.access.LessonBodyReadable(ctx, obj)
 	if err != nil || ok {
 		return nil, err
 	}
@@ -79,7 +78,7 @@ func (r *queryResolver) Tags(ctx context.Context, after *entgql.Cursor[uuid.UUID
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	return viewerOf(ctx, r.client)
+	return viewerOf(r.auth.Me(ctx))
 }
 
 // Viewer returns ViewerResolver implementation.

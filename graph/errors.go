@@ -13,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"lectern/ent"
 	"lectern/internal/apperr"
 	"lectern/internal/obs"
 )
@@ -58,12 +57,9 @@ func classify(ctx context.Context, err error, g *gqlerror.Error) (apperr.Code, s
 	case "COMPLEXITY_LIMIT_EXCEEDED":
 		return apperr.QueryTooComplex, g.Message
 	}
-	switch {
-	case ent.IsNotFound(err):
-		return apperr.NotFound, "not found"
-	case ent.IsConstraintError(err):
-		return apperr.Conflict, "the change conflicts with existing data"
-	case errors.Is(err, context.DeadlineExceeded):
+	// ent's errors arrive coded already (database.Coded, where the domain
+	// meets the database); one that does not is a bug, shown as INTERNAL.
+	if errors.Is(err, context.DeadlineExceeded) {
 		return apperr.Unavailable, "the request took too long; try again with a smaller query"
 	}
 	if arg, ok := argumentError(ctx, g); ok {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"lectern/ent"
 	"lectern/graph/model"
+	"lectern/internal/access"
 	"lectern/internal/auth"
 	"lectern/internal/gid"
 	"lectern/internal/viewer"
@@ -17,197 +18,103 @@ import (
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error) {
-	u, err := r.auth.SignUp(ctx, auth.SignUpInput{Email: input.Email, Password: input.Password, DisplayName: input.DisplayName})
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.SignUpPayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, signUpPayload)(r.auth.SignUp(ctx, auth.SignUpInput{Email: input.Email, Password: input.Password, DisplayName: input.DisplayName}))
 }
 
 // VerifyEmail is the resolver for the verifyEmail field.
 func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (*model.VerifyEmailPayload, error) {
-	u, err := r.auth.VerifyEmail(ctx, token)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.VerifyEmailPayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, verifyEmailPayload)(r.auth.VerifyEmail(ctx, token))
 }
 
 // RequestEmailVerification is the resolver for the requestEmailVerification field.
 func (r *mutationResolver) RequestEmailVerification(ctx context.Context) (*model.RequestEmailVerificationPayload, error) {
-	ue, err := payloadErrors(r.auth.RequestEmailVerification(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &model.RequestEmailVerificationPayload{UserErrors: ue}, nil
+	return respond(ctx, requestEmailVerificationPayload)(done(r.auth.RequestEmailVerification(ctx)))
 }
 
 // LogIn is the resolver for the logIn field.
 func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error) {
-	res, err := r.auth.LogIn(ctx, auth.LogInInput{Email: input.Email, Password: input.Password, Transport: transportOf(input.Transport)})
-	return logInPayload(ctx, res, err)
+	return respond(ctx, logInPayload(ctx))(r.auth.LogIn(ctx, auth.LogInInput{Email: input.Email, Password: input.Password, Transport: transportOf(input.Transport)}))
 }
 
 // VerifyMfa is the resolver for the verifyMfa field.
 func (r *mutationResolver) VerifyMfa(ctx context.Context, input model.VerifyMfaInput) (*model.LogInPayload, error) {
-	res, err := r.auth.VerifyMfa(ctx, auth.VerifyMfaInput{Challenge: input.Challenge, Code: input.Code, Transport: transportOf(input.Transport)})
-	return logInPayload(ctx, res, err)
+	return respond(ctx, logInPayload(ctx))(r.auth.VerifyMfa(ctx, auth.VerifyMfaInput{Challenge: input.Challenge, Code: input.Code, Transport: transportOf(input.Transport)}))
 }
 
 // LogOut is the resolver for the logOut field.
 func (r *mutationResolver) LogOut(ctx context.Context) (*model.LogOutPayload, error) {
-	id, err := r.auth.LogOut(ctx)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.LogOutPayload{SessionID: sessionID(id), UserErrors: ue}, nil
+	return respond(ctx, logOutPayload)(r.auth.LogOut(ctx))
 }
 
 // RevokeSession is the resolver for the revokeSession field.
 func (r *mutationResolver) RevokeSession(ctx context.Context, id gid.ID) (*model.RevokeSessionPayload, error) {
-	if id.Type != "Session" {
-		return &model.RevokeSessionPayload{UserErrors: notFound("id")}, nil
-	}
-	_, err := r.auth.RevokeSession(ctx, id.UUID)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.RevokeSessionPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.SessionID = &id
-	}
-	return out, nil
+	return respond(ctx, revokeSessionPayload)(checked(id.Require("Session", "id"), func() (gid.ID, error) {
+		_, err := r.auth.RevokeSession(ctx, id.UUID)
+		return id, err
+	}))
 }
 
 // RevokeOtherSessions is the resolver for the revokeOtherSessions field.
 func (r *mutationResolver) RevokeOtherSessions(ctx context.Context) (*model.RevokeOtherSessionsPayload, error) {
-	n, err := r.auth.RevokeOtherSessions(ctx)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.RevokeOtherSessionsPayload{RevokedCount: n, UserErrors: ue}, nil
+	return respond(ctx, revokeOtherSessionsPayload)(r.auth.RevokeOtherSessions(ctx))
 }
 
 // RequestPasswordReset is the resolver for the requestPasswordReset field.
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (*model.RequestPasswordResetPayload, error) {
-	ue, err := payloadErrors(r.auth.RequestPasswordReset(ctx, email))
-	if err != nil {
-		return nil, err
-	}
-	return &model.RequestPasswordResetPayload{UserErrors: ue}, nil
+	return respond(ctx, requestPasswordResetPayload)(done(r.auth.RequestPasswordReset(ctx, email)))
 }
 
 // ResetPassword is the resolver for the resetPassword field.
 func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.ResetPasswordPayload, error) {
-	ue, err := payloadErrors(r.auth.ResetPassword(ctx, input.Token, input.NewPassword))
-	if err != nil {
-		return nil, err
-	}
-	return &model.ResetPasswordPayload{PasswordChanged: len(ue) == 0, UserErrors: ue}, nil
+	return respond(ctx, resetPasswordPayload)(done(r.auth.ResetPassword(ctx, input.Token, input.NewPassword)))
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error) {
-	u, err := r.auth.ChangePassword(ctx, input.CurrentPassword, input.NewPassword)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ChangePasswordPayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, changePasswordPayload)(r.auth.ChangePassword(ctx, input.CurrentPassword, input.NewPassword))
 }
 
 // ChangeEmail is the resolver for the changeEmail field.
 func (r *mutationResolver) ChangeEmail(ctx context.Context, input model.ChangeEmailInput) (*model.ChangeEmailPayload, error) {
-	u, err := r.auth.ChangeEmail(ctx, input.Password, input.NewEmail)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ChangeEmailPayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, changeEmailPayload)(r.auth.ChangeEmail(ctx, input.Password, input.NewEmail))
 }
 
 // StartTotpEnrollment is the resolver for the startTotpEnrollment field.
 func (r *mutationResolver) StartTotpEnrollment(ctx context.Context) (*model.StartTotpEnrollmentPayload, error) {
-	e, err := r.auth.StartTotpEnrollment(ctx)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.StartTotpEnrollmentPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.Secret, out.OtpauthURI = &e.Secret, &e.URI
-	}
-	return out, nil
+	return respond(ctx, startTotpEnrollmentPayload)(r.auth.StartTotpEnrollment(ctx))
 }
 
 // ConfirmTotpEnrollment is the resolver for the confirmTotpEnrollment field.
 func (r *mutationResolver) ConfirmTotpEnrollment(ctx context.Context, code string) (*model.ConfirmTotpEnrollmentPayload, error) {
-	codes, err := r.auth.ConfirmTotpEnrollment(ctx, code)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ConfirmTotpEnrollmentPayload{RecoveryCodes: codes, UserErrors: ue}, nil
+	return respond(ctx, confirmTotpEnrollmentPayload)(r.auth.ConfirmTotpEnrollment(ctx, code))
 }
 
 // DisableTotp is the resolver for the disableTotp field.
 func (r *mutationResolver) DisableTotp(ctx context.Context, input model.ReauthenticateInput) (*model.DisableTotpPayload, error) {
-	u, err := r.auth.DisableTotp(ctx, input.Password, input.Code)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.DisableTotpPayload{User: u, UserErrors: ue}, nil
+	return respond(ctx, disableTotpPayload)(r.auth.DisableTotp(ctx, input.Password, input.Code))
 }
 
 // RegenerateRecoveryCodes is the resolver for the regenerateRecoveryCodes field.
 func (r *mutationResolver) RegenerateRecoveryCodes(ctx context.Context, input model.ReauthenticateInput) (*model.RegenerateRecoveryCodesPayload, error) {
-	codes, err := r.auth.RegenerateRecoveryCodes(ctx, input.Password, input.Code)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.RegenerateRecoveryCodesPayload{RecoveryCodes: codes, UserErrors: ue}, nil
+	return respond(ctx, regenerateRecoveryCodesPayload)(r.auth.RegenerateRecoveryCodes(ctx, input.Password, input.Code))
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
 	t, secret, err := r.auth.CreateAPIToken(ctx, auth.APITokenInput{Name: input.Name, Scopes: input.Scopes, ExpiresInDays: input.ExpiresInDays})
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.CreateAPITokenPayload{APIToken: t, UserErrors: ue}
-	if len(ue) == 0 {
-		out.Token = &secret
-	}
-	return out, nil
+	return respond(ctx, createAPITokenPayload(secret))(t, err)
 }
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id gid.ID) (*model.RevokeAPITokenPayload, error) {
-	if id.Type != "APIToken" {
-		return &model.RevokeAPITokenPayload{UserErrors: notFound("id")}, nil
-	}
-	ue, err := payloadErrors(r.auth.RevokeAPIToken(ctx, id.UUID))
-	if err != nil {
-		return nil, err
-	}
-	out := &model.RevokeAPITokenPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.APITokenID = &id
-	}
-	return out, nil
+	return respond(ctx, revokeAPITokenPayload)(checked(id.Require("APIToken", "id"), func() (gid.ID, error) {
+		return id, r.auth.RevokeAPIToken(ctx, id.UUID)
+	}))
 }
 
 // Current is the resolver for the current field.
 func (r *sessionResolver) Current(ctx context.Context, obj *ent.Session) (bool, error) {
-	return isCurrentSession(ctx, obj.ID), nil
+	return access.IsCurrentSession(ctx, obj.ID), nil
 }
 
 // IdleExpiresAt is the resolver for the idleExpiresAt field.
@@ -218,28 +125,17 @@ func (r *sessionResolver) IdleExpiresAt(ctx context.Context, obj *ent.Session) (
 
 // Email is the resolver for the email field.
 func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
-	if !mayReadPrivate(ctx, obj) {
-		return nil, nil
-	}
-	return &obj.Email, nil
+	return private(ctx, obj, obj.Email), nil
 }
 
 // Role is the resolver for the role field.
 func (r *userResolver) Role(ctx context.Context, obj *ent.User) (*string, error) {
-	if !mayReadPrivate(ctx, obj) {
-		return nil, nil
-	}
-	role := string(obj.Role)
-	return &role, nil
+	return private(ctx, obj, string(obj.Role)), nil
 }
 
 // EmailVerified is the resolver for the emailVerified field.
 func (r *userResolver) EmailVerified(ctx context.Context, obj *ent.User) (*bool, error) {
-	if !mayReadPrivate(ctx, obj) {
-		return nil, nil
-	}
-	verified := obj.EmailVerifiedAt != nil
-	return &verified, nil
+	return private(ctx, obj, obj.EmailVerifiedAt != nil), nil
 }
 
 // MfaEnabled is the resolver for the mfaEnabled field.

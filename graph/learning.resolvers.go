@@ -30,96 +30,51 @@ func (r *enrollmentResolver) Progress(ctx context.Context, obj *ent.Enrollment) 
 
 // Enroll is the resolver for the enroll field.
 func (r *mutationResolver) Enroll(ctx context.Context, courseID gid.ID) (*model.EnrollmentPayload, error) {
-	if courseID.Type != "Course" {
-		return &model.EnrollmentPayload{UserErrors: notFound("courseId")}, nil
-	}
-	e, err := r.learning.Enroll(ctx, courseID.UUID)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.EnrollmentPayload{Enrollment: e, UserErrors: ue}, nil
+	return respond(ctx, enrollmentPayload)(checked(courseID.Require("Course", "courseId"), func() (*ent.Enrollment, error) {
+		return r.learning.Enroll(ctx, courseID.UUID)
+	}))
 }
 
 // Unenroll is the resolver for the unenroll field.
 func (r *mutationResolver) Unenroll(ctx context.Context, courseID gid.ID) (*model.EnrollmentPayload, error) {
-	if courseID.Type != "Course" {
-		return &model.EnrollmentPayload{UserErrors: notFound("courseId")}, nil
-	}
-	e, err := r.learning.Unenroll(ctx, courseID.UUID)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.EnrollmentPayload{Enrollment: e, UserErrors: ue}, nil
+	return respond(ctx, enrollmentPayload)(checked(courseID.Require("Course", "courseId"), func() (*ent.Enrollment, error) {
+		return r.learning.Unenroll(ctx, courseID.UUID)
+	}))
 }
 
 // CompleteLesson is the resolver for the completeLesson field.
 func (r *mutationResolver) CompleteLesson(ctx context.Context, lessonID gid.ID) (*model.EnrollmentPayload, error) {
-	if lessonID.Type != "Lesson" {
-		return &model.EnrollmentPayload{UserErrors: notFound("lessonId")}, nil
-	}
-	e, err := r.learning.CompleteLesson(ctx, lessonID.UUID)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.EnrollmentPayload{Enrollment: e, UserErrors: ue}, nil
+	return respond(ctx, enrollmentPayload)(checked(lessonID.Require("Lesson", "lessonId"), func() (*ent.Enrollment, error) {
+		return r.learning.CompleteLesson(ctx, lessonID.UUID)
+	}))
 }
 
 // UncompleteLesson is the resolver for the uncompleteLesson field.
 func (r *mutationResolver) UncompleteLesson(ctx context.Context, lessonID gid.ID) (*model.EnrollmentPayload, error) {
-	if lessonID.Type != "Lesson" {
-		return &model.EnrollmentPayload{UserErrors: notFound("lessonId")}, nil
-	}
-	e, err := r.learning.UncompleteLesson(ctx, lessonID.UUID)
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.EnrollmentPayload{Enrollment: e, UserErrors: ue}, nil
+	return respond(ctx, enrollmentPayload)(checked(lessonID.Require("Lesson", "lessonId"), func() (*ent.Enrollment, error) {
+		return r.learning.UncompleteLesson(ctx, lessonID.UUID)
+	}))
 }
 
 // CreateReview is the resolver for the createReview field.
 func (r *mutationResolver) CreateReview(ctx context.Context, input model.CreateReviewInput) (*model.ReviewPayload, error) {
-	if input.CourseID.Type != "Course" {
-		return &model.ReviewPayload{UserErrors: notFound("input", "courseId")}, nil
-	}
-	rv, err := r.learning.CreateReview(ctx, input.CourseID.UUID, learning.ReviewInput{Rating: input.Rating, Body: input.Body})
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ReviewPayload{Review: rv, UserErrors: ue}, nil
+	return respond(ctx, reviewPayload)(checked(input.CourseID.Require("Course", "courseId"), func() (*ent.Review, error) {
+		return r.learning.CreateReview(ctx, input.CourseID.UUID, learning.ReviewInput{Rating: input.Rating, Body: input.Body})
+	}))
 }
 
 // UpdateReview is the resolver for the updateReview field.
 func (r *mutationResolver) UpdateReview(ctx context.Context, input model.UpdateReviewInput) (*model.ReviewPayload, error) {
-	if input.ID.Type != "Review" {
-		return &model.ReviewPayload{UserErrors: notFound("input", "id")}, nil
-	}
-	rv, err := r.learning.UpdateReview(ctx, input.ID.UUID, learning.ReviewInput{Rating: input.Rating, Body: input.Body})
-	ue, err := payloadErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ReviewPayload{Review: rv, UserErrors: ue}, nil
+	return respond(ctx, reviewPayload)(checked(input.ID.Require("Review", "id"), func() (*ent.Review, error) {
+		return r.learning.UpdateReview(ctx, input.ID.UUID, learning.ReviewInput{Rating: input.Rating, Body: input.Body})
+	}))
 }
 
 // DeleteReview is the resolver for the deleteReview field.
 func (r *mutationResolver) DeleteReview(ctx context.Context, id gid.ID) (*model.DeleteReviewPayload, error) {
-	if id.Type != "Review" {
-		return &model.DeleteReviewPayload{UserErrors: notFound("id")}, nil
-	}
-	ue, err := payloadErrors(r.learning.DeleteReview(ctx, id.UUID))
-	if err != nil {
-		return nil, err
-	}
-	out := &model.DeleteReviewPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.ReviewID = &id
-	}
-	return out, nil
+	return respond(ctx, deleteReviewPayload)(checked(id.Require("Review", "id"), func() (gid.ID, error) {
+		return id, r.learning.DeleteReview(ctx, id.UUID)
+	}))
 }
 
 // Enrollments is the resolver for the enrollments field.

@@ -8,13 +8,11 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
-	"lectern/ent/user"
 	"lectern/graph/model"
 	"lectern/internal/apperr"
 	"lectern/internal/catalog"
 	"lectern/internal/gid"
 	"lectern/internal/loader"
-	"lectern/internal/viewer"
 )
 
 // MaxNodes bounds nodes(ids:).
@@ -75,14 +73,10 @@ func courseFilter(w *model.CourseWhereInput) catalog.CourseFilter {
 	}
 }
 
-// viewerOf returns the signed-in caller, or nil for anonymous callers.
-func viewerOf(ctx context.Context, client *ent.Client) (*model.Viewer, error) {
-	v, ok := viewer.FromContext(ctx)
-	if !ok || v.IsSystem() {
-		return nil, nil
-	}
-	u, err := client.User.Query().Where(user.ID(v.UserID)).Only(ctx)
-	if err != nil {
+// viewerOf is the viewer of the caller whose account is u, or null for
+// anonymous callers (u nil).
+func viewerOf(u *ent.User, err error) (*model.Viewer, error) {
+	if err != nil || u == nil {
 		return nil, err
 	}
 	return &model.Viewer{User: u}, nil

@@ -5,6 +5,7 @@ package graph
 
 import (
 	"lectern/ent"
+	"lectern/internal/access"
 	"lectern/internal/auth"
 	"lectern/internal/authoring"
 	"lectern/internal/catalog"
@@ -17,6 +18,7 @@ import (
 // Resolver is the root resolver.
 type Resolver struct {
 	client    *ent.Client
+	access    *access.Authorizer
 	catalog   *catalog.Service
 	auth      *auth.Service
 	learning  *learning.Service

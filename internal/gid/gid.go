@@ -23,6 +23,20 @@ type ID struct {
 // New returns the global ID of the node of type typ with primary key id.
 func New(typ string, id uuid.UUID) ID { return ID{Type: typ, UUID: id} }
 
+// Is reports whether id names a node of type typ.
+func (id ID) Is(typ string) bool { return id.Type == typ }
+
+// Require returns nil when id names a node of type typ. An ID of any other
+// type names nothing that could be a typ, so it is answered as an unknown
+// one: the NOT_FOUND user error at field, the argument or input field the
+// ID came in.
+func (id ID) Require(typ, field string) error {
+	if id.Is(typ) {
+		return nil
+	}
+	return apperr.Problem(apperr.UserNotFound, "not found", field)
+}
+
 var encoding = base64.RawURLEncoding.Strict()
 
 const maxTypeLen = 40
