@@ -8,23 +8,22 @@ import (
 	"lectern/ent"
 	"lectern/ent/apitoken"
 	"lectern/ent/session"
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
 // wantAudit returns the one record of action that res's request wrote,
 // checking that it names the client the request came from.
-func (h *harness) wantAudit(t *testing.T, action string, res *result, from *caller) *ent.AuditEvent {
+func (h *harness) wantAudit(t *testing.T, action string, res testenv.Reply, from *caller) *ent.AuditEvent {
 	t.Helper()
-	if res.requestID() == "" {
+	if res.RequestID() == "" {
 		t.Fatal("response has no X-Request-ID")
 	}
 	rows := h.auditRows(t, action, res)
 	if len(rows) != 1 {
-		t.Fatalf("%d %q records for request %s, want 1", len(rows), action, res.requestID())
+		t.Fatalf("%d %q records for request %s, want 1", len(rows), action, res.RequestID())
 	}
-	if rows[0].ClientAddr != from.addr {
-		t.Errorf("%s: client_addr %q, want %q", action, rows[0].ClientAddr, from.addr)
+	if rows[0].ClientAddr != from.Addr {
+		t.Errorf("%s: client_addr %q, want %q", action, rows[0].ClientAddr, from.Addr)
 	}
 	return rows[0]
 }
@@ -48,11 +47,11 @@ func wantTarget(t *testing.T, e *ent.AuditEvent, typ string, id uuid.UUID) {
 
 func TestAuditTrail(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
-		const pw = "an audited passphrase"
-
+	const pw = "an audited passphrase"
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("SignUp", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			c := h.browser()
 			res, p := c.signUp(t, "new@example.com", pw, "Newcomer")
 			wantNoUserErrors(t, "signUp", p.UserErrors)
@@ -63,6 +62,8 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("LogInFailure", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "failure@example.com", pw)
 			c := h.browser()
 			res, _ := c.logIn(t, "failure@example.com", "not it")
@@ -75,6 +76,8 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("LogInSuccess", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "success@example.com", pw)
 			c := h.browser()
 			res, _ := c.logIn(t, "success@example.com", pw)
@@ -88,6 +91,8 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("MFAEnable", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "enable@example.com", pw)
 			c := h.browser()
 			c.mustLogIn(t, "enable@example.com", pw)
@@ -100,6 +105,8 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("PasswordChange", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "change@example.com", pw)
 			c := h.browser()
 			c.mustLogIn(t, "change@example.com", pw)
@@ -114,6 +121,8 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("TokenCreateAndRevoke", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "tokens@example.com", pw)
 			c := h.browser()
 			c.mustLogIn(t, "tokens@example.com", pw)
@@ -126,12 +135,12 @@ func TestAuditTrail(t *testing.T) {
 				t.Errorf("details %v, want the token's name", e.Details)
 			}
 
-			res = c.do(t, revokeTokenDoc, map[string]any{"id": p.APIToken.ID})
+			res = c.Query(t, revokeTokenDoc, map[string]any{"id": p.APIToken.ID})
 			var rp struct {
 				APITokenID *string     `json:"apiTokenId"`
 				UserErrors []userError `json:"userErrors"`
 			}
-			res.field(t, "revokeApiToken", &rp)
+			res.Field(t, "revokeApiToken", &rp)
 			wantNoUserErrors(t, "revokeApiToken", rp.UserErrors)
 			e = h.wantAudit(t, "token.revoke", res, c)
 			wantActor(t, e, u.ID)
@@ -139,6 +148,8 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("SessionRevoke", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "sessions@example.com", pw)
 			c := h.browser()
 			c.mustLogIn(t, "sessions@example.com", pw)
@@ -153,12 +164,12 @@ func TestAuditTrail(t *testing.T) {
 			if otherID == "" {
 				t.Fatal("the other session is not listed")
 			}
-			res := c.do(t, revokeSessionDoc, map[string]any{"id": otherID})
+			res := c.Query(t, revokeSessionDoc, map[string]any{"id": otherID})
 			var rp struct {
 				SessionID  *string     `json:"sessionId"`
 				UserErrors []userError `json:"userErrors"`
 			}
-			res.field(t, "revokeSession", &rp)
+			res.Field(t, "revokeSession", &rp)
 			wantNoUserErrors(t, "revokeSession", rp.UserErrors)
 			if other.viewer(t) != nil {
 				t.Error("the revoked session still works")
@@ -172,12 +183,14 @@ func TestAuditTrail(t *testing.T) {
 		})
 
 		t.Run("ThrottleBlock", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, dialect)
 			u := h.createUser(t, "blocked@example.com", pw)
 			signedIn := h.browser()
 			signedIn.mustLogIn(t, "blocked@example.com", pw)
 			// Another tab of the same browser, not signed in.
 			x := signedIn.clone()
-			x.cookie = ""
+			x.Cookie = ""
 			for range 10 {
 				x.logIn(t, "blocked@example.com", "a guess")
 			}

@@ -59,8 +59,8 @@ func (c canaries) leaks(text string) []string {
 // alone.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect)
 		seen := canaries{}
 		const (
 			email      = "canary@example.com"
@@ -97,7 +97,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			_, bad := b.logIn(t, email, wrongPw)
 			wantUserError(t, "logIn with a wrong password", bad.UserErrors, "INVALID_CREDENTIALS")
 			b.mustLogIn(t, email, signUpPw)
-			seen.add("cookie session", b.cookie)
+			seen.add("cookie session", b.Cookie)
 
 			app := h.browser()
 			_, tp := app.logInVia(t, email, signUpPw, "TOKEN")
@@ -120,7 +120,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			h.createUser(t, enrolEmail, enrolPw)
 			b := h.browser()
 			b.mustLogIn(t, enrolEmail, enrolPw)
-			seen.add("enrolment cookie", b.cookie)
+			seen.add("enrolment cookie", b.Cookie)
 			start := b.startTotp(t)
 			wantNoUserErrors(t, "startTotpEnrollment", start.UserErrors)
 			seen.add("TOTP secret", *start.Secret)
@@ -131,7 +131,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				_, p := b.confirmTotp(t, h.nextCode(t, *start.Secret))
 				wantNoUserErrors(t, "confirmTotpEnrollment", p.UserErrors)
 				seen.addCodes("enrolment recovery code", p.RecoveryCodes)
-				seen.add("cookie after enrolment", b.cookie)
+				seen.add("cookie after enrolment", b.Cookie)
 			})
 		})
 
@@ -145,7 +145,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			seen.add("MFA challenge", ch)
 			_, p := b.verifyMfa(t, ch, h.nextCode(t, a.secret), "COOKIE")
 			wantNoUserErrors(t, "verifyMfa", p.UserErrors)
-			seen.add("MFA cookie", b.cookie)
+			seen.add("MFA cookie", b.Cookie)
 
 			r := h.browser()
 			ch = r.challenge(t, a)
@@ -155,8 +155,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			seen.add("MFA session token", *p.Token)
 
 			var regen codesPayload
-			b.do(t, regenerateDoc, map[string]any{"input": map[string]any{"password": mfaPassword, "code": a.codes[1]}}).
-				field(t, "regenerateRecoveryCodes", &regen)
+			b.Query(t, regenerateDoc, map[string]any{"input": map[string]any{"password": mfaPassword, "code": a.codes[1]}}).
+				Field(t, "regenerateRecoveryCodes", &regen)
 			wantNoUserErrors(t, "regenerateRecoveryCodes", regen.UserErrors)
 			seen.addCodes("regenerated recovery code", regen.RecoveryCodes)
 		})
@@ -179,7 +179,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Run("ChangeEmail", func(t *testing.T) {
 			b := h.browser()
 			b.mustLogIn(t, email, current)
-			seen.add("cookie before the email change", b.cookie)
+			seen.add("cookie before the email change", b.Cookie)
 			_, bad := b.changeEmail(t, wrongPw, movedEmail)
 			wantUserError(t, "changeEmail with a wrong password", bad.UserErrors, "INVALID_CREDENTIALS", "input", "password")
 			_, p := b.changeEmail(t, current, movedEmail)
@@ -218,7 +218,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				t.Errorf("Message-ID %s holds: %s", msg.MessageID, strings.Join(leaked, "; "))
 			}
 		}
-		if leaked := seen.leaks(jobArgs(t, db)); len(leaked) > 0 {
+		if leaked := seen.leaks(jobArgs(t, h.db)); len(leaked) > 0 {
 			t.Errorf("the queued jobs hold: %s", strings.Join(leaked, "; "))
 		}
 	})
@@ -267,7 +267,7 @@ func refusals(t *testing.T, h *harness, seen canaries) {
 	wantUserError(t, "verifyMfa", mp.UserErrors, "INVALID_TOKEN", "input", "challenge")
 
 	for _, tok := range []string{typed["unknown session token"], typed["unknown API token"]} {
-		if res := c.withBearer(tok).do(t, viewerDoc, nil); res.Status != http.StatusUnauthorized {
+		if res := c.withBearer(tok).Query(t, viewerDoc, nil); res.Status != http.StatusUnauthorized {
 			t.Errorf("unknown bearer token: status %d", res.Status)
 		}
 	}
@@ -278,8 +278,8 @@ func refusals(t *testing.T, h *harness, seen canaries) {
 		t.Fatal("no session cookie collected")
 	}
 	foreign := h.browser()
-	foreign.cookie, foreign.origin = cookie, "https://evil.example.net"
-	if res := foreign.do(t, viewerDoc, nil); res.Status != http.StatusForbidden {
+	foreign.Cookie, foreign.Origin = cookie, "https://evil.example.net"
+	if res := foreign.Query(t, viewerDoc, nil); res.Status != http.StatusForbidden {
 		t.Errorf("cookie from a foreign origin: status %d, want 403", res.Status)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"lectern/ent/emailtoken"
 	"lectern/ent/session"
 	"lectern/internal/auth/secret"
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
@@ -19,12 +18,11 @@ const (
 
 func TestCredentialChanges(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
-		t.Run("ResetPassword", func(t *testing.T) { resetPasswordEndsSessions(t, h) })
-		t.Run("ResetPasswordRefusalKeepsLink", func(t *testing.T) { resetPasswordRefusalKeepsLink(t, h) })
-		t.Run("ChangePassword", func(t *testing.T) { changePasswordCases(t, h) })
-		t.Run("ChangeEmail", func(t *testing.T) { changeEmailCases(t, h) })
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		t.Run("ResetPassword", alone(dialect, resetPasswordEndsSessions))
+		t.Run("ResetPasswordRefusalKeepsLink", alone(dialect, resetPasswordRefusalKeepsLink))
+		t.Run("ChangePassword", alone(dialect, changePasswordCases))
+		t.Run("ChangeEmail", alone(dialect, changeEmailCases))
 	})
 }
 
@@ -57,7 +55,7 @@ func resetPasswordEndsSessions(t *testing.T, h *harness) {
 	if v := browser.viewer(t); v != nil {
 		t.Errorf("the browser is still signed in as %+v", v.User)
 	}
-	if res := api.do(t, viewerDoc, nil); res.Status != http.StatusUnauthorized || res.onlyError(t).code() != "UNAUTHENTICATED" {
+	if res := api.Query(t, viewerDoc, nil); res.Status != http.StatusUnauthorized || res.OnlyError(t).Extensions.Code != "UNAUTHENTICATED" {
 		t.Errorf("old session token: status %d, %s", res.Status, res.Raw)
 	}
 
@@ -148,8 +146,8 @@ func changePasswordCases(t *testing.T, h *harness) {
 		}
 		// The caller goes on under a new token; the one it had before is
 		// worth nothing, like every other session's.
-		cookie, set := res.sessionCookie()
-		if !set || cookie == "" || cookie == stale.cookie {
+		cookie, set := res.SessionCookie()
+		if !set || cookie == "" || cookie == stale.Cookie {
 			t.Errorf("changePassword set cookie %q (set %v), want a new session token", cookie, set)
 		}
 		if v := b.viewer(t); v == nil {
@@ -252,5 +250,50 @@ func changeEmailCases(t *testing.T, h *harness) {
 		if vw := b.viewer(t); vw == nil || *vw.User.Email != "frank.new@example.com" {
 			t.Errorf("viewer after verification: %+v", vw)
 		}
+	})
+}
+
+func TestIdentityChangePasswordEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	const doc = `mutation($current: String!, $next: String!) {
+  changePassword(input: {currentPassword: $current, newPassword: $next}) { user { email } userErrors { code field } }
+}`
+	const next = "a brand new passphrase for priya"
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		h := newDemoHarness(t, dialect)
+		learner := demoAccountWithRole(t, "LEARNER")
+		a := h.browser()
+		a.logInAs(t, learner, "")
+		before := a.Cookie
+		other := h.browser()
+		other.logInAs(t, learner, "")
+		token := h.script("").logInToken(t, learner)
+
+		r := a.Query(t, doc, map[string]any{"current": learner.Password, "next": next})
+		want := `{"changePassword":{"user":{"email":"` + learner.Email + `"},"userErrors":[]}}`
+		if len(r.Errors) != 0 || string(r.Data) != want {
+			t.Fatalf("changePassword = %s (errors %+v), want %s", r.Data, r.Errors, want)
+		}
+		if got := a.viewerEmail(t); got != learner.Email {
+			t.Fatal("the session that changed the password did not continue")
+		}
+		if a.Cookie == before {
+			t.Error("the cookie session kept its token across the password change")
+		}
+		if got := other.viewerEmail(t); got != "" {
+			t.Errorf("another browser session survived the password change as %s", got)
+		}
+		requireRefused(t, h.script(token).Query(t, `{ viewer { user { email } } }`, nil), http.StatusUnauthorized, "UNAUTHENTICATED")
+		if n := len(sessionsOf(t, h.db, learner.Email)); n != 1 {
+			t.Errorf("the learner has %d sessions after the change, want 1", n)
+		}
+
+		r = h.browser().LogIn(t, learner.Email, learner.Password, "")
+		if !strings.Contains(string(r.Data), `"code":"INVALID_CREDENTIALS"`) {
+			t.Errorf("logIn with the old password = %s, want INVALID_CREDENTIALS", r.Data)
+		}
+		renewed := learner
+		renewed.Password = next
+		h.browser().logInAs(t, renewed, "")
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"lectern/internal/testenv"
 )
 
 // The documents the tests send and the payloads they read, as a client
@@ -15,14 +17,12 @@ const (
 
 	signUpDoc = `mutation($input: SignUpInput!) { signUp(input: $input) { user { ` + userFields + ` createdAt } ` + userErrorFields + ` } }`
 	verifyDoc = `mutation($token: String!) { verifyEmail(token: $token) { user { id } ` + userErrorFields + ` } }`
-	logInDoc  = `mutation($input: LogInInput!) { logIn(input: $input) { ` + logInFields + ` } }`
-	mfaDoc    = `mutation($input: VerifyMfaInput!) { verifyMfa(input: $input) { ` + logInFields + ` } }`
+	logInDoc  = `mutation($input: LogInInput!) { logIn(input: $input) { ` + testenv.SignInFields + ` } }`
+	mfaDoc    = `mutation($input: VerifyMfaInput!) { verifyMfa(input: $input) { ` + testenv.SignInFields + ` } }`
 	viewerDoc = `query { viewer { user { ` + userFields + ` } mfaEnabled sessionMfa sessions { id current } } }`
 	// tokenViewerDoc leaves out sessions, which are listed only to a
 	// signed-in session, never to an API token.
 	tokenViewerDoc = `query { viewer { user { ` + userFields + ` } mfaEnabled sessionMfa } }`
-
-	logInFields = `viewer { user { ` + userFields + ` } mfaEnabled sessionMfa } token mfaRequired mfaChallenge ` + userErrorFields
 
 	requestResetDoc   = `mutation($email: String!) { requestPasswordReset(email: $email) { ` + userErrorFields + ` } }`
 	resetDoc          = `mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { passwordChanged ` + userErrorFields + ` } }`
@@ -61,6 +61,8 @@ type viewerData struct {
 	} `json:"sessions"`
 }
 
+// logInPayload is logIn's and verifyMfa's payload, as testenv.SignInFields
+// selects it.
 type logInPayload struct {
 	Viewer       *viewerData `json:"viewer"`
 	Token        *string     `json:"token"`
@@ -101,41 +103,41 @@ func wantUserError(t *testing.T, what string, ue []userError, code string, field
 
 // wantRateLimited checks a request-level RATE_LIMITED error that tells the
 // caller how long to wait.
-func wantRateLimited(t *testing.T, what string, res *result) {
+func wantRateLimited(t *testing.T, what string, res testenv.Reply) {
 	t.Helper()
-	e := res.onlyError(t)
-	if e.code() != "RATE_LIMITED" {
-		t.Fatalf("%s: code %q, want RATE_LIMITED: %s", what, e.code(), res.Raw)
+	e := res.OnlyError(t)
+	if e.Extensions.Code != "RATE_LIMITED" {
+		t.Fatalf("%s: code %q, want RATE_LIMITED: %s", what, e.Extensions.Code, res.Raw)
 	}
-	if wait, _ := e.Extensions["retryAfterSeconds"].(float64); wait <= 0 {
-		t.Errorf("%s: retryAfterSeconds = %v, want > 0", what, e.Extensions["retryAfterSeconds"])
+	if wait, _ := res.ErrorExtension(t, 0, "retryAfterSeconds").(float64); wait <= 0 {
+		t.Errorf("%s: retryAfterSeconds = %v, want > 0", what, res.ErrorExtension(t, 0, "retryAfterSeconds"))
 	}
-	if e.Extensions["requestId"] != res.requestID() {
-		t.Errorf("%s: requestId %v, X-Request-ID %q", what, e.Extensions["requestId"], res.requestID())
+	if e.Extensions.RequestID != res.RequestID() {
+		t.Errorf("%s: requestId %v, X-Request-ID %q", what, e.Extensions.RequestID, res.RequestID())
 	}
 }
 
-func (c *caller) signUp(t *testing.T, email, pw, name string) (*result, userPayload) {
+func (c *caller) signUp(t *testing.T, email, pw, name string) (testenv.Reply, userPayload) {
 	t.Helper()
-	res := c.do(t, signUpDoc, map[string]any{"input": map[string]any{"email": email, "password": pw, "displayName": name}})
+	res := c.Query(t, signUpDoc, map[string]any{"input": map[string]any{"email": email, "password": pw, "displayName": name}})
 	var p userPayload
 	if len(res.Errors) == 0 {
-		res.field(t, "signUp", &p)
+		res.Field(t, "signUp", &p)
 	}
 	return res, p
 }
 
-func (c *caller) logIn(t *testing.T, email, pw string) (*result, logInPayload) {
+func (c *caller) logIn(t *testing.T, email, pw string) (testenv.Reply, logInPayload) {
 	t.Helper()
-	return c.logInVia(t, email, pw, "COOKIE")
+	return c.logInVia(t, email, pw, testenv.CookieTransport)
 }
 
-func (c *caller) logInVia(t *testing.T, email, pw, transport string) (*result, logInPayload) {
+func (c *caller) logInVia(t *testing.T, email, pw, transport string) (testenv.Reply, logInPayload) {
 	t.Helper()
-	res := c.do(t, logInDoc, map[string]any{"input": map[string]any{"email": email, "password": pw, "transport": transport}})
+	res := c.LogIn(t, email, pw, transport)
 	var p logInPayload
 	if len(res.Errors) == 0 {
-		res.field(t, "logIn", &p)
+		res.Field(t, "logIn", &p)
 	}
 	return res, p
 }
@@ -144,20 +146,17 @@ func (c *caller) logInVia(t *testing.T, email, pw, transport string) (*result, l
 // started.
 func (c *caller) mustLogIn(t *testing.T, email, pw string) logInPayload {
 	t.Helper()
-	_, p := c.logIn(t, email, pw)
-	wantNoUserErrors(t, "logIn", p.UserErrors)
-	if p.Viewer == nil || c.cookie == "" {
-		t.Fatalf("logIn %s: no session (viewer %v, cookie %q)", email, p.Viewer, c.cookie)
-	}
+	var p logInPayload
+	c.SignIn(t, email, pw, testenv.CookieTransport).Field(t, "logIn", &p)
 	return p
 }
 
-func (c *caller) verifyMfa(t *testing.T, challenge, code, transport string) (*result, logInPayload) {
+func (c *caller) verifyMfa(t *testing.T, challenge, code, transport string) (testenv.Reply, logInPayload) {
 	t.Helper()
-	res := c.do(t, mfaDoc, map[string]any{"input": map[string]any{"challenge": challenge, "code": code, "transport": transport}})
+	res := c.VerifyMFA(t, challenge, code, transport)
 	var p logInPayload
 	if len(res.Errors) == 0 {
-		res.field(t, "verifyMfa", &p)
+		res.Field(t, "verifyMfa", &p)
 	}
 	return res, p
 }
@@ -166,25 +165,25 @@ func (c *caller) verifyMfa(t *testing.T, challenge, code, transport string) (*re
 func (c *caller) viewer(t *testing.T) *viewerData {
 	t.Helper()
 	doc := viewerDoc
-	if strings.HasPrefix(c.bearer, "lct_pat_") {
+	if strings.HasPrefix(c.Bearer, "lct_pat_") {
 		doc = tokenViewerDoc
 	}
-	res := c.do(t, doc, nil)
+	res := c.Query(t, doc, nil)
 	var v *viewerData
-	res.field(t, "viewer", &v)
+	res.Field(t, "viewer", &v)
 	return v
 }
 
 func (c *caller) verifyEmail(t *testing.T, token string) userPayload {
 	t.Helper()
 	var p userPayload
-	c.do(t, verifyDoc, map[string]any{"token": token}).field(t, "verifyEmail", &p)
+	c.Query(t, verifyDoc, map[string]any{"token": token}).Field(t, "verifyEmail", &p)
 	return p
 }
 
-func (c *caller) requestReset(t *testing.T, email string) *result {
+func (c *caller) requestReset(t *testing.T, email string) testenv.Reply {
 	t.Helper()
-	return c.do(t, requestResetDoc, map[string]any{"email": email})
+	return c.Query(t, requestResetDoc, map[string]any{"email": email})
 }
 
 type resetPayload struct {
@@ -195,25 +194,25 @@ type resetPayload struct {
 func (c *caller) resetPassword(t *testing.T, token, pw string) resetPayload {
 	t.Helper()
 	var p resetPayload
-	c.do(t, resetDoc, map[string]any{"input": map[string]any{"token": token, "newPassword": pw}}).field(t, "resetPassword", &p)
+	c.Query(t, resetDoc, map[string]any{"input": map[string]any{"token": token, "newPassword": pw}}).Field(t, "resetPassword", &p)
 	return p
 }
 
-func (c *caller) changePassword(t *testing.T, current, next string) (*result, userPayload) {
+func (c *caller) changePassword(t *testing.T, current, next string) (testenv.Reply, userPayload) {
 	t.Helper()
-	res := c.do(t, changePasswordDoc, map[string]any{"input": map[string]any{"currentPassword": current, "newPassword": next}})
+	res := c.Query(t, changePasswordDoc, map[string]any{"input": map[string]any{"currentPassword": current, "newPassword": next}})
 	var p userPayload
 	if len(res.Errors) == 0 {
-		res.field(t, "changePassword", &p)
+		res.Field(t, "changePassword", &p)
 	}
 	return res, p
 }
 
-func (c *caller) changeEmail(t *testing.T, pw, email string) (*result, userPayload) {
+func (c *caller) changeEmail(t *testing.T, pw, email string) (testenv.Reply, userPayload) {
 	t.Helper()
-	res := c.do(t, changeEmailDoc, map[string]any{"input": map[string]any{"password": pw, "newEmail": email}})
+	res := c.Query(t, changeEmailDoc, map[string]any{"input": map[string]any{"password": pw, "newEmail": email}})
 	var p userPayload
-	res.field(t, "changeEmail", &p)
+	res.Field(t, "changeEmail", &p)
 	return res, p
 }
 
@@ -226,15 +225,15 @@ type totpStart struct {
 func (c *caller) startTotp(t *testing.T) totpStart {
 	t.Helper()
 	var p totpStart
-	c.do(t, startTotpDoc, nil).field(t, "startTotpEnrollment", &p)
+	c.Query(t, startTotpDoc, nil).Field(t, "startTotpEnrollment", &p)
 	return p
 }
 
-func (c *caller) confirmTotp(t *testing.T, code string) (*result, codesPayload) {
+func (c *caller) confirmTotp(t *testing.T, code string) (testenv.Reply, codesPayload) {
 	t.Helper()
-	res := c.do(t, confirmTotpDoc, map[string]any{"code": code})
+	res := c.Query(t, confirmTotpDoc, map[string]any{"code": code})
 	var p codesPayload
-	res.field(t, "confirmTotpEnrollment", &p)
+	res.Field(t, "confirmTotpEnrollment", &p)
 	return res, p
 }
 
@@ -247,11 +246,11 @@ type tokenPayload struct {
 	UserErrors []userError `json:"userErrors"`
 }
 
-func (c *caller) createToken(t *testing.T, name string) (*result, tokenPayload) {
+func (c *caller) createToken(t *testing.T, name string) (testenv.Reply, tokenPayload) {
 	t.Helper()
-	res := c.do(t, createTokenDoc, map[string]any{"input": map[string]any{"name": name, "scopes": []string{"READ"}, "expiresInDays": 30}})
+	res := c.Query(t, createTokenDoc, map[string]any{"input": map[string]any{"name": name, "scopes": []string{"READ"}, "expiresInDays": 30}})
 	var p tokenPayload
-	res.field(t, "createApiToken", &p)
+	res.Field(t, "createApiToken", &p)
 	wantNoUserErrors(t, "createApiToken", p.UserErrors)
 	if p.Token == nil || p.APIToken == nil {
 		t.Fatalf("createApiToken: no token in %s", res.Raw)

@@ -1,15 +1,11 @@
 package auth_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +16,6 @@ import (
 	"lectern/ent/session"
 	"lectern/internal/auth/secret"
 	"lectern/internal/auth/totp"
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
@@ -33,84 +28,18 @@ const (
 // security review, each proved the way a client would meet it.
 func TestHardening(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
-		t.Run("ResetPasswordRevokesApiTokens", func(t *testing.T) { resetRevokesAPITokens(t, h) })
-		t.Run("ResetPasswordRecoversPreHijackedAccount", func(t *testing.T) { resetRecoversPreHijack(t, h) })
-		t.Run("UnverifiedAccountGetsNoLastingCredentials", func(t *testing.T) { unverifiedGetsNoCredentials(t, h) })
-		t.Run("RefusedLogInsDoNotFillAccountCounter", func(t *testing.T) { refusedLogInsNotCounted(t, h) })
-		t.Run("IPv6CountsPerSlash64", func(t *testing.T) { ipv6CountsPer64(t, h) })
-		t.Run("ChangeEmailIsThrottled", func(t *testing.T) { changeEmailThrottled(t, h) })
-		t.Run("ConcurrentVerifyMfaStartsOneSession", func(t *testing.T) { concurrentVerifyMfa(t, h) })
-		t.Run("ResetLinkToLeftAddressIsRefused", func(t *testing.T) { resetLinkToLeftAddress(t, h) })
-		t.Run("ReadTokenCannotListCredentials", func(t *testing.T) { readTokenCannotList(t, h) })
-		t.Run("MutationsCarryNoDebugStatements", func(t *testing.T) { mutationsCarryNoDebug(t, h) })
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		t.Run("ResetPasswordRevokesApiTokens", alone(dialect, resetRevokesAPITokens))
+		t.Run("ResetPasswordRecoversPreHijackedAccount", alone(dialect, resetRecoversPreHijack))
+		t.Run("UnverifiedAccountGetsNoLastingCredentials", alone(dialect, unverifiedGetsNoCredentials))
+		t.Run("RefusedLogInsDoNotFillAccountCounter", alone(dialect, refusedLogInsNotCounted))
+		t.Run("IPv6CountsPerSlash64", alone(dialect, ipv6CountsPer64))
+		t.Run("ChangeEmailIsThrottled", alone(dialect, changeEmailThrottled))
+		t.Run("ConcurrentVerifyMfaStartsOneSession", alone(dialect, concurrentVerifyMfa))
+		t.Run("ResetLinkToLeftAddressIsRefused", alone(dialect, resetLinkToLeftAddress))
+		t.Run("ReadTokenCannotListCredentials", alone(dialect, readTokenCannotList))
+		t.Run("MutationsCarryNoDebugStatements", alone(dialect, mutationsCarryNoDebug))
 	})
-}
-
-// request builds the POST that post sends, for an anonymous caller, with
-// RemoteAddr joined properly for IPv6 (post appends the port to addr as
-// is). It calls t only while building, so the request may then be served
-// from any goroutine.
-func (c *caller) request(t *testing.T, query string, vars map[string]any) *http.Request {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/v1/graphql", bytes.NewReader(body))
-	req.RemoteAddr = net.JoinHostPort(c.addr, "40000")
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", c.h.origin)
-	req.Header.Set("User-Agent", c.ua)
-	return req
-}
-
-// serve runs req through the application and decodes the answer as post
-// does.
-func (h *harness) serve(t *testing.T, req *http.Request) *result {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.app.Handler.ServeHTTP(rec, req)
-	return decodeRecorded(t, rec)
-}
-
-func decodeRecorded(t *testing.T, rec *httptest.ResponseRecorder) *result {
-	t.Helper()
-	res := &result{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.Bytes()}
-	var env struct {
-		Data   map[string]json.RawMessage `json:"data"`
-		Errors []gqlError                 `json:"errors"`
-	}
-	if err := json.Unmarshal(res.Raw, &env); err != nil {
-		t.Fatalf("response is not JSON (%d): %s", res.Status, res.Raw)
-	}
-	res.Data, res.Errors = env.Data, env.Errors
-	return res
-}
-
-// serveAtOnce releases every request together, each on its own goroutine,
-// and returns the answers in order. The goroutines never touch t: only
-// the test's own goroutine may fail it.
-func (h *harness) serveAtOnce(t *testing.T, reqs []*http.Request) []*result {
-	t.Helper()
-	recs := make([]*httptest.ResponseRecorder, len(reqs))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, req := range reqs {
-		recs[i] = httptest.NewRecorder()
-		wg.Go(func() {
-			<-start
-			h.app.Handler.ServeHTTP(recs[i], req)
-		})
-	}
-	close(start)
-	wg.Wait()
-	out := make([]*result, len(recs))
-	for i, rec := range recs {
-		out[i] = decodeRecorded(t, rec)
-	}
-	return out
 }
 
 func (h *harness) countSessions(t *testing.T, id uuid.UUID) int {
@@ -132,8 +61,8 @@ func (h *harness) countRecoveryCodes(t *testing.T, id uuid.UUID) int {
 // request is refused as a whole with 401 UNAUTHENTICATED.
 func wantSignedOut(t *testing.T, what string, c *caller) {
 	t.Helper()
-	res := c.do(t, tokenViewerDoc, nil)
-	if res.Status != http.StatusUnauthorized || res.onlyError(t).code() != "UNAUTHENTICATED" {
+	res := c.Query(t, tokenViewerDoc, nil)
+	if res.Status != http.StatusUnauthorized || res.OnlyError(t).Extensions.Code != "UNAUTHENTICATED" {
 		t.Errorf("%s: status %d, %s; want 401 UNAUTHENTICATED", what, res.Status, res.Raw)
 	}
 }
@@ -281,8 +210,8 @@ func unverifiedGetsNoCredentials(t *testing.T, h *harness) {
 
 	t.Run("CreateApiToken", func(t *testing.T) {
 		var p tokenPayload
-		b.do(t, createTokenDoc, map[string]any{"input": map[string]any{"name": "early", "scopes": []string{"READ"}}}).
-			field(t, "createApiToken", &p)
+		b.Query(t, createTokenDoc, map[string]any{"input": map[string]any{"name": "early", "scopes": []string{"READ"}}}).
+			Field(t, "createApiToken", &p)
 		wantUserError(t, "createApiToken", p.UserErrors, "EMAIL_NOT_VERIFIED")
 		if p.Token != nil || p.APIToken != nil {
 			t.Errorf("a refused createApiToken returned a token: %+v", p)
@@ -323,19 +252,17 @@ func refusedLogInsNotCounted(t *testing.T, h *harness) {
 }
 
 func ipv6CountsPer64(t *testing.T, h *harness) {
-	logIn := func(t *testing.T, ip string, i int) *result {
+	logIn := func(t *testing.T, ip string, i int) testenv.Reply {
 		t.Helper()
-		// Sent through request, not post, which cannot join an IPv6
-		// address with a port.
 		c := h.browser()
-		c.addr = ip
-		return h.serve(t, c.request(t, logInDoc, map[string]any{"input": map[string]any{
-			"email": fmt.Sprintf("v6probe%d@example.com", i), "password": "a rotated guess", "transport": "COOKIE"}}))
+		c.Addr = ip
+		return c.Query(t, logInDoc, map[string]any{"input": map[string]any{
+			"email": fmt.Sprintf("v6probe%d@example.com", i), "password": "a rotated guess", "transport": "COOKIE"}})
 	}
 	for i := 1; i <= 50; i++ {
 		res := logIn(t, fmt.Sprintf("2001:db8:1:2::%x", i), i)
 		var p logInPayload
-		res.field(t, "logIn", &p)
+		res.Field(t, "logIn", &p)
 		wantUserError(t, fmt.Sprint("failed logIn ", i), p.UserErrors, "INVALID_CREDENTIALS")
 	}
 	wantRateLimited(t, "51st address in the /64", logIn(t, "2001:db8:1:2::33", 51))
@@ -344,7 +271,7 @@ func ipv6CountsPer64(t *testing.T, h *harness) {
 	// share one counter and this one would be limited too.
 	res := logIn(t, "2001:db8:1:3::1", 52)
 	var p logInPayload
-	res.field(t, "logIn", &p)
+	res.Field(t, "logIn", &p)
 	wantUserError(t, "logIn from another /64", p.UserErrors, "INVALID_CREDENTIALS")
 }
 
@@ -358,9 +285,9 @@ func changeEmailThrottled(t *testing.T, h *harness) {
 		_, p := b.changeEmail(t, hardenedPassword, next(i))
 		wantNoUserErrors(t, fmt.Sprint("changeEmail ", i+1), p.UserErrors)
 	}
-	res := b.do(t, changeEmailDoc, map[string]any{"input": map[string]any{"password": hardenedPassword, "newEmail": next(5)}})
+	res := b.Query(t, changeEmailDoc, map[string]any{"input": map[string]any{"password": hardenedPassword, "newEmail": next(5)}})
 	wantRateLimited(t, "6th changeEmail", res)
-	wantRetryWithinWindow(t, res.onlyError(t), time.Hour)
+	wantRetryWithinWindow(t, res, time.Hour)
 
 	h.drainJobs(t)
 	for i := range 5 {
@@ -385,16 +312,16 @@ func concurrentVerifyMfa(t *testing.T, h *harness) {
 	codes := append([]string{h.nextCode(t, a.secret)}, a.codes[:7]...)
 	reqs := make([]*http.Request, len(codes))
 	for i, code := range codes {
-		reqs[i] = h.browser().request(t, mfaDoc, map[string]any{"input": map[string]any{
+		reqs[i] = h.browser().Request(t, mfaDoc, map[string]any{"input": map[string]any{
 			"challenge": ch, "code": code, "transport": "COOKIE"}})
 	}
 	before := h.countSessions(t, a.id)
 
 	wins := 0
-	for i, res := range h.serveAtOnce(t, reqs) {
+	for i, res := range h.app.ServeAtOnce(t, reqs...) {
 		var p logInPayload
-		res.field(t, "verifyMfa", &p)
-		cookie, _ := res.sessionCookie()
+		res.Field(t, "verifyMfa", &p)
+		cookie, _ := res.SessionCookie()
 		switch {
 		case len(p.UserErrors) == 0:
 			wins++
@@ -462,17 +389,17 @@ func readTokenCannotList(t *testing.T, h *harness) {
 
 	for _, field := range []string{"sessions", "apiTokens"} {
 		t.Run(field, func(t *testing.T) {
-			res := api.do(t, `query { viewer { `+field+` { id } } }`, nil)
-			e := res.onlyError(t)
-			if e.code() != "FORBIDDEN" {
-				t.Errorf("code %q, want FORBIDDEN: %s", e.code(), res.Raw)
+			res := api.Query(t, `query { viewer { `+field+` { id } } }`, nil)
+			e := res.OnlyError(t)
+			if e.Extensions.Code != "FORBIDDEN" {
+				t.Errorf("code %q, want FORBIDDEN: %s", e.Extensions.Code, res.Raw)
 			}
 			if got := fmt.Sprint(e.Path); got != "[viewer "+field+"]" {
 				t.Errorf("error path %v, want [viewer %s]", e.Path, field)
 			}
 			var v map[string][]any
-			if err := json.Unmarshal(res.Data["viewer"], &v); err != nil {
-				t.Fatalf("data.viewer %s: %v", res.Data["viewer"], err)
+			if raw, _ := res.Root("viewer"); json.Unmarshal(raw, &v) != nil {
+				t.Fatalf("data.viewer %s", raw)
 			}
 			if len(v[field]) != 0 {
 				t.Errorf("the token was shown %s: %s", field, res.Raw)
@@ -480,20 +407,20 @@ func readTokenCannotList(t *testing.T, h *harness) {
 		})
 	}
 
-	res := api.do(t, `query { viewer { user { id } } }`, nil)
+	res := api.Query(t, `query { viewer { user { id } } }`, nil)
 	var v struct {
 		User struct {
 			ID string `json:"id"`
 		} `json:"user"`
 	}
-	res.field(t, "viewer", &v)
+	res.Field(t, "viewer", &v)
 	if want := b.viewer(t).User.ID; v.User.ID != want {
 		t.Errorf("viewer.user.id through the token = %q, want %q", v.User.ID, want)
 	}
 }
 
 // debugOf returns the response's extensions.debug, and whether it has one.
-func debugOf(t *testing.T, res *result) (map[string]json.RawMessage, bool) {
+func debugOf(t *testing.T, res testenv.Reply) (map[string]json.RawMessage, bool) {
 	t.Helper()
 	var env struct {
 		Extensions map[string]json.RawMessage `json:"extensions"`
@@ -525,7 +452,7 @@ func mutationsCarryNoDebug(t *testing.T, h *harness) {
 	h.createUser(t, "curious@example.com", hardenedPassword)
 	c := h.browser()
 	c.mustLogIn(t, "curious@example.com", hardenedPassword)
-	q := c.do(t, viewerDoc, nil)
+	q := c.Query(t, viewerDoc, nil)
 	d, ok := debugOf(t, q)
 	if !ok {
 		t.Fatalf("a query answered without extensions.debug: %s", q.Raw)

@@ -7,4 +7,4 @@ import (
 	"lectern/internal/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testenv.MainFresh(m)) }

@@ -215,8 +215,8 @@ func numbered(stmts []string) string {
 // order) and the jobs queued.
 func TestSameWorkWhetherAccountExists(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		w := newWorkBench(t, db)
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		w := newWorkBench(t, testenv.Fresh(t, dialect))
 		const pw = "the owner's passphrase"
 		w.account(t, "known@example.com", pw)
 		w.disable(t, w.account(t, "off@example.com", pw))
@@ -275,10 +275,11 @@ func TestSameWorkWhetherAccountExists(t *testing.T) {
 // through the application's handler, resolvers and middleware included,
 // where the hasher is out of reach but every statement is not.
 func sameStatementsThroughGraphQL(t *testing.T, w *workBench, pw string) {
-	h := newHarness(t, w.db)
+	h := harnessOn(t, w.db)
 	post := func(doc string, vars map[string]any) work {
 		ctx, log := withSQLLog(context.Background())
-		res := h.serve(t, h.browser().request(t, doc, vars).WithContext(ctx))
+		b := h.browser()
+		res := b.Do(t, b.Request(t, doc, vars).WithContext(ctx))
 		return work{statements: kinds(log), answer: comparable(t, res.Raw)}
 	}
 	logIn := func(email, pw string) work {

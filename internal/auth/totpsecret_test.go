@@ -15,7 +15,6 @@ import (
 	"lectern/ent/user"
 	"lectern/internal/auth"
 	"lectern/internal/auth/totp"
-	"lectern/internal/database"
 	"lectern/internal/sealed"
 	"lectern/internal/testenv"
 )
@@ -79,8 +78,9 @@ func oldTOTPKey(t *testing.T) sealed.Key {
 // from them as before, and a second run changes nothing.
 func TestSealTOTPSecrets(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect)
+		db := h.db
 		ctx := context.Background()
 		old, err := sealed.NewKeyring(oldTOTPKey(t))
 		if err != nil {
@@ -179,8 +179,9 @@ func sameTOTPRows(a, b map[uuid.UUID]storedTOTP) bool {
 // configured keys stops the migration before it changes anything.
 func TestSealTOTPSecretsRefuses(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect)
+		db := h.db
 		ctx := context.Background()
 		gone, err := sealed.GenerateKey("gone")
 		if err != nil {
@@ -239,22 +240,22 @@ func TestSealTOTPSecretsRefuses(t *testing.T) {
 // in.
 func TestTOTPSecretMovedToAnotherAccount(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		h := newHarness(t, db)
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect)
 		owner := h.armMFA(t, "owner@example.com")
 		thief := h.createUser(t, "thief@example.com", mfaPassword)
-		stored, err := db.Ent.User.Query().Where(user.ID(owner.id)).Only(sys())
+		stored, err := h.db.Ent.User.Query().Where(user.ID(owner.id)).Only(sys())
 		if err != nil {
 			t.Fatal(err)
 		}
 		h.storeTOTP(t, thief.ID, *stored.TotpSecret, "")
 		b := h.browser()
 		res, p := b.verifyMfa(t, b.challenge(t, mfaAccount{id: thief.ID, email: "thief@example.com"}), h.nextCode(t, owner.secret), "COOKIE")
-		if p.Viewer != nil || b.cookie != "" {
+		if p.Viewer != nil || b.Cookie != "" {
 			t.Fatal("a code of the secret's owner signed another account in")
 		}
-		if e := res.onlyError(t); e.code() != "INTERNAL" {
-			t.Errorf("error code %q, want INTERNAL (the stored secret is unusable)", e.code())
+		if e := res.OnlyError(t); e.Extensions.Code != "INTERNAL" {
+			t.Errorf("error code %q, want INTERNAL (the stored secret is unusable)", e.Extensions.Code)
 		}
 	})
 }
@@ -263,7 +264,8 @@ func TestTOTPSecretMovedToAnotherAccount(t *testing.T) {
 // migration reads are sealed too, in the same run.
 func TestSealTOTPSecretsManyAccounts(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		db := testenv.Fresh(t, dialect)
 		const accounts = 1234
 		sec := newTOTPSecret(t)
 		now := time.Now().UTC()

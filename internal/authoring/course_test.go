@@ -1,26 +1,25 @@
 package authoring_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"lectern/ent/coursemember"
 	"lectern/ent/user"
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
 func TestCreateCourse(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-		amara := e.as(t, amaraEmail)
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("VerifiedInstructorGetsOwnedDraft", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			p := amara.call(t, createCourse, input(map[string]any{
 				"title":        "  Distributed Tracing  ",
 				"slug":         "distributed-tracing",
@@ -50,7 +49,7 @@ func TestCreateCourse(t *testing.T) {
 				t.Fatalf("stored course: %+v", row)
 			}
 			staff := e.staff(t, row.ID)
-			if len(staff) != 1 || staff[amara.id] != coursemember.RoleOWNER {
+			if len(staff) != 1 || staff[amara.ID] != coursemember.RoleOWNER {
 				t.Fatalf("staff = %v, want only the caller as OWNER", staff)
 			}
 			if !amara.sees(t, "distributed-tracing") || e.anonymous().sees(t, "distributed-tracing") {
@@ -59,6 +58,9 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("OptionalFieldsTakeDefaults", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			got := requireOK(t, "createCourse", amara.call(t, createCourse, input(map[string]any{
 				"title": "Bare", "slug": "bare-course"})))
 			if got.Language != "en" || got.Level != "BEGINNER" || got.Summary != "" ||
@@ -68,6 +70,9 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("InvalidInputStoresNothing", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			tests := []struct {
 				name  string
 				set   map[string]any
@@ -105,6 +110,9 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("ReportsEveryProblem", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			p := amara.call(t, createCourse, input(map[string]any{"title": " ", "slug": "Bad Slug",
 				"summary": strings.Repeat("s", 501), "language": "english"}))
 			var got [][]string
@@ -119,6 +127,9 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("TakenSlug", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			before := e.courseCount(t)
 			existing := e.course(t, backendCourse)
 			p := amara.call(t, createCourse, input(map[string]any{"title": "Another", "slug": backendCourse}))
@@ -132,6 +143,8 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("LearnerIsForbidden", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			before := e.courseCount(t)
 			e.as(t, priyaEmail).refused(t, createCourse, input(map[string]any{"title": "Mine", "slug": "learner-course"}), "FORBIDDEN")
 			if e.courseCount(t) != before || e.slugExists(t, "learner-course") {
@@ -140,6 +153,8 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("AnonymousMustSignIn", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			e.anonymous().refused(t, createCourse, input(map[string]any{"title": "Nobody's", "slug": "anon-course"}), "UNAUTHENTICATED")
 			if e.slugExists(t, "anon-course") {
 				t.Fatal("a refused createCourse stored a course")
@@ -147,6 +162,8 @@ func TestCreateCourse(t *testing.T) {
 		})
 
 		t.Run("UnverifiedInstructor", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			c := e.newCaller(t, "unverified-instructor", user.RoleINSTRUCTOR, false)
 			before := e.courseCount(t)
 			p := c.call(t, createCourse, input(map[string]any{"title": "Too Early", "slug": "too-early"}))
@@ -169,12 +186,11 @@ func items(n int) []string {
 
 func TestUpdateCourse(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-		amara := e.as(t, amaraEmail)
-		stranger := e.newCaller(t, "stranger", user.RoleINSTRUCTOR, true)
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("OwnerMay", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			before := e.course(t, backendCourse)
 			p := amara.call(t, updateCourse, input(map[string]any{"id": courseGID(before.ID),
 				"expectedVersion": before.Version, "title": "  Back-End Basics  ", "language": "en-gb"}))
@@ -194,6 +210,9 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("CourseInstructorMay", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			before := e.course(t, graphqlCourse)
 			p := amara.call(t, updateCourse, input(map[string]any{"id": courseGID(before.ID),
 				"expectedVersion": before.Version, "requirements": []string{" One ", "Two"}, "takeaways": []string{}}))
@@ -208,6 +227,8 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("AssistantIsForbidden", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			before := e.course(t, backendCourse)
 			e.as(t, priyaEmail).refused(t, updateCourse, input(map[string]any{"id": courseGID(before.ID),
 				"expectedVersion": before.Version, "title": "Hijacked"}), "FORBIDDEN")
@@ -215,6 +236,9 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("UnrelatedInstructorOnPublishedCourse", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			stranger := e.newCaller(t, "stranger", user.RoleINSTRUCTOR, true)
 			before := e.course(t, graphqlCourse)
 			stranger.refused(t, updateCourse, input(map[string]any{"id": courseGID(before.ID),
 				"expectedVersion": before.Version, "title": "Hijacked"}), "FORBIDDEN")
@@ -222,6 +246,9 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("UnrelatedInstructorOnDraftSeesNotFound", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			stranger := e.newCaller(t, "stranger", user.RoleINSTRUCTOR, true)
 			before := e.course(t, draftCourse)
 			hidden := stranger.call(t, updateCourse, input(map[string]any{"id": courseGID(before.ID),
 				"expectedVersion": before.Version, "title": "Hijacked"}))
@@ -235,6 +262,9 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("AdministratorNeedsMFA", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			id := amara.draft(t, "moderated-details")
 			before := e.courseByID(t, parseCourseID(t, id))
 			// Without MFA an administrator cannot see someone else's draft.
@@ -249,6 +279,9 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("StaleVersionConflicts", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			id := amara.draft(t, "stale-version")
 			requireOK(t, "first update", amara.call(t, updateCourse, input(map[string]any{"id": id,
 				"expectedVersion": 1, "title": "First"})))
@@ -263,6 +296,9 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("TakenSlug", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			id := amara.draft(t, "slug-collision")
 			before := e.courseByID(t, parseCourseID(t, id))
 			p := amara.call(t, updateCourse, input(map[string]any{"id": id, "expectedVersion": 1, "slug": graphqlCourse}))
@@ -271,23 +307,20 @@ func TestUpdateCourse(t *testing.T) {
 		})
 
 		t.Run("ConcurrentUpdatesWithOneVersion", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			id := amara.draft(t, "concurrent-updates")
 			// Several rounds, so the two requests overlap in at least some
 			// of them whatever the scheduling.
 			for round := 1; round <= 5; round++ {
 				titles := []string{"Left " + strings.Repeat("!", round), "Right " + strings.Repeat("!", round)}
-				responses := make([]testenv.Response, len(titles))
-				start := make(chan struct{})
-				var wg sync.WaitGroup
+				reqs := make([]*http.Request, len(titles))
 				for i, title := range titles {
-					wg.Go(func() {
-						<-start
-						responses[i] = amara.do(t, updateCourse.doc, input(map[string]any{"id": id,
-							"expectedVersion": round, "title": title}))
-					})
+					reqs[i] = amara.Request(t, updateCourse.doc, input(map[string]any{"id": id,
+						"expectedVersion": round, "title": title}))
 				}
-				close(start)
-				wg.Wait()
+				responses := e.app.ServeAtOnce(t, reqs...)
 				var winners []string
 				for i, r := range responses {
 					var data map[string]coursePayload

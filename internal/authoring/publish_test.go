@@ -12,18 +12,16 @@ import (
 	"lectern/ent/lesson"
 	"lectern/ent/user"
 	"lectern/internal/audit"
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
 func TestPublishCourse(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-		amara := e.as(t, amaraEmail)
-		anonymous := e.anonymous()
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("DemoDraftPublishesThenArchivesAndReturns", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara, anonymous := e.as(t, amaraEmail), e.anonymous()
 			before := e.course(t, draftCourse)
 			if before.Status != course.StatusDRAFT || before.PublishedAt != nil {
 				t.Fatalf("demo data: %s is %s with publishedAt %v, want an unpublished draft", draftCourse, before.Status, before.PublishedAt)
@@ -42,7 +40,7 @@ func TestPublishCourse(t *testing.T) {
 			if published.Status != course.StatusPUBLISHED || !sameInstant(published.PublishedAt, got.PublishedAt) {
 				t.Fatalf("stored: status %s publishedAt %v, payload publishedAt %v", published.Status, published.PublishedAt, got.PublishedAt)
 			}
-			e.requireAudit(t, audit.CoursePublish, before.ID, 1, amara.id, nil)
+			e.requireAudit(t, audit.CoursePublish, before.ID, 1, amara.ID, nil)
 			if !slices.Contains(anonymous.catalogue(t), draftCourse) || !anonymous.sees(t, draftCourse) {
 				t.Fatal("anonymous callers do not see the course once it is published")
 			}
@@ -51,7 +49,7 @@ func TestPublishCourse(t *testing.T) {
 			if archived.Status != "ARCHIVED" || archived.Version != before.Version+2 || !sameInstant(archived.PublishedAt, got.PublishedAt) {
 				t.Fatalf("archived course: %+v (first published %v)", *archived, got.PublishedAt)
 			}
-			e.requireAudit(t, audit.CourseArchive, before.ID, 1, amara.id, nil)
+			e.requireAudit(t, audit.CourseArchive, before.ID, 1, amara.ID, nil)
 			if slices.Contains(anonymous.catalogue(t), draftCourse) {
 				t.Fatal("anonymous callers still see an archived course in the catalogue")
 			}
@@ -63,13 +61,16 @@ func TestPublishCourse(t *testing.T) {
 			if row := e.courseByID(t, before.ID); !sameInstant(row.PublishedAt, published.PublishedAt) {
 				t.Fatalf("stored publishedAt moved from %v to %v", published.PublishedAt, row.PublishedAt)
 			}
-			e.requireAudit(t, audit.CoursePublish, before.ID, 2, amara.id, nil)
+			e.requireAudit(t, audit.CoursePublish, before.ID, 2, amara.ID, nil)
 			if !slices.Contains(anonymous.catalogue(t), draftCourse) {
 				t.Fatal("anonymous callers do not see the republished course")
 			}
 		})
 
 		t.Run("NeedsSummaryAndSectionWithPublishedLesson", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			created := requireOK(t, "createCourse", amara.call(t, createCourse, input(map[string]any{
 				"title": "Not Ready", "slug": "not-ready"})))
 			courseID := parseCourseID(t, created.ID)
@@ -112,10 +113,13 @@ func TestPublishCourse(t *testing.T) {
 			if got.Status != "PUBLISHED" || got.PublishedAt == nil {
 				t.Fatalf("published course: %+v", *got)
 			}
-			e.requireAudit(t, audit.CoursePublish, courseID, 1, amara.id, nil)
+			e.requireAudit(t, audit.CoursePublish, courseID, 1, amara.ID, nil)
 		})
 
 		t.Run("PublishingAPublishedCourseChangesNothing", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			before := e.course(t, backendCourse)
 			got := requireOK(t, "publishCourse", amara.call(t, publishCourse, byID(courseGID(before.ID))))
 			if got.Status != "PUBLISHED" || got.Version != before.Version || !sameInstant(got.PublishedAt, before.PublishedAt) {
@@ -126,6 +130,9 @@ func TestPublishCourse(t *testing.T) {
 		})
 
 		t.Run("CourseInstructorIsForbidden", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			// Amara co-teaches this course; Claire owns it.
 			before := e.course(t, graphqlCourse)
 			amara.refused(t, publishCourse, byID(courseGID(before.ID)), "FORBIDDEN")
@@ -136,7 +143,7 @@ func TestPublishCourse(t *testing.T) {
 			daniel := e.as(t, danielEmail)
 			draft := e.publishable(t, amara, "co-taught-draft")
 			requireOK(t, "addCourseMember", amara.call(t, addCourseMember, input(map[string]any{
-				"courseId": draft, "userId": userGID(daniel.id), "role": "INSTRUCTOR"})))
+				"courseId": draft, "userId": userGID(daniel.ID), "role": "INSTRUCTOR"})))
 			daniel.refused(t, publishCourse, byID(draft), "FORBIDDEN")
 			if row := e.courseByID(t, parseCourseID(t, draft)); row.Status != course.StatusDRAFT {
 				t.Fatalf("a course instructor's publishCourse left the course %s", row.Status)
@@ -144,12 +151,17 @@ func TestPublishCourse(t *testing.T) {
 		})
 
 		t.Run("AssistantIsForbidden", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			before := e.course(t, backendCourse)
 			e.as(t, priyaEmail).refused(t, archiveCourse, byID(courseGID(before.ID)), "FORBIDDEN")
 			requireUnchanged(t, e, before)
 		})
 
 		t.Run("StrangerToADraftSeesNotFound", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			stranger := e.newCaller(t, "stranger", user.RoleINSTRUCTOR, true)
 			draft := e.publishable(t, amara, "private-draft")
 			before := e.courseByID(t, parseCourseID(t, draft))
@@ -165,6 +177,9 @@ func TestPublishCourse(t *testing.T) {
 		})
 
 		t.Run("AdministratorNeedsMFA", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara := e.as(t, amaraEmail)
 			draft := e.publishable(t, amara, "admin-moderated")
 			courseID := parseCourseID(t, draft)
 			before := e.courseByID(t, courseID)
@@ -181,27 +196,25 @@ func TestPublishCourse(t *testing.T) {
 			if got.Status != "PUBLISHED" || got.PublishedAt == nil {
 				t.Fatalf("published course: %+v", *got)
 			}
-			e.requireAudit(t, audit.CoursePublish, courseID, 1, mfa.id, nil)
+			e.requireAudit(t, audit.CoursePublish, courseID, 1, mfa.ID, nil)
 
 			admin.refused(t, archiveCourse, byID(draft), "FORBIDDEN")
 			archived := requireOK(t, "archiveCourse by an MFA admin", mfa.call(t, archiveCourse, byID(draft)))
 			if archived.Status != "ARCHIVED" || !sameInstant(archived.PublishedAt, got.PublishedAt) {
 				t.Fatalf("archived course: %+v", *archived)
 			}
-			e.requireAudit(t, audit.CourseArchive, courseID, 1, mfa.id, nil)
+			e.requireAudit(t, audit.CourseArchive, courseID, 1, mfa.ID, nil)
 		})
 	})
 }
 
 func TestArchiveCourse(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-		amara := e.as(t, amaraEmail)
-		kenji := e.as(t, kenjiEmail)
-		anonymous := e.anonymous()
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("OwnerWithdrawsPublishedCourse", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			amara, anonymous := e.as(t, amaraEmail), e.anonymous()
 			before := e.course(t, backendCourse)
 			enrolled := e.enrollments(t, before.ID)
 			if enrolled == 0 {
@@ -215,7 +228,7 @@ func TestArchiveCourse(t *testing.T) {
 			if row.Status != course.StatusARCHIVED || row.Version != before.Version+1 || !sameInstant(row.PublishedAt, before.PublishedAt) {
 				t.Fatalf("stored course: %+v", row)
 			}
-			e.requireAudit(t, audit.CourseArchive, before.ID, 1, amara.id, nil)
+			e.requireAudit(t, audit.CourseArchive, before.ID, 1, amara.ID, nil)
 			if n := e.enrollments(t, before.ID); n != enrolled {
 				t.Fatalf("%d enrolments after archiving, want %d", n, enrolled)
 			}
@@ -228,10 +241,13 @@ func TestArchiveCourse(t *testing.T) {
 			if again := e.courseByID(t, before.ID); again.Version != before.Version+1 {
 				t.Fatalf("archiving an archived course moved its version to %d", again.Version)
 			}
-			e.requireAudit(t, audit.CourseArchive, before.ID, 1, amara.id, nil)
+			e.requireAudit(t, audit.CourseArchive, before.ID, 1, amara.ID, nil)
 		})
 
 		t.Run("LearnerIsForbidden", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			kenji := e.as(t, kenjiEmail)
 			before := e.course(t, graphqlCourse)
 			kenji.refused(t, archiveCourse, byID(courseGID(before.ID)), "FORBIDDEN")
 			requireUnchanged(t, e, before)

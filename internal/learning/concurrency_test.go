@@ -1,14 +1,9 @@
 package learning_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
@@ -21,17 +16,17 @@ const concurrency = 8
 // forms and many learners acting at once are the everyday cases.
 func TestConcurrentWrites(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("EnrolmentsOfManyLearnersAllCount", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			courseID := e.courseGID(t, sqlCourse)
 			before := e.course(t, sqlCourse).EnrollmentCount
 			var callers []*caller
 			for range concurrency {
 				callers = append(callers, e.learner(t, "crowd"))
 			}
-			for i, r := range all(callers, func(int) (string, map[string]any) {
+			for i, r := range e.all(t, callers, func(int) (string, map[string]any) {
 				return enrollDoc, map[string]any{"id": courseID}
 			}) {
 				var out struct{ Enroll enrollmentPayload }
@@ -46,6 +41,8 @@ func TestConcurrentWrites(t *testing.T) {
 		})
 
 		t.Run("ReviewsOfManyLearnersAllCount", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			courseID := e.courseGID(t, graphqlCourse)
 			var callers []*caller
 			for range concurrency {
@@ -55,7 +52,7 @@ func TestConcurrentWrites(t *testing.T) {
 			}
 			before := e.course(t, graphqlCourse)
 			sum := 0
-			for i, r := range all(callers, func(i int) (string, map[string]any) {
+			for i, r := range e.all(t, callers, func(i int) (string, map[string]any) {
 				return createReviewDoc, map[string]any{"course": courseID, "rating": 1 + i%5, "body": ""}
 			}) {
 				var out struct{ CreateReview reviewPayload }
@@ -68,6 +65,8 @@ func TestConcurrentWrites(t *testing.T) {
 		})
 
 		t.Run("DoubleSubmittedEnrolIsOneEnrolment", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			ana := e.learner(t, "ana")
 			courseID := e.courseGID(t, indexingCourse)
 			before := e.course(t, indexingCourse).EnrollmentCount
@@ -76,7 +75,7 @@ func TestConcurrentWrites(t *testing.T) {
 				same[i] = ana
 			}
 			ids := map[string]bool{}
-			for _, r := range all(same, func(int) (string, map[string]any) {
+			for _, r := range e.all(t, same, func(int) (string, map[string]any) {
 				return enrollDoc, map[string]any{"id": courseID}
 			}) {
 				var out struct{ Enroll enrollmentPayload }
@@ -91,6 +90,8 @@ func TestConcurrentWrites(t *testing.T) {
 		})
 
 		t.Run("DoubleSubmittedCompletionIsHarmless", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			bo := e.learner(t, "bo")
 			requireOK(t, "enroll", bo.enroll(t, e.courseGID(t, sqlCourse)).UserErrors)
 			published, _ := e.lessons(t, sqlCourse)
@@ -98,7 +99,7 @@ func TestConcurrentWrites(t *testing.T) {
 			for i := range same {
 				same[i] = bo
 			}
-			for _, r := range all(same, func(int) (string, map[string]any) {
+			for _, r := range e.all(t, same, func(int) (string, map[string]any) {
 				return completeDoc, map[string]any{"id": published[0]}
 			}) {
 				var out struct{ CompleteLesson enrollmentPayload }
@@ -116,30 +117,13 @@ func TestConcurrentWrites(t *testing.T) {
 }
 
 // all sends one request per caller at the same moment and returns the
-// responses in caller order. The requests run outside the test goroutine,
-// so they report nothing themselves; the caller checks the answers.
-func all(callers []*caller, request func(i int) (string, map[string]any)) []testenv.Response {
-	recs := make([]*httptest.ResponseRecorder, len(callers))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
+// answers in caller order.
+func (e *env) all(t testing.TB, callers []*caller, request func(i int) (string, map[string]any)) []testenv.Reply {
+	t.Helper()
+	reqs := make([]*http.Request, len(callers))
 	for i, c := range callers {
 		doc, vars := request(i)
-		body, _ := json.Marshal(map[string]any{"query": doc, "variables": vars})
-		req := httptest.NewRequest(http.MethodPost, "/v1/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+c.token)
-		recs[i] = httptest.NewRecorder()
-		wg.Go(func() {
-			<-start
-			c.c.Handler.ServeHTTP(recs[i], req)
-		})
+		reqs[i] = c.Request(t, doc, vars)
 	}
-	close(start)
-	wg.Wait()
-	out := make([]testenv.Response, len(recs))
-	for i, rec := range recs {
-		_ = json.Unmarshal(rec.Body.Bytes(), &out[i])
-		out[i].Status, out[i].Header = rec.Code, rec.Header()
-	}
-	return out
+	return e.c.ServeAtOnce(t, reqs...)
 }

@@ -32,8 +32,8 @@ const counterSteps = 60
 // computes itself from the rows.
 func TestCountersMatchRecount(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		e := setup(t, dialect)
 		w := newWorld(t, e)
 		rng := rand.New(rand.NewPCG(counterSeed, 1))
 		for step := 0; step < counterSteps; {
@@ -259,7 +259,7 @@ func (w *world) act(t *testing.T, rng *rand.Rand, step int) bool {
 			return false
 		}
 		if !own {
-			requireErrorCode(t, l.query(t, deleteReviewDoc, map[string]any{"id": id}), "FORBIDDEN")
+			requireErrorCode(t, l.Query(t, deleteReviewDoc, map[string]any{"id": id}), "FORBIDDEN")
 			w.seen["deleteReview FORBIDDEN"]++
 			return true
 		}

@@ -8,17 +8,16 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent/enrollment"
-	"lectern/internal/database"
 	"lectern/internal/gid"
 	"lectern/internal/testenv"
 )
 
 func TestEnroll(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("IsIdempotentAndKeepsProgressAcrossUnenrol", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			ana := e.learner(t, "ana")
 			courseID := e.courseGID(t, sqlCourse)
 			published, _ := e.lessons(t, sqlCourse)
@@ -82,6 +81,8 @@ func TestEnroll(t *testing.T) {
 		})
 
 		t.Run("HidesDraftCourseLikeAMissingOne", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			ben := e.learner(t, "ben")
 			random := ben.enroll(t, gid.New("Course", uuid.New()).String())
 			requireUserError(t, random.UserErrors, "NOT_FOUND", "courseId")
@@ -99,6 +100,8 @@ func TestEnroll(t *testing.T) {
 		})
 
 		t.Run("RejectsIDOfAnotherType", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			cal := e.learner(t, "cal")
 			published, _ := e.lessons(t, sqlCourse)
 			for _, id := range []string{published[0], gid.New("User", cal.ID).String()} {
@@ -114,6 +117,8 @@ func TestEnroll(t *testing.T) {
 		})
 
 		t.Run("RejectsCourseTheCallerTeaches", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			// Priya is a LEARNER globally and an assistant of the backend
 			// course; Amara co-instructs the GraphQL one.
 			cases := []struct{ email, slug string }{{priyaEmail, backendCourse}, {amaraEmail, graphqlCourse}}
@@ -133,12 +138,16 @@ func TestEnroll(t *testing.T) {
 		})
 
 		t.Run("ReportsStaffVisibleDraftAsNotPublished", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			amara := e.seeded(t, amaraEmail)
 			p := amara.enroll(t, e.courseGID(t, draftCourse))
 			requireUserError(t, p.UserErrors, "NOT_PUBLISHED", "courseId")
 		})
 
 		t.Run("RequiresVerifiedEmail", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			dan := e.newUser(t, "dan", false)
 			before := e.course(t, sqlCourse).EnrollmentCount
 			p := dan.enroll(t, e.courseGID(t, sqlCourse))
@@ -153,16 +162,20 @@ func TestEnroll(t *testing.T) {
 		})
 
 		t.Run("RequiresSignIn", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			before := e.course(t, sqlCourse).EnrollmentCount
 			courseID := e.courseGID(t, sqlCourse)
 			for _, doc := range []string{enrollDoc, unenrollDoc} {
-				r := e.anonymous().query(t, doc, map[string]any{"id": courseID})
+				r := e.anonymous().Query(t, doc, map[string]any{"id": courseID})
 				requireErrorCode(t, r, "UNAUTHENTICATED")
 			}
 			requireEnrollmentCount(t, e, sqlCourse, before)
 		})
 
 		t.Run("UnenrolOfHiddenCourseIsNotFound", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			// Priya's demo enrolment in the archived course, which she does
 			// not teach and so can no longer see.
 			priya := e.seeded(t, priyaEmail)
@@ -170,7 +183,7 @@ func TestEnroll(t *testing.T) {
 			if before == nil || before.Status == enrollment.StatusCANCELLED {
 				t.Fatalf("demo data: priya's enrolment in %s is %+v, want a live one", archivedCourse, before)
 			}
-			r := priya.query(t, unenrollDoc, map[string]any{"id": e.courseGID(t, archivedCourse)})
+			r := priya.Query(t, unenrollDoc, map[string]any{"id": e.courseGID(t, archivedCourse)})
 			after := e.enrollment(t, priya.ID, archivedCourse)
 			if after.Status != before.Status {
 				t.Errorf("stored status moved from %s to %s", before.Status, after.Status)
@@ -184,6 +197,8 @@ func TestEnroll(t *testing.T) {
 		})
 
 		t.Run("UnenrolWithoutEnrolmentIsNotFound", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			eve := e.learner(t, "eve")
 			p := eve.unenroll(t, e.courseGID(t, sqlCourse))
 			if p.Enrollment != nil {

@@ -6,17 +6,16 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent/enrollment"
-	"lectern/internal/database"
 	"lectern/internal/gid"
 	"lectern/internal/testenv"
 )
 
 func TestLessonProgress(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("CompletesWithTheLastPublishedLessonAndReopens", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			ana := e.learner(t, "ana")
 			published, drafts := e.lessons(t, indexingCourse)
 			if len(published) < 2 || len(drafts) == 0 {
@@ -80,6 +79,8 @@ func TestLessonProgress(t *testing.T) {
 		})
 
 		t.Run("DraftLessonCountsForNothing", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			bo := e.learner(t, "bo")
 			_, drafts := e.lessons(t, indexingCourse)
 			requireOK(t, "enroll", bo.enroll(t, e.courseGID(t, indexingCourse)).UserErrors)
@@ -94,6 +95,8 @@ func TestLessonProgress(t *testing.T) {
 		})
 
 		t.Run("RequiresEnrolment", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			cy := e.learner(t, "cy")
 			published, _ := e.lessons(t, graphqlCourse)
 			for _, doc := range []string{completeDoc, uncompleteDoc} {
@@ -120,6 +123,8 @@ func TestLessonProgress(t *testing.T) {
 		})
 
 		t.Run("HidesLessonsOfDraftCourses", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			di := e.learner(t, "di")
 			published, _ := e.lessons(t, draftCourse)
 			random := di.complete(t, gid.New("Lesson", uuid.New()).String())
@@ -140,9 +145,11 @@ func TestLessonProgress(t *testing.T) {
 		})
 
 		t.Run("RequiresSignIn", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			published, _ := e.lessons(t, sqlCourse)
 			for _, doc := range []string{completeDoc, uncompleteDoc} {
-				requireErrorCode(t, e.anonymous().query(t, doc, map[string]any{"id": published[0]}), "UNAUTHENTICATED")
+				requireErrorCode(t, e.anonymous().Query(t, doc, map[string]any{"id": published[0]}), "UNAUTHENTICATED")
 			}
 		})
 	})

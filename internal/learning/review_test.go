@@ -9,26 +9,17 @@ import (
 	"lectern/ent/review"
 	"lectern/ent/user"
 	"lectern/internal/audit"
-	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
 func TestReviews(t *testing.T) {
 	t.Parallel()
-	testenv.Each(t, func(t *testing.T, db *database.DB) {
-		e := setup(t, db)
-		courseID := e.courseGID(t, sqlCourse)
-
-		// enrolled returns a new learner enrolled in the SQL course.
-		enrolled := func(t *testing.T, name string) *caller {
-			t.Helper()
-			c := e.learner(t, name)
-			requireOK(t, "enroll", c.enroll(t, courseID).UserErrors)
-			return c
-		}
-
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		t.Run("ValidatesRatingAndBody", func(t *testing.T) {
-			ana := enrolled(t, "ana")
+			t.Parallel()
+			e := setup(t, dialect)
+			courseID := e.courseGID(t, sqlCourse)
+			ana := e.enrolled(t, "ana")
 			for _, rating := range []int{0, 6, -1} {
 				p := ana.createReview(t, courseID, rating, "fine")
 				if p.Review != nil {
@@ -51,7 +42,10 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("CreatesOnePerLearnerAndMovesRatings", func(t *testing.T) {
-			bo := enrolled(t, "bo")
+			t.Parallel()
+			e := setup(t, dialect)
+			courseID := e.courseGID(t, sqlCourse)
+			bo := e.enrolled(t, "bo")
 			before := e.course(t, sqlCourse)
 			p := bo.createReview(t, courseID, 4, "  Clear and practical.  ")
 			requireOK(t, "createReview", p.UserErrors)
@@ -76,6 +70,9 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("RequiresActiveEnrolment", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
+			courseID := e.courseGID(t, sqlCourse)
 			cy := e.learner(t, "cy")
 			p := cy.createReview(t, courseID, 5, "")
 			requireUserError(t, p.UserErrors, "NOT_ENROLLED", "input", "courseId")
@@ -89,6 +86,8 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("RejectsStaffOfTheCourse", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			priya := e.seeded(t, priyaEmail)
 			before := e.course(t, backendCourse)
 			p := priya.createReview(t, e.courseGID(t, backendCourse), 5, "")
@@ -100,13 +99,18 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("HidesDraftCourses", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			di := e.learner(t, "di")
 			p := di.createReview(t, e.courseGID(t, draftCourse), 5, "")
 			requireUserError(t, p.UserErrors, "NOT_FOUND", "input", "courseId")
 		})
 
 		t.Run("UpdateIsTheAuthorsAlone", func(t *testing.T) {
-			author, other := enrolled(t, "author"), enrolled(t, "other")
+			t.Parallel()
+			e := setup(t, dialect)
+			courseID := e.courseGID(t, sqlCourse)
+			author, other := e.enrolled(t, "author"), e.enrolled(t, "other")
 			before := e.course(t, sqlCourse)
 			created := author.createReview(t, courseID, 5, "Great.")
 			requireOK(t, "createReview", created.UserErrors)
@@ -135,7 +139,10 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("DeleteByAuthorOrAdmin", func(t *testing.T) {
-			author, other := enrolled(t, "writer"), enrolled(t, "reader")
+			t.Parallel()
+			e := setup(t, dialect)
+			courseID := e.courseGID(t, sqlCourse)
+			author, other := e.enrolled(t, "writer"), e.enrolled(t, "reader")
 			before := e.course(t, sqlCourse)
 			created := author.createReview(t, courseID, 3, "")
 			requireOK(t, "createReview", created.UserErrors)
@@ -143,8 +150,8 @@ func TestReviews(t *testing.T) {
 
 			// Another learner can see the review (its course is published),
 			// so review.go documents FORBIDDEN rather than NOT_FOUND.
-			requireErrorCode(t, other.query(t, deleteReviewDoc, map[string]any{"id": id}), "FORBIDDEN")
-			requireErrorCode(t, e.anonymous().query(t, deleteReviewDoc, map[string]any{"id": id}), "UNAUTHENTICATED")
+			requireErrorCode(t, other.Query(t, deleteReviewDoc, map[string]any{"id": id}), "FORBIDDEN")
+			requireErrorCode(t, e.anonymous().Query(t, deleteReviewDoc, map[string]any{"id": id}), "UNAUTHENTICATED")
 			if n := len(e.reviews(t, author.ID, sqlCourse)); n != 1 {
 				t.Fatalf("%d reviews stored after refused deletes, want 1", n)
 			}
@@ -169,6 +176,8 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("HidesReviewsOfHiddenCourses", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			// Priya's demo review of the archived course: no learner can
 			// see it, so to them it does not exist.
 			priya, err := e.db.Ent.User.Query().Where(user.Email(priyaEmail)).Only(sys())
@@ -189,6 +198,8 @@ func TestReviews(t *testing.T) {
 		})
 
 		t.Run("AdminDeletesAnyReviewAsAuditedModeration", func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, dialect)
 			admin := e.seeded(t, adminEmail)
 			omar, err := e.db.Ent.User.Query().Where(user.Email(omarEmail)).Only(sys())
 			if err != nil {
@@ -203,7 +214,7 @@ func TestReviews(t *testing.T) {
 
 			// Without a second factor, moderation is refused and nothing
 			// changes.
-			refused := admin.query(t, deleteReviewDoc, map[string]any{"id": r.GlobalID().String()})
+			refused := admin.Query(t, deleteReviewDoc, map[string]any{"id": r.GlobalID().String()})
 			if len(refused.Errors) != 1 || refused.Errors[0].Extensions.Code != "FORBIDDEN" {
 				t.Fatalf("deleteReview by an admin without MFA: %+v, want FORBIDDEN", refused.Errors)
 			}
@@ -242,4 +253,12 @@ func requireModerations(t testing.TB, e *env, reviewID string, n int) []*ent.Aud
 		t.Fatalf("%d %s audit events for review %s, want %d", len(rows), audit.ReviewModerate, reviewID, n)
 	}
 	return rows
+}
+
+// enrolled returns a new learner enrolled in the SQL course.
+func (e *env) enrolled(t testing.TB, name string) *caller {
+	t.Helper()
+	c := e.learner(t, name)
+	requireOK(t, "enroll", c.enroll(t, e.courseGID(t, sqlCourse)).UserErrors)
+	return c
 }
