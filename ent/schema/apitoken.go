@@ -61,4 +61,3 @@ func (APIToken) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

@@ -65,4 +65,3 @@ func (AuditEvent) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

@@ -125,4 +125,3 @@ func trigram() schema.Annotation {
 		OpClass: "gin_trgm_ops",
 	}
 }
-

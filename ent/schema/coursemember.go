@@ -50,4 +50,3 @@ func (CourseMember) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

@@ -56,4 +56,3 @@ func (EmailToken) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

@@ -54,4 +54,3 @@ func (Enrollment) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

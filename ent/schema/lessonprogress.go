@@ -36,4 +36,3 @@ func (LessonProgress) Indexes() []ent.Index {
 		index.Fields("lesson_id"),
 	}
 }
-

@@ -27,4 +27,3 @@ func (MailDelivery) Fields() []ent.Field {
 func (MailDelivery) Annotations() []schema.Annotation {
 	return []schema.Annotation{hidden()}
 }
-

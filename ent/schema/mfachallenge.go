@@ -50,4 +50,3 @@ func (MFAChallenge) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

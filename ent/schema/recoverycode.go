@@ -43,4 +43,3 @@ func (RecoveryCode) Annotations() []schema.Annotation {
 		entsql.Checks(map[string]string{"recovery_code_hash": "length(code_hash) = 32"}),
 	}
 }
-

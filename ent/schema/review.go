@@ -51,4 +51,3 @@ func (Review) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

@@ -67,4 +67,3 @@ func (Session) Annotations() []schema.Annotation {
 		}),
 	}
 }
-

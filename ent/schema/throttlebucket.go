@@ -34,4 +34,3 @@ func (ThrottleBucket) Annotations() []schema.Annotation {
 		entsql.Checks(map[string]string{"throttle_bucket_count": "count >= 0"}),
 	}
 }
-

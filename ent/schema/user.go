@@ -75,4 +75,3 @@ func (User) Annotations() []schema.Annotation {
 		}),
 	}
 }
-
