@@ -200,6 +200,9 @@ func seedCommand(ctx context.Context, db *database.DB, args []string, stdout, st
 		if err := seed.Synthetic(ctx, db.Ent, *courses, *seedValue, now); err != nil {
 			return err
 		}
+		if err := db.Analyze(ctx); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "seeded %d synthetic courses (seed %d) in %s\n", *courses, *seedValue, time.Since(start).Round(time.Millisecond))
 		return nil
 	}
@@ -210,6 +213,9 @@ func seedCommand(ctx context.Context, db *database.DB, args []string, stdout, st
 	if !loaded {
 		fmt.Fprintln(stdout, "the database already has data; demo dataset not loaded")
 		return nil
+	}
+	if err := db.Analyze(ctx); err != nil {
+		return err
 	}
 	fmt.Fprintln(stdout, "demo dataset loaded")
 	return nil

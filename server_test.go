@@ -81,6 +81,26 @@ func countCourses(t *testing.T, dsn string) int {
 	return n
 }
 
+// analysed reports whether the planner has statistics for the courses
+// table, as a bulk load must leave it.
+func analysed(t *testing.T, dsn string) bool {
+	t.Helper()
+	db, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer db.Close()
+	q := `SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'courses'`
+	if db.Dialect == database.Postgres {
+		q = `SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'courses'`
+	}
+	var n int
+	if err := db.SQL.QueryRow(q).Scan(&n); err != nil {
+		t.Fatalf("planner statistics: %v", err)
+	}
+	return n > 0
+}
+
 func TestRunVersion(t *testing.T) {
 	for _, arg := range []string{"version", "--version", "-v"} {
 		r := runWith(context.Background(), []string{arg}, nil)
@@ -165,6 +185,9 @@ func TestRunSeed(t *testing.T) {
 		}
 		if n := countCourses(t, dsn); n != demo+5 {
 			t.Fatalf("after seed --courses 5 there are %d courses, want %d", n, demo+5)
+		}
+		if !analysed(t, dsn) {
+			t.Fatal("seed left the courses table without planner statistics")
 		}
 	})
 }
