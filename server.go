@@ -246,6 +246,14 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 		return fmt.Errorf("start job workers: %w", err)
 	}
 	defer stopQueue(lectern.Queue, cfg, logger)
+	if lectern.Debug != nil {
+		stopDebug, err := serveDebug(cfg.DebugAddr, lectern.Debug, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 	srv := &http.Server{
 		Handler:           lectern.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -255,6 +263,20 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return listenUntilDone(ctx, srv, ln, cfg, logger)
+}
+
+// serveDebug serves the diagnostics surface on addr (DEBUG_ADDR, loopback
+// only) until the returned stop is called. Profiles take up to a minute,
+// so it has no write timeout.
+func serveDebug(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", config.VarDebugAddr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("diagnostics", slog.String("pprof", "http://"+ln.Addr().String()+"/debug/pprof/"))
+	return func() { _ = srv.Close() }, nil
 }
 
 // stopQueue lets running jobs finish within the shutdown timeout.

@@ -3,6 +3,7 @@ package app
 import (
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"lectern/internal/access"
@@ -40,6 +41,12 @@ type App struct {
 	// Handler is the HTTP surface: the GraphQL endpoint, the health checks
 	// and, in dev and stage, the playground.
 	Handler http.Handler
+	// Debug is the diagnostics surface for DEBUG_ADDR (profiles, runtime
+	// statistics and request and statement totals); nil when DEBUG_ADDR
+	// is empty.
+	Debug http.Handler
+
+	requests atomic.Int64
 }
 
 // Build assembles Lectern for cfg over db, logging through logger. It
@@ -63,6 +70,9 @@ func Build(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...Opti
 	}
 	if err == nil {
 		a.Handler, err = a.handler(cfg, db, logger, o.loaderWait)
+	}
+	if err == nil && cfg.DebugAddr != "" {
+		a.Debug = a.debug()
 	}
 	if err != nil {
 		return nil, err

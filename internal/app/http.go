@@ -22,7 +22,7 @@ func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, l
 	deps := httpserver.Deps{
 		Logger:         logger,
 		Ready:          httpserver.Readiness(db, logger),
-		GraphQL:        a.graphQL(cfg, db, logger, loaderWait),
+		GraphQL:        a.countRequests(a.graphQL(cfg, db, logger, loaderWait)),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
 		HSTS:           cfg.StrictTransportSecurity(),
@@ -55,5 +55,25 @@ func (a *App) graphQL(cfg config.Config, db *database.DB, logger *slog.Logger, l
 		Catalog:         a.Catalog,
 		Introspection:   cfg.GraphQLIntrospection,
 		HideSuggestions: !cfg.GraphQLSuggestions(),
+	})
+}
+
+// countRequests counts the requests h serves, for the diagnostics
+// listener (App.Debug).
+func (a *App) countRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// debug returns the diagnostics surface (httpserver.Debug) with the
+// process's GraphQL request and SQL statement totals.
+func (a *App) debug() http.Handler {
+	return httpserver.Debug(func() map[string]int64 {
+		return map[string]int64{
+			"graphql_requests": a.requests.Load(),
+			"sql_statements":   database.StatementsRun(),
+		}
 	})
 }

@@ -106,6 +106,10 @@ type Config struct {
 	// outside dev; in dev, empty means the server generates one into
 	// TOTPKeyFile. Printing or logging a Config shows the key IDs only.
 	TOTPEncryptionKeys []sealed.Key
+	// DebugAddr is the loopback host:port of the diagnostics listener
+	// (DEBUG_ADDR): pprof profiles and runtime statistics. Empty (the
+	// default) serves none.
+	DebugAddr string
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -205,6 +209,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("session_max_age", c.SessionMaxAge),
 		slog.String("trusted_proxies", joinPrefixes(c.TrustedProxies)),
 		slog.Bool("graphql_introspection", c.GraphQLIntrospection),
+		slog.String("debug_addr", c.DebugAddr),
 		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
 	)
 	return slog.GroupValue(attrs...)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ const (
 	VarTrustedProxies       = "TRUSTED_PROXIES"
 	VarGraphQLIntrospection = "GRAPHQL_INTROSPECTION"
 	VarTOTPEncryptionKeys   = "TOTP_ENCRYPTION_KEYS"
+	VarDebugAddr            = "DEBUG_ADDR"
 )
 
 // Defaults and limits.
@@ -89,6 +91,7 @@ func (l *loader) load() Config {
 	c.TrustedProxies = l.trustedProxies()
 	c.GraphQLIntrospection = l.boolean(VarGraphQLIntrospection, env != EnvProd)
 	c.TOTPEncryptionKeys = l.totpEncryptionKeys(env)
+	c.DebugAddr = l.debugAddr()
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c
@@ -139,6 +142,28 @@ func (l *loader) httpAddr() string {
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		l.reject(VarHTTPAddr, "%q has invalid port %q (want 1-65535)", v, port)
+	}
+	return v
+}
+
+// debugAddr accepts only loopback addresses: profiles and runtime
+// statistics are for an operator on the machine (or through a tunnel),
+// never for the network the API is served on.
+func (l *loader) debugAddr() string {
+	v := l.lookup(VarDebugAddr)
+	if v == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		l.reject(VarDebugAddr, "%q is not host:port", v)
+		return v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		l.reject(VarDebugAddr, "%q has invalid port %q (want 1-65535)", v, port)
+	}
+	if ip, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !ip.IsLoopback()) {
+		l.reject(VarDebugAddr, "%q must be a loopback address (127.0.0.1, ::1 or localhost)", v)
 	}
 	return v
 }

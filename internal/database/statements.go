@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -34,6 +35,13 @@ func (l *StatementLog) add(q string) {
 
 type logKey struct{}
 
+// statementsRun counts every statement the process has run, for the
+// diagnostics listener (DEBUG_ADDR) to report per request.
+var statementsRun atomic.Int64
+
+// StatementsRun returns how many statements the process has run so far.
+func StatementsRun() int64 { return statementsRun.Load() }
+
 // WithStatementLog returns a context whose database statements are recorded
 // in the returned log.
 func WithStatementLog(ctx context.Context) (context.Context, *StatementLog) {
@@ -42,6 +50,7 @@ func WithStatementLog(ctx context.Context) (context.Context, *StatementLog) {
 }
 
 func record(ctx context.Context, query string) {
+	statementsRun.Add(1)
 	if l, ok := ctx.Value(logKey{}).(*StatementLog); ok {
 		l.add(query)
 	}
