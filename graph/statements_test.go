@@ -3,6 +3,7 @@ package graph_test
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"lectern/internal/database"
@@ -101,6 +102,24 @@ func TestStatementCounts(t *testing.T) {
 				}
 				if got := tablesRead(t, r); !slices.Equal(got, want) {
 					t.Errorf("first: %d read tables %v, want %v", n, got, want)
+				}
+			}
+		})
+
+		// Fields resolved by hand (owner, instructors) do not make the
+		// page read what it does not show: no course descriptions or
+		// lists, and no credentials of the staff.
+		t.Run("CataloguePageReadsOnlyWhatItShows", func(t *testing.T) {
+			t.Parallel()
+			db := testenv.Open(t, db.Dialect)
+			seedSynthetic(t, db, 5)
+			r := testenv.NewClient(t, db).Query(catalogueDoc, map[string]any{"n": 5})
+			r.Decode(t, &struct{}{})
+			for _, stmt := range r.Extensions.Debug.SQLQueries {
+				for _, col := range []string{"description", "requirements", "password_hash", "totp_secret", "totp_pending_secret"} {
+					if strings.Contains(stmt, col) {
+						t.Errorf("the catalogue page read %s:\n%s", col, stmt)
+					}
 				}
 			}
 		})

@@ -47,8 +47,9 @@ func (s *Service) Courses(ctx context.Context, f CourseFilter, page Page, order 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.client.Course.Query().Where(preds...).
-		Paginate(ctx, page.After, page.First, page.Before, page.Last, ent.WithCourseOrder(order))
+	q := s.client.Course.Query().Where(preds...)
+	selectCourse(ctx, q, "edges", "node")
+	conn, err := q.Paginate(ctx, page.After, page.First, page.Before, page.Last, ent.WithCourseOrder(order))
 	if err != nil {
 		return nil, fmt.Errorf("list courses: %w", err)
 	}
@@ -98,7 +99,9 @@ const (
 // Course returns the course with slug, or nil when there is none the caller
 // may see.
 func (s *Service) Course(ctx context.Context, slug string) (*ent.Course, error) {
-	c, err := s.client.Course.Query().Where(course.Slug(slug)).CollectFields(ctx)
+	q := s.client.Course.Query().Where(course.Slug(slug))
+	selectCourse(ctx, q)
+	c, err := q.CollectFields(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("course %q: %w", slug, err)
 	}
