@@ -62,6 +62,12 @@ func classify(ctx context.Context, err error, g *gqlerror.Error) (apperr.Code, s
 	if errors.Is(err, context.DeadlineExceeded) {
 		return apperr.Unavailable, "the request took too long; try again with a smaller query"
 	}
+	// The client went away: nobody reads the answer, and the server did
+	// nothing wrong, so it is not logged as an internal error (a load
+	// test closing its connections would otherwise log one per field).
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return apperr.Unavailable, "the request was cancelled before it finished"
+	}
 	if arg, ok := argumentError(ctx, g); ok {
 		return apperr.BadUserInput, fmt.Sprintf("invalid value for argument %q", arg)
 	}
