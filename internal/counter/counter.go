@@ -1,8 +1,17 @@
 // Package counter keeps a course's denormalised numbers (enrolments,
 // lessons, ratings, its learners' progress) equal to the rows they
-// summarise. Writers in learning and authoring lock the course and
-// recount inside their own transaction, so readers of the catalogue never
-// see a counter out of step with its rows.
+// summarise, inside the transaction of the write that moves them, so
+// readers of the catalogue never see a counter out of step with its rows.
+//
+// Two kinds of writer do it two ways. Authors change what the counters
+// mean for everyone (a lesson published or deleted): they take the
+// course's exclusive lock (LockCourse) and recount the course and all its
+// enrolments (SettleCourse), which costs a row per learner and is rare.
+// Learners change their own rows (a lesson done, an enrolment, a review):
+// they take the course's shared lock (ShareCourse) and move the counters
+// by the delta they make (delta.go), a row or two however many learners
+// the course has, without waiting for each other. RecountCourses also
+// serves seeding.
 package counter
 
 import (
@@ -23,10 +32,9 @@ type Execer interface {
 
 // RecountCourses recomputes the denormalised counters of the given courses
 // (all courses when none are given) and the progress of their enrolments
-// from the rows they summarise. Writes that move a counter (enrolling,
-// publishing a lesson, reviewing) call it for their course inside their own
-// transaction, so readers never see a counter out of step with its rows;
-// seeding calls it once at the end.
+// from the rows they summarise. Authoring calls it (through SettleCourse)
+// for its course inside its own transaction, under LockCourse; seeding
+// calls it once at the end.
 func RecountCourses(ctx context.Context, db Execer, ids ...uuid.UUID) error {
 	where, args := idFilter("id", ids)
 	if _, err := db.ExecContext(ctx, recountCourses+where, args...); err != nil {
@@ -95,12 +103,13 @@ WHERE course_id = $1 AND status = 'COMPLETED'
   AND completed_lesson_count < (SELECT c.lesson_count FROM courses c WHERE c.id = enrollments.course_id)`
 )
 
-// LockCourse makes writes that move course id's counters take turns: on
-// PostgreSQL it locks the course row until tx ends, so the recount of the
-// next writer (a new snapshot per statement at READ COMMITTED) sees this
-// one's rows. Without it, two learners enrolling at once could both count
-// only themselves. SQLite runs one write transaction at a time already.
-// Call it before the write, inside the same transaction.
+// LockCourse makes an author's write to course id take turns with every
+// other write to it: on PostgreSQL it locks the course row FOR UPDATE until
+// tx ends, which waits for (and then holds off) other authors and every
+// learner's write (ShareCourse), so a recount (a new snapshot per statement
+// at READ COMMITTED) sees all their rows and no delta is applied beside it.
+// SQLite runs one write transaction at a time already. Call it before the
+// write, inside the same transaction.
 func LockCourse(ctx context.Context, tx *sql.Tx, dialect string, id uuid.UUID) error {
 	if dialect != "postgres" {
 		return nil

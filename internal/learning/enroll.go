@@ -11,6 +11,7 @@ import (
 	"lectern/ent/enrollment"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -46,8 +47,9 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		}
 		// Locked before the status and staff checks, so archiving the
 		// course or adding this user to its staff at the same moment
-		// cannot slip between check and write.
-		if err := s.lock(ctx, tx, id); err != nil {
+		// (both under the course's exclusive lock) cannot slip between
+		// check and write.
+		if err := s.share(ctx, tx, id); err != nil {
 			return err
 		}
 		// The status is read as the system: a course withdrawn from the
@@ -70,17 +72,24 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			e, err = tx.Enrollment.Create().SetUserID(v.UserID).SetCourseID(id).Save(ctx)
-		case err == nil && e.Status == enrollment.StatusCANCELLED:
-			e, err = tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusACTIVE).Save(ctx)
-		case err == nil:
+			// A concurrent enrol of the same course fails this insert on
+			// the unique index, and Enroll tries again.
+			if out, err = tx.Enrollment.Create().SetUserID(v.UserID).SetCourseID(id).Save(ctx); err != nil {
+				return err
+			}
+			return counter.Enrolled(ctx, tx.SQL, id)
+		case err != nil:
+			return err
+		case e.Status != enrollment.StatusCANCELLED:
 			out = e
 			return nil
 		}
-		if err != nil {
+		// Back from a cancelled enrolment, with the progress it kept. A
+		// concurrent enrol that reactivated it first leaves nothing to do.
+		if _, err := counter.ReactivateEnrollment(ctx, tx.SQL, s.now().UTC(), e.ID, id); err != nil {
 			return err
 		}
-		out, err = s.settle(ctx, tx, e)
+		out, err = tx.Enrollment.Get(ctx, e.ID)
 		return err
 	})
 	return out, err
@@ -102,7 +111,7 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 		if err := visibleCourse(ctx, tx, id, "courseId"); err != nil {
 			return err
 		}
-		if err := s.lock(ctx, tx, id); err != nil {
+		if err := s.share(ctx, tx, id); err != nil {
 			return err
 		}
 		e, err := tx.Enrollment.Query().Where(enrollment.UserID(v.UserID), enrollment.CourseID(id)).Only(ctx)
@@ -116,10 +125,11 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 			out = e
 			return nil
 		}
-		if e, err = tx.Enrollment.UpdateOne(e).SetStatus(enrollment.StatusCANCELLED).ClearCompletedAt().Save(ctx); err != nil {
+		// A concurrent unenrol that got there first leaves nothing to do.
+		if _, err := counter.CancelEnrollment(ctx, tx.SQL, s.now().UTC(), e.ID, id); err != nil {
 			return err
 		}
-		out, err = s.settle(ctx, tx, e)
+		out, err = tx.Enrollment.Get(ctx, e.ID)
 		return err
 	})
 	if err != nil {

@@ -1,8 +1,12 @@
 // Package learning holds the rules of taking courses: enrolling and
 // unenrolling, completing lessons, and reviewing courses. Every write moves
 // the denormalised counters it affects (enrolment count, progress, ratings)
-// in its own transaction, through counter.RecountCourses, so a reader never
-// sees a counter out of step with the rows it summarises.
+// in its own transaction, by the delta it makes (internal/counter: one
+// enrolment or course row, however many learners the course has), so a
+// reader never sees a counter out of step with the rows it summarises.
+// Every write first takes its course's shared lock (counter.ShareCourse):
+// learners never wait for each other, and authors, whose lesson changes
+// recount the whole course, never run beside them.
 //
 // Objects the caller may not see (a draft course, a lesson of one) are
 // reported exactly like missing ones: NOT_FOUND user errors.
@@ -14,7 +18,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"lectern/ent"
 	"lectern/ent/course"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
@@ -62,23 +65,8 @@ func notFound(field ...string) error {
 	return apperr.Problem(apperr.UserNotFound, "not found", field...)
 }
 
-// settle recounts the course and moves its enrolments between ACTIVE and
-// COMPLETED (counter.SettleCourse): an enrolment completes when every
-// published lesson is done. It returns e as stored.
-func (s *Service) settle(ctx context.Context, tx *database.Tx, e *ent.Enrollment) (*ent.Enrollment, error) {
-	if err := counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), e.CourseID); err != nil {
-		return nil, err
-	}
-	return tx.Enrollment.Get(ctx, e.ID)
-}
-
-// lock makes writes to one course's counters take turns (see
-// counter.LockCourse).
-func (s *Service) lock(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
-	return counter.LockCourse(ctx, tx.SQL, s.db.Dialect, courseID)
-}
-
-// recount moves the course's counters after a write in tx.
-func recount(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
-	return counter.RecountCourses(ctx, tx.SQL, courseID)
+// share takes course courseID's lock for a learner's write, before
+// anything the write decides on is read (see counter.ShareCourse).
+func (s *Service) share(ctx context.Context, tx *database.Tx, courseID uuid.UUID) error {
+	return counter.ShareCourse(ctx, tx.SQL, s.db.Dialect, courseID)
 }

@@ -2,6 +2,8 @@ package learning
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +16,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/counter"
 	"lectern/internal/database"
 )
 
@@ -63,7 +66,7 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 			return err
 		}
 		// Locked before the staff check, like Enroll.
-		if err := s.lock(ctx, tx, courseID); err != nil {
+		if err := s.share(ctx, tx, courseID); err != nil {
 			return err
 		}
 		role, err := access.CourseRole(ctx, tx, courseID, v.UserID)
@@ -88,7 +91,7 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 		if err != nil {
 			return err
 		}
-		return recount(ctx, tx, courseID)
+		return counter.MoveRatings(ctx, tx.SQL, courseID, 1, in.Rating)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create review: %w", err)
@@ -115,13 +118,17 @@ func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput
 		if err != nil {
 			return err
 		}
-		if err := s.lock(ctx, tx, r.CourseID); err != nil {
+		if err := s.share(ctx, tx, r.CourseID); err != nil {
+			return err
+		}
+		was, err := s.lockedRating(ctx, tx, r.ID)
+		if err != nil {
 			return err
 		}
 		if out, err = tx.Review.UpdateOne(r).SetRating(in.Rating).SetBody(in.Body).Save(ctx); err != nil {
 			return err
 		}
-		return recount(ctx, tx, r.CourseID)
+		return counter.MoveRatings(ctx, tx.SQL, r.CourseID, 0, in.Rating-was)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update review: %w", err)
@@ -153,13 +160,17 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 				return err
 			}
 		}
-		if err := s.lock(ctx, tx, r.CourseID); err != nil {
+		if err := s.share(ctx, tx, r.CourseID); err != nil {
+			return err
+		}
+		was, err := s.lockedRating(ctx, tx, r.ID)
+		if err != nil {
 			return err
 		}
 		if err := tx.Review.DeleteOne(r).Exec(ctx); err != nil {
 			return err
 		}
-		if err := recount(ctx, tx, r.CourseID); err != nil {
+		if err := counter.MoveRatings(ctx, tx.SQL, r.CourseID, -1, -was); err != nil {
 			return err
 		}
 		if moderation {
@@ -169,4 +180,17 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 		}
 		return nil
 	})
+}
+
+// lockedRating returns review id's rating as stored now, locked until tx
+// ends (counter.ReviewRating), for the delta an update or delete makes to
+// its course's ratings: two edits of one review at once each move the
+// ratings from the rating the other left. A review deleted meanwhile is
+// NOT_FOUND.
+func (s *Service) lockedRating(ctx context.Context, tx *database.Tx, id uuid.UUID) (int, error) {
+	rating, err := counter.ReviewRating(ctx, tx.SQL, s.db.Dialect, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound("id")
+	}
+	return rating, err
 }
