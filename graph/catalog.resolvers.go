@@ -18,13 +18,13 @@ import (
 
 // Owner is the resolver for the owner field.
 func (r *courseResolver) Owner(ctx context.Context, obj *ent.Course) (*ent.User, error) {
-	staff, err := loader.FromContext(ctx).Staff.Load(ctx, obj.ID)()
+	staff, err := loader.FromContext(ctx).Staff(ctx, obj.ID)
 	return catalog.Owner(staff), err
 }
 
 // Instructors is the resolver for the instructors field.
 func (r *courseResolver) Instructors(ctx context.Context, obj *ent.Course) ([]*ent.User, error) {
-	staff, err := loader.FromContext(ctx).Staff.Load(ctx, obj.ID)()
+	staff, err := loader.FromContext(ctx).Staff(ctx, obj.ID)
 	return catalog.Instructors(staff), err
 }
 
@@ -50,20 +50,12 @@ func (r *lessonResolver) LockedReason(ctx context.Context, obj *ent.Lesson) (*mo
 // Courses is the resolver for the courses field.
 func (r *queryResolver) Courses(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, where *model.CourseWhereInput, orderBy []*ent.CourseOrder) (*ent.CourseConnection, error) {
 	page := catalog.Page{After: after, First: first, Before: before, Last: last}
-	conn, err := r.catalog.Courses(ctx, courseFilter(where), page, orderBy)
-	if err != nil {
-		return nil, err
-	}
-	return conn, primeStaff(ctx, courseIDs(conn), "edges", "node")
+	return r.catalog.Courses(ctx, courseFilter(where), page, orderBy)
 }
 
 // Course is the resolver for the course field.
 func (r *queryResolver) Course(ctx context.Context, slug string) (*ent.Course, error) {
-	c, err := r.catalog.Course(ctx, slug)
-	if err != nil || c == nil {
-		return nil, err
-	}
-	return c, primeStaff(ctx, []uuid.UUID{c.ID})
+	return r.catalog.Course(ctx, slug)
 }
 
 // Lesson is the resolver for the lesson field.

@@ -16,7 +16,7 @@ import (
 
 // ViewerEnrollment is the resolver for the viewerEnrollment field.
 func (r *courseResolver) ViewerEnrollment(ctx context.Context, obj *ent.Course) (*ent.Enrollment, error) {
-	rel, err := loader.FromContext(ctx).Viewer.Load(ctx, obj.ID)()
+	rel, err := loader.FromContext(ctx).Relation(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,6 @@ package graph
 
 import (
 	"context"
-	"slices"
-
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
 
 	"lectern/ent"
 	"lectern/graph/model"
@@ -80,52 +76,4 @@ func viewerOf(u *ent.User, err error) (*model.Viewer, error) {
 		return nil, err
 	}
 	return &model.Viewer{User: u}, nil
-}
-
-// courseSelectionTypes are the types whose fragments can appear on the way
-// from a course field (or connection) down to a course's fields.
-var courseSelectionTypes = []string{"CourseConnection", "CourseEdge", "Course", "Node"}
-
-// primeStaff loads the staff of courses up front when the selection at path
-// (below the current field) asks for owner or instructors.
-func primeStaff(ctx context.Context, ids []uuid.UUID, path ...string) error {
-	if !selects(ctx, courseSelectionTypes, path, "owner", "instructors") {
-		return nil
-	}
-	return loader.FromContext(ctx).PrimeStaff(ctx, ids)
-}
-
-func courseIDs(conn *ent.CourseConnection) []uuid.UUID {
-	ids := make([]uuid.UUID, 0, len(conn.Edges))
-	for _, e := range conn.Edges {
-		ids = append(ids, e.Node.ID)
-	}
-	return ids
-}
-
-// selects reports whether the current field's selection, followed down
-// path, includes any of the named fields (fragments on the given types
-// included).
-func selects(ctx context.Context, types, path []string, names ...string) bool {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
-		return false
-	}
-	oc := graphql.GetOperationContext(ctx)
-	fields := graphql.CollectFields(oc, fc.Field.Selections, types)
-	for _, step := range path {
-		var next []graphql.CollectedField
-		for _, f := range fields {
-			if f.Name == step {
-				next = append(next, graphql.CollectFields(oc, f.Selections, types)...)
-			}
-		}
-		fields = next
-	}
-	for _, f := range fields {
-		if slices.Contains(names, f.Name) {
-			return true
-		}
-	}
-	return false
 }

@@ -13,6 +13,7 @@ import (
 )
 
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
+//go:generate go run -mod=mod postgen.go
 //go:generate go run -mod=mod schemaprint.go ../schema.graphql
 
 // Resolver is the root resolver.

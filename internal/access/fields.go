@@ -55,7 +55,7 @@ func (a *Authorizer) relation(ctx context.Context, courseID uuid.UUID) (loader.C
 	if l == nil {
 		l = loader.New(a.client, 0)
 	}
-	return l.Viewer.Load(ctx, courseID)()
+	return l.Relation(ctx, courseID)
 }
 
 // request remembers, for one request, an account that signed in during

@@ -19,6 +19,7 @@ import (
 	"lectern/ent"
 	_ "lectern/ent/runtime" // schema defaults, validators, position order
 	"lectern/ent/schema"
+	"lectern/internal/loader"
 )
 
 // maxPostgresConns is the size of the PostgreSQL connection pool.
@@ -62,10 +63,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // newClient is the one place ent clients are made, so none runs without
 // the row rules: privileged nil gives a caller's client, otherwise a system
-// client whose rules are off while privileged reports true.
+// client whose rules are off while privileged reports true. Every client
+// also tells the request's loaders which courses it read
+// (loader.Intercept).
 func newClient(drv dialect.Driver, privileged func() bool) *ent.Client {
 	c := ent.NewClient(ent.Driver(drv))
 	schema.Install(c, privileged)
+	c.Course.Intercept(loader.Intercept())
 	return c
 }
 

@@ -88,6 +88,49 @@ func TestViewerEnrollmentBatching(t *testing.T) {
 	})
 }
 
+// TestEnrolledCoursesStaffIsOneLookup: courses reached through a list of
+// enrolments (not a course page) still fetch their staff in one query for
+// the whole list, however many enrolments there are.
+func TestEnrolledCoursesStaffIsOneLookup(t *testing.T) {
+	t.Parallel()
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		e := setup(t, dialect)
+		const doc = `{ viewer { enrollments { course { slug owner { displayName } instructors { displayName } } } } }`
+		ana := e.learner(t, "ana")
+		ana.Query(t, doc, nil) // once per session work out of the way
+		slugs := []string{sqlCourse, indexingCourse}
+		for i, slug := range slugs {
+			requireOK(t, "enroll", ana.enroll(t, e.courseGID(t, slug)).UserErrors)
+			r := ana.Query(t, doc, nil)
+			var out struct {
+				Viewer struct {
+					Enrollments []struct {
+						Course struct{ Owner *struct{ DisplayName string } }
+					}
+				}
+			}
+			r.Decode(t, &out)
+			if len(out.Viewer.Enrollments) != i+1 {
+				t.Fatalf("%d enrolments listed, want %d", len(out.Viewer.Enrollments), i+1)
+			}
+			for _, en := range out.Viewer.Enrollments {
+				if en.Course.Owner == nil || en.Course.Owner.DisplayName == "" {
+					t.Fatalf("an enrolled course lacks its owner: %+v", out)
+				}
+			}
+			staff := 0
+			for _, q := range r.Extensions.Debug.SQLQueries {
+				if strings.HasPrefix(q, "SELECT \"course_members\".") || strings.HasPrefix(q, "SELECT `course_members`.") {
+					staff++
+				}
+			}
+			if staff != 1 {
+				t.Errorf("%d enrolments: %d staff statements, want 1:\n%s", i+1, staff, strings.Join(r.Extensions.Debug.SQLQueries, "\n"))
+			}
+		}
+	})
+}
+
 // storedStatus is the caller's stored enrolment status in a course, or "".
 func storedStatus(t *testing.T, e *env, c *caller, courseID string) string {
 	t.Helper()

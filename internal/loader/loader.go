@@ -1,7 +1,8 @@
-// Package loader holds the per-request batch loaders (dataloader v7) for
-// lookups that are not plain ent edges: nodes by global ID, a course's staff,
-// and the caller's own relation to each course. A list of 20 courses asking
-// for their instructors costs one query, not 20.
+// Package loader holds the per-request lookups that are not plain ent
+// edges: nodes by global ID (a dataloader v7 batch loader), a course's
+// staff and the caller's own relation to each course (memos that fetch
+// for every course the request has read at the first lookup). A list of
+// 20 courses asking for their instructors costs one query, not 20.
 package loader
 
 import (
@@ -19,45 +20,46 @@ import (
 // to cover goroutine scheduling.
 const DefaultWait = 2 * time.Millisecond
 
-// Loaders are the batch loaders of one request. They cache for the request's
+// Loaders are the lookups of one request. They cache for the request's
 // lifetime only, so no caller ever sees another's data.
 type Loaders struct {
-	client *ent.Client
-	Node   *dataloader.Loader[NodeKey, ent.Noder]
-	Staff  *dataloader.Loader[uuid.UUID, []*ent.CourseMember]
-	Viewer *dataloader.Loader[uuid.UUID, CourseRelation]
+	// Node batches nodes by global ID (node, nodes) within its window.
+	Node      *dataloader.Loader[NodeKey, ent.Noder]
+	staff     *memo[uuid.UUID, []*ent.CourseMember]
+	relations *memo[uuid.UUID, CourseRelation]
 }
 
-// New returns fresh loaders reading through client; wait is the batching
-// window (DefaultWait when zero).
+// New returns fresh loaders reading through client; wait is the Node
+// loader's batching window (DefaultWait when zero).
 func New(client *ent.Client, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultWait
 	}
 	return &Loaders{
-		client: client,
-		Node:   dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKey, ent.Noder](wait)),
-		Staff:  dataloader.NewBatchedLoader(staff(client), dataloader.WithWait[uuid.UUID, []*ent.CourseMember](wait)),
-		Viewer: dataloader.NewBatchedLoader(relations(client), dataloader.WithWait[uuid.UUID, CourseRelation](wait)),
+		Node:      dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKey, ent.Noder](wait)),
+		staff:     newMemo(staff(client)),
+		relations: newMemo(relations(client)),
 	}
 }
 
-// PrimeStaff loads the staff of courses in one query and primes the Staff
-// loader with it. A resolver that returns a list of courses calls it, so the
-// list costs one staff query however its field resolvers are scheduled,
-// rather than relying on all of them calling Load within the batch window.
-func (l *Loaders) PrimeStaff(ctx context.Context, courseIDs []uuid.UUID) error {
-	if len(courseIDs) == 0 {
-		return nil
-	}
-	res := staff(l.client)(ctx, courseIDs)
-	for i, id := range courseIDs {
-		if res[i].Error != nil {
-			return res[i].Error
-		}
-		l.Staff.Prime(ctx, id, res[i].Data)
-	}
-	return nil
+// Staff returns the members of a course (with their users' profiles),
+// oldest membership first. The first call fetches the staff of every
+// course the request has read (see Intercept) in one query.
+func (l *Loaders) Staff(ctx context.Context, courseID uuid.UUID) ([]*ent.CourseMember, error) {
+	return l.staff.get(ctx, courseID)
+}
+
+// Relation returns the caller's relation to a course. The first call
+// fetches the caller's relations to every course the request has read in
+// two queries; an anonymous caller costs none.
+func (l *Loaders) Relation(ctx context.Context, courseID uuid.UUID) (CourseRelation, error) {
+	return l.relations.get(ctx, courseID)
+}
+
+// sawCourses announces courses the request has read.
+func (l *Loaders) sawCourses(ids []uuid.UUID) {
+	l.staff.expect(ids)
+	l.relations.expect(ids)
 }
 
 type ctxKey struct{}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/graph-gophers/dataloader/v7"
 
 	"lectern/ent"
 	"lectern/ent/coursemember"
@@ -30,18 +29,18 @@ func (r CourseRelation) Staff() bool { return r.Role != "" }
 
 // relations loads the caller's role and enrolment for each course in two
 // queries. Anonymous callers have no relation to any course and cost none.
-func relations(client *ent.Client) dataloader.BatchFunc[uuid.UUID, CourseRelation] {
-	return func(ctx context.Context, keys []uuid.UUID) []*dataloader.Result[CourseRelation] {
+func relations(client *ent.Client) fetchFunc[uuid.UUID, CourseRelation] {
+	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]CourseRelation, error) {
 		found := make(map[uuid.UUID]CourseRelation, len(keys))
 		v, ok := viewer.FromContext(ctx)
 		if !ok || v.IsSystem() {
-			return results(keys, found, nil)
+			return found, nil
 		}
 		members, err := client.CourseMember.Query().
 			Where(coursemember.UserID(v.UserID), coursemember.CourseIDIn(keys...)).
 			All(ctx)
 		if err != nil {
-			return results[uuid.UUID, CourseRelation](keys, nil, fmt.Errorf("load course roles: %w", err))
+			return nil, fmt.Errorf("load course roles: %w", err)
 		}
 		for _, m := range members {
 			found[m.CourseID] = CourseRelation{Role: m.Role}
@@ -50,7 +49,7 @@ func relations(client *ent.Client) dataloader.BatchFunc[uuid.UUID, CourseRelatio
 			Where(enrollment.UserID(v.UserID), enrollment.CourseIDIn(keys...)).
 			All(ctx)
 		if err != nil {
-			return results[uuid.UUID, CourseRelation](keys, nil, fmt.Errorf("load enrolments: %w", err))
+			return nil, fmt.Errorf("load enrolments: %w", err)
 		}
 		for _, e := range enrollments {
 			r := found[e.CourseID]
@@ -58,6 +57,6 @@ func relations(client *ent.Client) dataloader.BatchFunc[uuid.UUID, CourseRelatio
 			r.Enrollment = e
 			found[e.CourseID] = r
 		}
-		return results(keys, found, nil)
+		return found, nil
 	}
 }
