@@ -1,0 +1,39 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// TestWriteResponse: the response written is the JSON document
+// json.Marshal makes of it, whatever parts it has.
+func TestWriteResponse(t *testing.T) {
+	for name, resp := range map[string]*graphql.Response{
+		"DataOnly":   {Data: json.RawMessage(`{"a":[1,"<b>&"],"c":null}`)},
+		"NoData":     {},
+		"NullData":   {Data: json.RawMessage(`null`), Errors: gqlerror.List{{Message: "no", Extensions: map[string]any{"code": "X"}}}},
+		"Everything": {Data: json.RawMessage(`{"x":"\u00e9"}`), Errors: gqlerror.List{{Message: "partial"}}, Extensions: map[string]any{"debug": map[string]any{"n": 1}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			writeResponse(&buf, resp)
+			want, err := json.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, exp any
+			if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, buf.Bytes())
+			}
+			_ = json.Unmarshal(want, &exp)
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("wrote %s\nwant  %s", buf.Bytes(), want)
+			}
+		})
+	}
+}
