@@ -13,7 +13,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // PostgreSQL driver
+	"github.com/lib/pq"    // PostgreSQL driver
 	_ "modernc.org/sqlite" // SQLite driver, pure Go
 
 	"lectern/ent"
@@ -94,10 +94,11 @@ func openSQL(raw string) (string, *sql.DB, error) {
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
 		// lib/pq recognises URLs by a lowercase scheme only.
 		_, rest, _ := strings.Cut(raw, "://")
-		db, err := sql.Open("postgres", "postgres://"+rest)
+		connector, err := pq.NewConnector(withCustomPlans("postgres://" + rest))
 		if err != nil {
 			return "", nil, err
 		}
+		db := sql.OpenDB(pgConnector{connector})
 		// Sized for one process on a small machine; PostgreSQL's default
 		// max_connections (100) leaves room for several instances. Every
 		// open connection may stay idle: with fewer idle than open slots,

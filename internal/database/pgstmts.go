@@ -1,0 +1,178 @@
+package database
+
+import (
+	"container/list"
+	"context"
+	"database/sql/driver"
+	"errors"
+	"net/url"
+
+	"github.com/lib/pq"
+)
+
+// lib/pq runs a query with parameters in two round trips to PostgreSQL:
+// it parses and describes the statement, waits for the answer, then binds
+// and executes it. A course page is three statements, so it waited six
+// times. Each pooled connection here keeps the statements it has run
+// prepared (a bounded cache, least recently used first out): the first
+// run of a statement on a connection costs what it did, every later one a
+// single round trip (bind and execute).
+//
+// lib/pq's binary_parameters option would give one round trip too, but it
+// sends every []byte argument in binary, and ent passes JSON values (the
+// jsonb columns) as []byte, which PostgreSQL then refuses.
+//
+// A prepared statement may be run with a generic plan, made once for any
+// parameter values. ent passes constants such as a status as parameters,
+// so a generic plan cannot see that 'PUBLISHED' is most rows; for the
+// lessons of a catalogue page it chose a plan five times slower.
+// withCustomPlans therefore sets plan_cache_mode=force_custom_plan for
+// Lectern's connections unless the database URL says otherwise: each run
+// is planned for its values, as it was without prepared statements, and
+// the round trip is still saved.
+
+// withCustomPlans adds plan_cache_mode=force_custom_plan to a PostgreSQL
+// URL that does not set plan_cache_mode (lib/pq sends unknown parameters
+// to the server as settings of the session).
+func withCustomPlans(pgURL string) string {
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		return pgURL // pq.NewConnector reports it
+	}
+	q := u.Query()
+	if q.Has("plan_cache_mode") {
+		return pgURL
+	}
+	q.Set("plan_cache_mode", "force_custom_plan")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// stmtCacheSize bounds the statements each connection keeps prepared.
+// ent writes IN lists with one placeholder per value, so lists of
+// different lengths are different statements; the bound keeps a
+// long-lived connection from preparing without end.
+const stmtCacheSize = 200
+
+// pgConnector opens lib/pq connections that keep their statements
+// prepared.
+type pgConnector struct{ *pq.Connector }
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newStmtConn(conn), nil
+}
+
+// pqConn is what lib/pq's connections implement and database/sql uses.
+type pqConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.QueryerContext
+	driver.ExecerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+	driver.NamedValueChecker
+}
+
+// stmtConn is one lib/pq connection with its prepared statements.
+// database/sql uses a connection from one goroutine at a time, so it needs
+// no lock.
+type stmtConn struct {
+	pqConn
+	lru   *list.List               // of *cached, most recently used first
+	byKey map[string]*list.Element // query → its element in lru
+}
+
+type cached struct {
+	query string
+	stmt  driver.Stmt
+}
+
+func newStmtConn(c driver.Conn) driver.Conn {
+	pc, ok := c.(pqConn)
+	if !ok {
+		return c // a lib/pq without these interfaces: use it as it is
+	}
+	return &stmtConn{pqConn: pc, lru: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// QueryContext runs query as a prepared statement. Without arguments lib/pq
+// uses the simple protocol, one round trip already.
+func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) == 0 {
+		return c.pqConn.QueryContext(ctx, query, args)
+	}
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if err != nil {
+		c.forgetIfStale(query, err)
+	}
+	return rows, err
+}
+
+// ExecContext runs query as a prepared statement, like QueryContext.
+func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(args) == 0 {
+		return c.pqConn.ExecContext(ctx, query, args)
+	}
+	st, err := c.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
+	if err != nil {
+		c.forgetIfStale(query, err)
+	}
+	return res, err
+}
+
+// prepared returns query's prepared statement, preparing it on first use
+// and closing the least recently used one beyond the cache's bound.
+func (c *stmtConn) prepared(ctx context.Context, query string) (driver.Stmt, error) {
+	if e, ok := c.byKey[query]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*cached).stmt, nil
+	}
+	st, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.byKey[query] = c.lru.PushFront(&cached{query: query, stmt: st})
+	if c.lru.Len() > stmtCacheSize {
+		oldest := c.lru.Back()
+		c.lru.Remove(oldest)
+		old := oldest.Value.(*cached)
+		delete(c.byKey, old.query)
+		// A failed close has marked a broken connection as such already;
+		// the query at hand still runs, or fails, on its own.
+		_ = old.stmt.Close()
+	}
+	return st, nil
+}
+
+// forgetIfStale drops a statement PostgreSQL will not run any more: its
+// plan no longer fits the tables (a migration changed them under it, as
+// during a rolling upgrade). The next run prepares it again. The failed
+// call still fails; database/sql does not retry it.
+func (c *stmtConn) forgetIfStale(query string, err error) {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "0A000" { // feature_not_supported: "cached plan must not change result type"
+		return
+	}
+	if e, ok := c.byKey[query]; ok {
+		c.lru.Remove(e)
+		delete(c.byKey, query)
+		_ = e.Value.(*cached).stmt.Close()
+	}
+}
+
+// Close closes the connection; its prepared statements go with it.
+func (c *stmtConn) Close() error { return c.pqConn.Close() }

@@ -1,0 +1,80 @@
+package database_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"lectern/internal/database"
+	"lectern/internal/testenv"
+)
+
+// TestPostgresStatementCache: on PostgreSQL each pooled connection keeps
+// the statements it ran with arguments prepared, within a bound; a
+// statement whose plan a migration made stale is prepared again after the
+// one call that fails; every run is planned for its values.
+func TestPostgresStatementCache(t *testing.T) {
+	t.Parallel()
+	db := testenv.Open(t, database.Postgres)
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	prepared := func() int {
+		t.Helper()
+		var n int
+		// No arguments: the simple protocol, never prepared.
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_prepared_statements`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var mode string
+	if err := conn.QueryRowContext(ctx, `SHOW plan_cache_mode`).Scan(&mode); err != nil || mode != "force_custom_plan" {
+		t.Fatalf("plan_cache_mode = %q (%v), want force_custom_plan", mode, err)
+	}
+
+	base := prepared()
+	for range 3 {
+		var one int
+		if err := conn.QueryRowContext(ctx, `SELECT $1::int`, 1).Scan(&one); err != nil || one != 1 {
+			t.Fatalf("SELECT $1 = %d, %v", one, err)
+		}
+	}
+	if got := prepared(); got != base+1 {
+		t.Fatalf("one statement run 3 times left %d prepared, want %d", got, base+1)
+	}
+	for i := range 300 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`SELECT $1::int + %d`, i), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := prepared(); got > 200 {
+		t.Fatalf("300 distinct statements left %d prepared; the cache is unbounded", got)
+	}
+
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE stale (id int)`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() error {
+		var n int
+		return conn.QueryRowContext(ctx, `SELECT * FROM stale WHERE id <> $1`, 0).Scan(&n)
+	}
+	if err := count(); err == nil {
+		t.Fatal("an empty table returned a row")
+	}
+	if _, err := db.SQL.ExecContext(ctx, `ALTER TABLE stale ADD COLUMN name text`); err != nil {
+		t.Fatal(err)
+	}
+	_ = count() // may fail once: "cached plan must not change result type"
+	if _, err := conn.ExecContext(ctx, `INSERT INTO stale VALUES ($1, 'x')`, 1); err != nil {
+		t.Fatal(err)
+	}
+	var id int
+	var name string
+	if err := conn.QueryRowContext(ctx, `SELECT * FROM stale WHERE id <> $1`, 0).Scan(&id, &name); err != nil || name != "x" {
+		t.Fatalf("after the table changed: %d %q %v; the stale statement was not prepared again", id, name, err)
+	}
+}
