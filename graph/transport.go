@@ -107,6 +107,10 @@ func statusFor(errs gqlerror.List) int {
 // go through json.Marshal. This transport never streams, so a response has
 // no label, path or hasNext.
 func writeResponse(w io.Writer, resp *graphql.Response) {
+	if resp == nil { // the client went away before the response was made
+		_, _ = w.Write([]byte("null"))
+		return
+	}
 	buf := make([]byte, 0, len(resp.Data)+64)
 	buf = append(buf, '{')
 	if len(resp.Errors) > 0 {

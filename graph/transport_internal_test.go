@@ -11,8 +11,14 @@ import (
 )
 
 // TestWriteResponse: the response written is the JSON document
-// json.Marshal makes of it, whatever parts it has.
+// json.Marshal makes of it, whatever parts it has, and null for none (a
+// request whose client went away).
 func TestWriteResponse(t *testing.T) {
+	var none bytes.Buffer
+	writeResponse(&none, nil)
+	if none.String() != "null" {
+		t.Errorf("no response: wrote %q, want null", none.String())
+	}
 	for name, resp := range map[string]*graphql.Response{
 		"DataOnly":   {Data: json.RawMessage(`{"a":[1,"<b>&"],"c":null}`)},
 		"NoData":     {},

@@ -72,6 +72,12 @@ func logAccess(l *slog.Logger, r *http.Request, rec *recorder, start time.Time, 
 	if status >= http.StatusInternalServerError {
 		level = slog.LevelError
 	}
+	if r.Context().Err() != nil {
+		// The client went away (or the deadline passed) mid-request: what
+		// failed after that is no server fault.
+		attrs = append(attrs, slog.Bool("client_gone", true))
+		level = slog.LevelInfo
+	}
 	l.LogAttrs(r.Context(), level, "request", attrs...)
 }
 

@@ -3,6 +3,7 @@ package obs
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -154,6 +155,20 @@ func TestAccessLogStatusAndLevel(t *testing.T) {
 				t.Errorf("request_id = %v, want one minted by AccessLog", l[KeyRequestID])
 			}
 		})
+	}
+}
+
+// TestAccessLogClientGone: a request whose client went away is logged at
+// INFO and marked, whatever status the handler still wrote.
+func TestAccessLogClientGone(t *testing.T) {
+	logger, lines := captureLogs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }
+	AccessLog(logger)(http.HandlerFunc(h)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil))
+	l := findLine(t, lines(), "request")
+	if l["level"] != "INFO" || l["client_gone"] != true {
+		t.Errorf("level=%v client_gone=%v, want INFO true", l["level"], l["client_gone"])
 	}
 }
 

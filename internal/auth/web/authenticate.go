@@ -133,7 +133,11 @@ func (g *gate) sessionCookie(r *http.Request) string {
 }
 
 func (g *gate) unavailable(w http.ResponseWriter, r *http.Request, via string, err error) {
-	g.logger(r).ErrorContext(r.Context(), "authentication unavailable",
+	level := slog.LevelError
+	if r.Context().Err() != nil { // the client went away: no server fault
+		level = slog.LevelInfo
+	}
+	g.logger(r).Log(r.Context(), level, "authentication unavailable",
 		slog.String("credential", via), slog.String("error", err.Error()))
 	obs.WriteError(w, r, http.StatusServiceUnavailable, apperr.Unavailable,
 		"signing in is temporarily unavailable; try again shortly")
