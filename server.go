@@ -75,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	debug.SetGCPercent(cfg.GC.Percent)
+	debug.SetMemoryLimit(cfg.GC.MemoryLimit)
 	logger := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if cfg, err = withDevTOTPKey(cfg, logger); err != nil {
 		return err

@@ -110,6 +110,9 @@ type Config struct {
 	// (DEBUG_ADDR): pprof profiles and runtime statistics. Empty (the
 	// default) serves none.
 	DebugAddr string
+	// GC is the garbage collector's budget (GOGC, GOMEMLIMIT), applied by
+	// the server at start.
+	GC GCBudget
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -210,6 +213,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("trusted_proxies", joinPrefixes(c.TrustedProxies)),
 		slog.Bool("graphql_introspection", c.GraphQLIntrospection),
 		slog.String("debug_addr", c.DebugAddr),
+		slog.Int("gogc", c.GC.Percent),
+		slog.Int64("gomemlimit", c.GC.MemoryLimit),
 		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
 	)
 	return slog.GroupValue(attrs...)

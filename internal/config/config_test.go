@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"reflect"
@@ -65,6 +66,9 @@ func deployed(env string, extra map[string]string) map[string]string {
 
 // TestGraphQLExposure: introspection, suggestions and HSTS follow the
 // environment; prod can turn introspection back on.
+// defaultGC is the GC budget when GOGC and GOMEMLIMIT are unset.
+var defaultGC = GCBudget{Percent: DefaultGCPercent, MemoryLimit: math.MaxInt64}
+
 func TestGraphQLExposure(t *testing.T) {
 	for _, tc := range []struct {
 		name                         string
@@ -110,7 +114,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true,
+				GraphQLIntrospection: true, GC: defaultGC,
 			},
 		},
 		{
@@ -123,7 +127,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1},
+				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC,
 			},
 		},
 		{
@@ -136,7 +140,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				TOTPEncryptionKeys: []sealed.Key{k1},
+				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC,
 			},
 		},
 	}
@@ -159,6 +163,12 @@ func TestLoadValidValues(t *testing.T) {
 		{"addr all interfaces", map[string]string{"HTTP_ADDR": ":9000"}, func(c Config) bool { return c.HTTPAddr == ":9000" }},
 		{"addr ipv6", map[string]string{"HTTP_ADDR": "[::1]:65535"}, func(c Config) bool { return c.HTTPAddr == "[::1]:65535" }},
 		{"debug off by default", nil, func(c Config) bool { return c.DebugAddr == "" }},
+		{"gc defaults", nil, func(c Config) bool { return c.GC.Percent == DefaultGCPercent && c.GC.MemoryLimit == math.MaxInt64 }},
+		{"gogc off", map[string]string{"GOGC": "off"}, func(c Config) bool { return c.GC.Percent < 0 }},
+		{"gogc set", map[string]string{"GOGC": "50"}, func(c Config) bool { return c.GC.Percent == 50 }},
+		{"gomemlimit MiB", map[string]string{"GOMEMLIMIT": "512MiB"}, func(c Config) bool { return c.GC.MemoryLimit == 512<<20 }},
+		{"gomemlimit bytes", map[string]string{"GOMEMLIMIT": "1000"}, func(c Config) bool { return c.GC.MemoryLimit == 1000 }},
+		{"gomemlimit off", map[string]string{"GOMEMLIMIT": "off"}, func(c Config) bool { return c.GC.MemoryLimit == math.MaxInt64 }},
 		{"debug on loopback", map[string]string{"DEBUG_ADDR": "localhost:6060"}, func(c Config) bool { return c.DebugAddr == "localhost:6060" }},
 		{"debug on ipv6 loopback", map[string]string{"DEBUG_ADDR": "[::1]:6060"}, func(c Config) bool { return c.DebugAddr == "[::1]:6060" }},
 		{"level debug", map[string]string{"LOG_LEVEL": "debug"}, func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
@@ -208,6 +218,10 @@ func TestLoadInvalidValues(t *testing.T) {
 		{"debug addr host name", map[string]string{"DEBUG_ADDR": "debug.example:6060"}, `DEBUG_ADDR: "debug.example:6060" must be a loopback address`},
 		{"debug addr no port", map[string]string{"DEBUG_ADDR": "127.0.0.1"}, `DEBUG_ADDR: "127.0.0.1" is not host:port`},
 		{"debug addr bad port", map[string]string{"DEBUG_ADDR": "[::1]:0"}, `DEBUG_ADDR: "[::1]:0" has invalid port "0"`},
+		{"gogc word", map[string]string{"GOGC": "lots"}, `GOGC: "lots" is not a percentage`},
+		{"gogc negative", map[string]string{"GOGC": "-5"}, `GOGC: "-5" is not a percentage`},
+		{"gomemlimit unit", map[string]string{"GOMEMLIMIT": "2GB"}, `GOMEMLIMIT: "2GB" is not a size`},
+		{"gomemlimit overflow", map[string]string{"GOMEMLIMIT": "99999999999TiB"}, `GOMEMLIMIT: "99999999999TiB" is not a size`},
 		{"level trace", map[string]string{"LOG_LEVEL": "trace"}, `LOG_LEVEL: "trace" is not one of debug, info, warn, error`},
 		{"level offset", map[string]string{"LOG_LEVEL": "info+2"}, `LOG_LEVEL: "info+2" is not one of`},
 		{"format logfmt", map[string]string{"LOG_FORMAT": "logfmt"}, `LOG_FORMAT: "logfmt" is not one of text, json`},

@@ -92,6 +92,7 @@ func (l *loader) load() Config {
 	c.GraphQLIntrospection = l.boolean(VarGraphQLIntrospection, env != EnvProd)
 	c.TOTPEncryptionKeys = l.totpEncryptionKeys(env)
 	c.DebugAddr = l.debugAddr()
+	c.GC = l.gcBudget()
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c
