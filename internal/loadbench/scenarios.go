@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"slices"
+	"strings"
+)
+
+// scenario is one read of the mix, written once for each server so that
+// both answer the same rows with the same fields, or a write on Lectern
+// alone. PostGraphile has no row rules, so its queries ask for published
+// courses and lessons explicitly, and order as Lectern does: the catalogue
+// newest first, then by ID; sections and lessons by position.
+type scenario struct {
+	name string
+	// lectern and peer are the documents of a read; a $slug variable, when
+	// declared, is the fixture's course.
+	lectern, peer string
+	// signedIn sends Lectern's request as the enrolled learner (the peer
+	// has no accounts: it reads every body anyway).
+	signedIn bool
+	// write, for a write scenario, prepares its traffic on Lectern (its
+	// accounts, its rotation of requests) in place of the documents; the
+	// peer, with no accounts, sits it out.
+	write func(ctx context.Context, a *app, s *server, f fixture) (traffic, error)
+}
+
+// courseOutline is the peer's one course with sections and lessons; %s
+// holds the lesson fields.
+const courseOutline = `query($slug: String!) {
+  allCourses(condition: {slug: $slug, status: "PUBLISHED"}) {
+    nodes {
+      title
+      sectionsByCourseId(orderBy: [POSITION_ASC, ID_ASC]) {
+        nodes { title lessonsBySectionId(condition: {status: "PUBLISHED"}, orderBy: [POSITION_ASC, ID_ASC]) { nodes { %s } } }
+      }
+    }
+  }
+}`
+
+var scenarios = []scenario{
+	{
+		name:    "catalogue",
+		lectern: `{ courses(first: 50) { edges { node { id slug title owner { displayName } } } } }`,
+		peer: `{
+  allCourses(first: 50, condition: {status: "PUBLISHED"}, orderBy: [PUBLISHED_AT_DESC, ID_ASC]) {
+    nodes { id slug title courseMembersByCourseId(condition: {role: "OWNER"}) { nodes { userByUserId { displayName } } } }
+  }
+}`,
+	},
+	{
+		name:    "nested",
+		lectern: `{ courses(first: 20) { edges { node { title sections { title lessons { title } } } } } }`,
+		peer: `{
+  allCourses(first: 20, condition: {status: "PUBLISHED"}, orderBy: [PUBLISHED_AT_DESC, ID_ASC]) {
+    nodes {
+      title
+      sectionsByCourseId(orderBy: [POSITION_ASC, ID_ASC]) {
+        nodes { title lessonsBySectionId(condition: {status: "PUBLISHED"}, orderBy: [POSITION_ASC, ID_ASC]) { nodes { title } } }
+      }
+    }
+  }
+}`,
+	},
+	{
+		name:    "course",
+		lectern: `query($slug: String!) { course(slug: $slug) { title sections { title lessons { title slug } } } }`,
+		peer:    fmt.Sprintf(courseOutline, "title slug"),
+	},
+	{
+		name:     "course-bodies",
+		lectern:  `query($slug: String!) { course(slug: $slug) { title sections { title lessons { title slug body } } } }`,
+		peer:     fmt.Sprintf(courseOutline, "title slug body"),
+		signedIn: true,
+	},
+	{
+		name: "filters",
+		lectern: `{
+  courses(first: 20, where: {level: BEGINNER}, orderBy: [{field: RATING_AVERAGE, direction: DESC}]) {
+    edges { node { id slug title owner { displayName } } }
+  }
+}`,
+		peer: `{
+  allCourses(first: 20, condition: {status: "PUBLISHED", level: "BEGINNER"}, orderBy: [RATING_AVERAGE_DESC, ID_ASC]) {
+    nodes { id slug title courseMembersByCourseId(condition: {role: "OWNER"}) { nodes { userByUserId { displayName } } } }
+  }
+}`,
+	},
+	{
+		name:  "progress",
+		write: prepareProgress,
+	},
+}
+
+func scenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		names[i] = sc.name
+	}
+	return names
+}
+
+// selectScenarios returns the scenarios named in a comma-separated list,
+// in the list's order; all of them for an empty list.
+func selectScenarios(list string) ([]scenario, error) {
+	if strings.TrimSpace(list) == "" {
+		return scenarios, nil
+	}
+	var picked []scenario
+	for name := range strings.SplitSeq(list, ",") {
+		i := slices.IndexFunc(scenarios, func(sc scenario) bool { return sc.name == strings.TrimSpace(name) })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown scenario %q (want some of %s)", name, strings.Join(scenarioNames(), ","))
+		}
+		picked = append(picked, scenarios[i])
+	}
+	return picked, nil
+}
+
+// workload is a scenario ready to send: the traffic for each server under
+// test, in the order of the servers; nil for a server that sits it out.
+type workload struct {
+	scenario
+	traffic []traffic
+}
+
+// prepareWorkloads builds each scenario's traffic and checks it once. A
+// write prepares and checks its own. For a read every server must answer
+// data without errors, with no null field (a null body would mean the
+// enrolment did not take), and the peer must answer the same values as
+// Lectern in the same order (IDs aside, which the two encode differently).
+func prepareWorkloads(ctx context.Context, a *app, list []scenario, servers []*server, f fixture) ([]workload, error) {
+	work := make([]workload, len(list))
+	for i, sc := range list {
+		work[i].scenario = sc
+		if sc.write != nil {
+			work[i].traffic = make([]traffic, len(servers))
+			for j, s := range servers {
+				if s.isLectern() {
+					t, err := sc.write(ctx, a, s, f)
+					if err != nil {
+						return nil, fmt.Errorf("scenario %s on %s: %w", sc.name, s.name, err)
+					}
+					work[i].traffic[j] = t
+				}
+			}
+			continue
+		}
+		var want []string
+		for j, s := range servers {
+			query, token := sc.lectern, ""
+			if !s.isLectern() {
+				query = sc.peer
+			} else if sc.signedIn {
+				token = f.token
+			}
+			var vars map[string]any
+			if strings.Contains(query, "$slug") {
+				vars = map[string]any{"slug": f.courseSlug}
+			}
+			r, err := newRequest(s, query, vars, token)
+			if err != nil {
+				return nil, err
+			}
+			values, err := check(ctx, r)
+			if err != nil {
+				return nil, fmt.Errorf("scenario %s on %s: %w", sc.name, s.name, err)
+			}
+			if j == 0 {
+				want = values
+				log.Printf("scenario %s: %d values per answer (%d bytes of request)", sc.name, len(values), len(r.body))
+			} else if k := firstDifference(want, values); k >= 0 {
+				return nil, fmt.Errorf("scenario %s: %s answers differently from %s at value %d: %q, not %q",
+					sc.name, s.name, servers[0].name, k, at(values, k), at(want, k))
+			}
+			work[i].traffic = append(work[i].traffic, r)
+		}
+	}
+	return work, nil
+}
+
+// check sends r once and returns the scalar values of its data in document
+// order, as "field=value", fields named id left out.
+func check(ctx context.Context, r request) ([]string, error) {
+	data, err := r.call(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var values []string
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := walk(dec, "", &values); err != nil {
+		return nil, err
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("empty answer: %.300s", data)
+	}
+	for _, v := range values {
+		if strings.HasSuffix(v, "=<nil>") {
+			return nil, fmt.Errorf("null %s in %.300s", strings.TrimSuffix(v, "=<nil>"), data)
+		}
+	}
+	return values, nil
+}
+
+// walk reads one JSON value from dec, appending its scalars to values as
+// "field=value", where field is the name of the innermost enclosing member.
+func walk(dec *json.Decoder, field string, values *[]string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if err := walk(dec, name.(string), values); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('['):
+		for dec.More() {
+			if err := walk(dec, field, values); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	default:
+		if field != "id" {
+			*values = append(*values, fmt.Sprintf("%s=%v", field, tok))
+		}
+	}
+	return err
+}
+
+// firstDifference returns the first index where a and b differ, or -1.
+func firstDifference(a, b []string) int {
+	for i := range max(len(a), len(b)) {
+		if at(a, i) != at(b, i) {
+			return i
+		}
+	}
+	return -1
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(nothing)"
+}
