@@ -37,6 +37,14 @@ const courseDetailDoc = `query Course($slug: String!) {
   }
 }`
 
+// quote quotes an identifier as db's statements do.
+func quote(db *database.DB, name string) string {
+	if db.Dialect == database.Postgres {
+		return `"` + name + `"`
+	}
+	return "`" + name + "`"
+}
+
 var fromTable = regexp.MustCompile("(?i)\\bFROM\\s+[`\"]?(\\w+)")
 
 // tablesRead names the table each statement reads first, sorted, so a test
@@ -119,6 +127,12 @@ func TestStatementCounts(t *testing.T) {
 				for _, col := range []string{"description", "requirements", "password_hash", "totp_secret", "totp_pending_secret"} {
 					if strings.Contains(stmt, col) {
 						t.Errorf("the catalogue page read %s:\n%s", col, stmt)
+					}
+				}
+				// The staff's users: only what owner and instructors show.
+				if cols, _, ok := strings.Cut(stmt, " FROM "); ok && strings.Contains(stmt, "FROM "+quote(db, "users")+" WHERE") {
+					if strings.Count(cols, ",") != 1 || !strings.Contains(cols, "display_name") {
+						t.Errorf("the staff's users were read with columns %s, want id and display_name", cols)
 					}
 				}
 			}
