@@ -6,11 +6,13 @@ import (
 	"strings"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"lectern/ent"
 	"lectern/ent/apitoken"
 	"lectern/ent/session"
+	"lectern/ent/user"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
@@ -38,13 +40,46 @@ func (s *Service) Authenticate(ctx context.Context, credential string, fromCooki
 	return viewer.Viewer{}, errSignedOut
 }
 
-func (s *Service) authenticateSession(ctx context.Context, plain string, fromCookie bool) (viewer.Viewer, error) {
-	sess, err := s.sys.Session.Query().Where(session.TokenHash(secret.HashOf(plain))).WithUser().Only(ctx)
-	if ent.IsNotFound(err) {
-		return viewer.Viewer{}, errSignedOut
+// signedSession is what authenticating a session token reads: the
+// session and the few columns of its account that decide the viewer.
+type signedSession struct {
+	ID         uuid.UUID         `json:"id"`
+	Transport  session.Transport `json:"transport"`
+	Mfa        bool              `json:"mfa"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	LastSeenAt time.Time         `json:"last_seen_at"`
+	UserID     uuid.UUID         `json:"user_id"`
+	Role       user.Role         `json:"role"`
+	DisabledAt *time.Time        `json:"disabled_at"`
+}
+
+// sessionByToken reads the session whose token hashes to hash, joined to
+// its account, in one statement: every signed-in request runs it, and
+// loading the account as an edge took a second round trip (and read its
+// password hash and TOTP secrets, which authentication does not need).
+func (s *Service) sessionByToken(ctx context.Context, hash []byte) (*signedSession, error) {
+	var rows []signedSession
+	err := s.sys.Session.Query().Where(session.TokenHash(hash)).Modify(func(q *entsql.Selector) {
+		u := entsql.Table(user.Table)
+		q.Join(u).On(q.C(session.FieldUserID), u.C(user.FieldID))
+		q.Select(q.C(session.FieldID), q.C(session.FieldTransport), q.C(session.FieldMfa),
+			q.C(session.FieldExpiresAt), q.C(session.FieldLastSeenAt), q.C(session.FieldUserID))
+		q.AppendSelectAs(u.C(user.FieldRole), user.FieldRole)
+		q.AppendSelectAs(u.C(user.FieldDisabledAt), user.FieldDisabledAt)
+	}).Scan(ctx, &rows)
+	if err != nil || len(rows) == 0 {
+		return nil, err
 	}
+	return &rows[0], nil
+}
+
+func (s *Service) authenticateSession(ctx context.Context, plain string, fromCookie bool) (viewer.Viewer, error) {
+	sess, err := s.sessionByToken(ctx, secret.HashOf(plain))
 	if err != nil {
 		return viewer.Viewer{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if sess == nil {
+		return viewer.Viewer{}, errSignedOut
 	}
 	want := TransportToken
 	if fromCookie {
@@ -57,8 +92,7 @@ func (s *Service) authenticateSession(ctx context.Context, plain string, fromCoo
 		}
 		return viewer.Viewer{}, errSignedOut
 	}
-	u := sess.Edges.User
-	if sess.Transport != want || u.DisabledAt != nil {
+	if sess.Transport != want || sess.DisabledAt != nil {
 		return viewer.Viewer{}, errSignedOut
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
@@ -70,7 +104,7 @@ func (s *Service) authenticateSession(ctx context.Context, plain string, fromCoo
 	if fromCookie {
 		cred = viewer.CredentialCookie
 	}
-	return viewer.Viewer{UserID: u.ID, Role: viewer.Role(u.Role), Credential: cred, SessionID: sess.ID, MFA: sess.Mfa}, nil
+	return viewer.Viewer{UserID: sess.UserID, Role: viewer.Role(sess.Role), Credential: cred, SessionID: sess.ID, MFA: sess.Mfa}, nil
 }
 
 func (s *Service) authenticateToken(ctx context.Context, plain string) (viewer.Viewer, error) {
