@@ -16,11 +16,7 @@ import (
 
 // ViewerEnrollment is the resolver for the viewerEnrollment field.
 func (r *courseResolver) ViewerEnrollment(ctx context.Context, obj *ent.Course) (*ent.Enrollment, error) {
-	rel, err := loader.FromContext(ctx).Relation(ctx, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	return rel.Enrollment, nil
+	return loader.FromContext(ctx).Enrollment(ctx, obj.ID)
 }
 
 // Progress is the resolver for the progress field.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
+	"lectern/ent/enrollment"
 	"lectern/ent/lesson"
 	"lectern/internal/loader"
 	"lectern/internal/viewer"
@@ -28,8 +29,9 @@ func PrivateFieldsReadable(ctx context.Context, id uuid.UUID) bool {
 // LessonBodyReadable reports whether the caller may read the body of l, a
 // lesson they can already see: PUBLIC lessons are open to all; ENROLLED ones
 // to learners enrolled in the course, its staff and elevated admins
-// (viewer.IsElevatedAdmin). Inside a request the caller's relations to
-// courses are batched by the loaders.
+// (viewer.IsElevatedAdmin). Inside a request the caller's enrolments and
+// course roles are looked up for all the request's courses at once, the
+// roles only for a caller who is not enrolled.
 func (a *Authorizer) LessonBodyReadable(ctx context.Context, l *ent.Lesson) (bool, error) {
 	if l.Access == lesson.AccessPUBLIC {
 		return true, nil
@@ -41,21 +43,27 @@ func (a *Authorizer) LessonBodyReadable(ctx context.Context, l *ent.Lesson) (boo
 	case v.IsSystem(), v.IsElevatedAdmin():
 		return true, nil
 	}
-	rel, err := a.relation(ctx, l.CourseID)
+	lookups := a.lookups(ctx)
+	e, err := lookups.Enrollment(ctx, l.CourseID)
 	if err != nil {
 		return false, fmt.Errorf("lesson body access: %w", err)
 	}
-	return rel.Staff() || rel.Enrolled, nil
+	if e != nil && e.Status != enrollment.StatusCANCELLED {
+		return true, nil
+	}
+	role, err := lookups.CourseRole(ctx, l.CourseID)
+	if err != nil {
+		return false, fmt.Errorf("lesson body access: %w", err)
+	}
+	return role != "", nil
 }
 
-// relation returns the caller's relation to a course, batched when loaders
-// are in ctx.
-func (a *Authorizer) relation(ctx context.Context, courseID uuid.UUID) (loader.CourseRelation, error) {
-	l := loader.FromContext(ctx)
-	if l == nil {
-		l = loader.New(a.client, 0)
+// lookups returns the request's loaders, or fresh ones outside a request.
+func (a *Authorizer) lookups(ctx context.Context) *loader.Loaders {
+	if l := loader.FromContext(ctx); l != nil {
+		return l
 	}
-	return l.Relation(ctx, courseID)
+	return loader.New(a.client, 0)
 }
 
 // request remembers, for one request, an account that signed in during

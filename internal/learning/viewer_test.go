@@ -131,6 +131,55 @@ func TestEnrolledCoursesStaffIsOneLookup(t *testing.T) {
 	})
 }
 
+// TestEnrolledLearnerReadsBodiesWithOneLookup: an enrolled learner's
+// course page with lesson bodies looks up their enrolment once and never
+// their course roles (only a caller who is not enrolled needs those).
+func TestEnrolledLearnerReadsBodiesWithOneLookup(t *testing.T) {
+	t.Parallel()
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		e := setup(t, dialect)
+		ana := e.learner(t, "ana")
+		requireOK(t, "enroll", ana.enroll(t, e.courseGID(t, sqlCourse)).UserErrors)
+		r := ana.Query(t, `query($slug: String!) { course(slug: $slug) { sections { lessons { body lockedReason } } } }`,
+			map[string]any{"slug": sqlCourse})
+		var out struct {
+			Course struct {
+				Sections []struct {
+					Lessons []struct {
+						Body         *string
+						LockedReason *string
+					}
+				}
+			}
+		}
+		r.Decode(t, &out)
+		lessons := 0
+		for _, s := range out.Course.Sections {
+			for _, l := range s.Lessons {
+				lessons++
+				if l.Body == nil || l.LockedReason != nil {
+					t.Fatalf("an enrolled learner was refused a body: %+v", out)
+				}
+			}
+		}
+		if lessons == 0 {
+			t.Fatal("the course page shows no lesson")
+		}
+		counts := map[string]int{}
+		for _, q := range r.Extensions.Debug.SQLQueries {
+			for _, table := range []string{"enrollments", "course_members"} {
+				if strings.HasPrefix(q, "SELECT \""+table+"\".") || strings.HasPrefix(q, "SELECT `"+table+"`.") {
+					counts[table]++
+				}
+			}
+		}
+		if counts["enrollments"] != 1 || counts["course_members"] != 0 {
+			t.Errorf("enrolment lookups %d (want 1), role lookups %d (want 0):\n%s",
+				counts["enrollments"], counts["course_members"], strings.Join(r.Extensions.Debug.SQLQueries, "\n"))
+		}
+	})
+}
+
 // storedStatus is the caller's stored enrolment status in a course, or "".
 func storedStatus(t *testing.T, e *env, c *caller, courseID string) string {
 	t.Helper()

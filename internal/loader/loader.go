@@ -13,6 +13,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"lectern/ent"
+	"lectern/ent/coursemember"
 )
 
 // DefaultWait is how long a loader collects keys before it queries. Sibling
@@ -24,9 +25,10 @@ const DefaultWait = 2 * time.Millisecond
 // lifetime only, so no caller ever sees another's data.
 type Loaders struct {
 	// Node batches nodes by global ID (node, nodes) within its window.
-	Node      *dataloader.Loader[NodeKey, ent.Noder]
-	staff     *memo[uuid.UUID, []*ent.CourseMember]
-	relations *memo[uuid.UUID, CourseRelation]
+	Node        *dataloader.Loader[NodeKey, ent.Noder]
+	staff       *memo[uuid.UUID, []*ent.CourseMember]
+	enrollments *memo[uuid.UUID, *ent.Enrollment]
+	roles       *memo[uuid.UUID, coursemember.Role]
 }
 
 // New returns fresh loaders reading through client; wait is the Node
@@ -36,9 +38,10 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 		wait = DefaultWait
 	}
 	return &Loaders{
-		Node:      dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKey, ent.Noder](wait)),
-		staff:     newMemo(staff(client)),
-		relations: newMemo(relations(client)),
+		Node:        dataloader.NewBatchedLoader(nodes(client), dataloader.WithWait[NodeKey, ent.Noder](wait)),
+		staff:       newMemo(staff(client)),
+		enrollments: newMemo(enrollments(client)),
+		roles:       newMemo(roles(client)),
 	}
 }
 
@@ -49,17 +52,26 @@ func (l *Loaders) Staff(ctx context.Context, courseID uuid.UUID) ([]*ent.CourseM
 	return l.staff.get(ctx, courseID)
 }
 
-// Relation returns the caller's relation to a course. The first call
-// fetches the caller's relations to every course the request has read in
-// two queries; an anonymous caller costs none.
-func (l *Loaders) Relation(ctx context.Context, courseID uuid.UUID) (CourseRelation, error) {
-	return l.relations.get(ctx, courseID)
+// Enrollment returns the caller's enrolment in a course, in any status
+// (cancelled ones included), or nil. The first call fetches the caller's
+// enrolments in every course the request has read, in one query.
+func (l *Loaders) Enrollment(ctx context.Context, courseID uuid.UUID) (*ent.Enrollment, error) {
+	return l.enrollments.get(ctx, courseID)
+}
+
+// CourseRole returns the caller's role in a course ("OWNER",
+// "INSTRUCTOR", "ASSISTANT"), or "" when the caller is not its staff. The
+// first call fetches the caller's roles in every course the request has
+// read, in one query.
+func (l *Loaders) CourseRole(ctx context.Context, courseID uuid.UUID) (coursemember.Role, error) {
+	return l.roles.get(ctx, courseID)
 }
 
 // sawCourses announces courses the request has read.
 func (l *Loaders) sawCourses(ids []uuid.UUID) {
 	l.staff.expect(ids)
-	l.relations.expect(ids)
+	l.enrollments.expect(ids)
+	l.roles.expect(ids)
 }
 
 type ctxKey struct{}

@@ -12,50 +12,50 @@ import (
 	"lectern/internal/viewer"
 )
 
-// CourseRelation is what the signed-in caller is to one course.
-type CourseRelation struct {
-	// Role is the caller's course role ("OWNER", "INSTRUCTOR",
-	// "ASSISTANT"), or "" when the caller is not staff.
-	Role coursemember.Role
-	// Enrolled is true while the caller's enrolment is active or completed.
-	Enrolled bool
-	// Enrollment is the caller's enrolment in the course in any status
-	// (cancelled ones included), or nil.
-	Enrollment *ent.Enrollment
+// The caller's relation to a course is two lookups, each fetched only when
+// asked for: a learner's page needs their enrolments, and only a caller who
+// is not enrolled has their course roles looked up to read a lesson. The
+// system and anonymous callers have no relation to any course and cost
+// none.
+
+// enrollments loads the caller's enrolment (in any status) in each course.
+func enrollments(client *ent.Client) fetchFunc[uuid.UUID, *ent.Enrollment] {
+	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]*ent.Enrollment, error) {
+		found := make(map[uuid.UUID]*ent.Enrollment, len(keys))
+		v, ok := viewer.FromContext(ctx)
+		if !ok || v.IsSystem() {
+			return found, nil
+		}
+		rows, err := client.Enrollment.Query().
+			Where(enrollment.UserID(v.UserID), enrollment.CourseIDIn(keys...)).
+			All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load enrolments: %w", err)
+		}
+		for _, e := range rows {
+			found[e.CourseID] = e
+		}
+		return found, nil
+	}
 }
 
-// Staff reports whether the caller holds any course role.
-func (r CourseRelation) Staff() bool { return r.Role != "" }
-
-// relations loads the caller's role and enrolment for each course in two
-// queries. Anonymous callers have no relation to any course and cost none.
-func relations(client *ent.Client) fetchFunc[uuid.UUID, CourseRelation] {
-	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]CourseRelation, error) {
-		found := make(map[uuid.UUID]CourseRelation, len(keys))
+// roles loads the caller's role in each course ("" for none).
+func roles(client *ent.Client) fetchFunc[uuid.UUID, coursemember.Role] {
+	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]coursemember.Role, error) {
+		found := make(map[uuid.UUID]coursemember.Role, len(keys))
 		v, ok := viewer.FromContext(ctx)
 		if !ok || v.IsSystem() {
 			return found, nil
 		}
 		members, err := client.CourseMember.Query().
 			Where(coursemember.UserID(v.UserID), coursemember.CourseIDIn(keys...)).
+			Select(coursemember.FieldCourseID, coursemember.FieldRole).
 			All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("load course roles: %w", err)
 		}
 		for _, m := range members {
-			found[m.CourseID] = CourseRelation{Role: m.Role}
-		}
-		enrollments, err := client.Enrollment.Query().
-			Where(enrollment.UserID(v.UserID), enrollment.CourseIDIn(keys...)).
-			All(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load enrolments: %w", err)
-		}
-		for _, e := range enrollments {
-			r := found[e.CourseID]
-			r.Enrolled = e.Status != enrollment.StatusCANCELLED
-			r.Enrollment = e
-			found[e.CourseID] = r
+			found[m.CourseID] = m.Role
 		}
 		return found, nil
 	}
