@@ -16,9 +16,9 @@ import (
 	"time"
 )
 
-// How long a child may take to become ready (dev migrates at start; npx
-// resolves the package before PostGraphile introspects the database) and
-// to exit once asked to.
+// How long a child may take to become ready (npx resolves the package
+// before PostGraphile introspects the database) and to exit once asked
+// to.
 const (
 	readyTimeout = 2 * time.Minute
 	stopTimeout  = 15 * time.Second
