@@ -380,7 +380,7 @@ func TestAPITokenScopesOverHTTP(t *testing.T) {
 		testenv.Seeded(t, db)
 		setDemoPasswords(t, db)
 		c := testenv.NewClient(t, db)
-		learner := demoAccount(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		session := logInForToken(t, c, learner)
 		readToken := createToken(t, c, session, "read only", "READ")
 		rwToken := createToken(t, c, session, "read write", "READ", "WRITE")
@@ -489,18 +489,6 @@ func setDemoPasswords(t testing.TB, db *database.DB) {
 	if _, err := seed.SetDemoPasswords(context.Background(), db.Ent, hasher.Hash); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// demoAccount returns the demo account with a global role.
-func demoAccount(t testing.TB, role string) seed.DemoAccount {
-	t.Helper()
-	for _, a := range seed.DemoAccounts {
-		if a.Role == role {
-			return a
-		}
-	}
-	t.Fatalf("no demo account with role %s", role)
-	return seed.DemoAccount{}
 }
 
 // logInForToken signs a in with transport TOKEN and returns the session

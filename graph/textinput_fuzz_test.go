@@ -289,7 +289,7 @@ func openFuzzDBOn(t testing.TB, db *database.DB, now time.Time) *fuzzDB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	learner, err := db.Ent.User.Query().Where(user.Email(demoAccount(t, "LEARNER").Email)).Only(ctx)
+	learner, err := db.Ent.User.Query().Where(user.Email(testenv.DemoAccount(t, "LEARNER").Email)).Only(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

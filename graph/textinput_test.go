@@ -179,7 +179,7 @@ func newTextApp(t testing.TB, db *database.DB, now time.Time) *textApp {
 	clock := func() time.Time { return now }
 	a := &textApp{dev: testenv.NewClient(t, db, app.WithClock(clock))}
 	a.staged = stagedApp(t, db, clock)
-	a.session = logInForToken(t, a.dev, demoAccount(t, "INSTRUCTOR"))
+	a.session = logInForToken(t, a.dev, testenv.DemoAccount(t, "INSTRUCTOR"))
 	return a
 }
 

@@ -261,7 +261,7 @@ func TestIdentityChangePasswordEndsOtherSessions(t *testing.T) {
 	const next = "a brand new passphrase for priya"
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		h := newDemoHarness(t, dialect)
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		a := h.browser()
 		a.logInAs(t, learner, "")
 		before := a.Cookie
@@ -284,7 +284,7 @@ func TestIdentityChangePasswordEndsOtherSessions(t *testing.T) {
 			t.Errorf("another browser session survived the password change as %s", got)
 		}
 		requireRefused(t, h.script(token).Query(t, `{ viewer { user { email } } }`, nil), http.StatusUnauthorized, "UNAUTHENTICATED")
-		if n := len(sessionsOf(t, h.db, learner.Email)); n != 1 {
+		if n := len(testenv.SessionsOf(t, h.db, learner.Email)); n != 1 {
 			t.Errorf("the learner has %d sessions after the change, want 1", n)
 		}
 

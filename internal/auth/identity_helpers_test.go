@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -13,9 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"lectern/ent"
 	"lectern/ent/session"
-	"lectern/ent/user"
 	"lectern/internal/database"
 	"lectern/internal/obs"
 	"lectern/internal/seed"
@@ -107,7 +104,7 @@ func (c *caller) logInToken(t *testing.T, a seed.DemoAccount) string {
 // signed in to it with a current code.
 func (h *harness) signInWithTOTP(t *testing.T, a seed.DemoAccount) *caller {
 	t.Helper()
-	secret := testenv.EnableTOTP(t, h.db, accountID(t, h.db, a.Email), h.clock.Now())
+	secret := testenv.EnableTOTP(t, h.db, testenv.AccountID(t, h.db, a.Email), h.clock.Now())
 	b := h.browser()
 	b.SignInMFA(t, a.Email, a.Password, testenv.TOTPCode(t, secret, h.clock.Now()), "")
 	return b
@@ -205,49 +202,6 @@ func requireGraphQLError(t *testing.T, r testenv.Reply, code string) {
 	}
 }
 
-func demoAccountWithRole(t *testing.T, role string) seed.DemoAccount {
-	t.Helper()
-	for _, a := range seed.DemoAccounts {
-		if a.Role == role {
-			return a
-		}
-	}
-	t.Fatalf("no demo account with role %s", role)
-	return seed.DemoAccount{}
-}
-
-func accountID(t *testing.T, db *database.DB, email string) uuid.UUID {
-	t.Helper()
-	u, err := db.Ent.User.Query().Where(user.Email(email)).Only(sys())
-	if err != nil {
-		t.Fatalf("user %s: %v", email, err)
-	}
-	return u.ID
-}
-
-func sessionsOf(t *testing.T, db *database.DB, email string) []*ent.Session {
-	t.Helper()
-	all, err := db.Ent.Session.Query().Where(session.UserID(accountID(t, db, email))).All(sys())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return all
-}
-
-// sessionByToken returns the session stored for a plain token, or nil.
-func sessionByToken(t *testing.T, db *database.DB, plain string) *ent.Session {
-	t.Helper()
-	sum := sha256.Sum256([]byte(plain))
-	s, err := db.Ent.Session.Query().Where(session.TokenHash(sum[:])).Only(sys())
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func sessionExists(t *testing.T, db *database.DB, id uuid.UUID) bool {
 	t.Helper()
 	ok, err := db.Ent.Session.Query().Where(session.ID(id)).Exist(sys())
@@ -255,17 +209,6 @@ func sessionExists(t *testing.T, db *database.DB, id uuid.UUID) bool {
 		t.Fatal(err)
 	}
 	return ok
-}
-
-func rowCount(t *testing.T, q interface {
-	Count(context.Context) (int, error)
-}) int {
-	t.Helper()
-	n, err := q.Count(sys())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // requireNotStored fails when any column of any table holds plain: the

@@ -19,7 +19,7 @@ func TestIdentityPrivateUserFields(t *testing.T) {
 		EmailVerified *bool
 	}
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
-		owner := demoAccountWithRole(t, "INSTRUCTOR")
+		owner := testenv.DemoAccount(t, "INSTRUCTOR")
 		read := func(t *testing.T, b *caller) (person, []person) {
 			t.Helper()
 			var out struct {
@@ -38,7 +38,7 @@ func TestIdentityPrivateUserFields(t *testing.T) {
 		signedIn := func(t *testing.T, h *harness, role string) *caller {
 			t.Helper()
 			b := h.browser()
-			b.logInAs(t, demoAccountWithRole(t, role), "")
+			b.logInAs(t, testenv.DemoAccount(t, role), "")
 			return b
 		}
 
@@ -99,7 +99,7 @@ func TestIdentityPrivateUserFields(t *testing.T) {
 		t.Run("AdminWithMFA", func(t *testing.T) {
 			t.Parallel()
 			h := newDemoHarness(t, dialect)
-			b := h.signInWithTOTP(t, demoAccountWithRole(t, "ADMIN"))
+			b := h.signInWithTOTP(t, testenv.DemoAccount(t, "ADMIN"))
 			o, people := read(t, b)
 			if o.Email == nil || *o.Email != owner.Email || o.Role == nil || *o.Role != "INSTRUCTOR" {
 				t.Errorf("an admin with MFA reading the owner = %+v, want the email and role", o)

@@ -44,7 +44,7 @@ func (b *caller) currentSessions(t *testing.T) (ids []string, current []string) 
 
 func sessionGID(t *testing.T, db *database.DB, plain string) string {
 	t.Helper()
-	s := sessionByToken(t, db, plain)
+	s := testenv.SessionByToken(t, db, plain)
 	if s == nil {
 		t.Fatal("no session for the token")
 	}
@@ -59,7 +59,7 @@ func TestIdentitySessions(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		h := newDemoHarness(t, dialect)
-		learner, admin := demoAccountWithRole(t, "LEARNER"), demoAccountWithRole(t, "ADMIN")
+		learner, admin := testenv.DemoAccount(t, "LEARNER"), testenv.DemoAccount(t, "ADMIN")
 		a := h.browser()
 		a.logInAs(t, learner, "")
 		tokenB := h.script("").logInToken(t, learner)
@@ -149,7 +149,7 @@ func TestIdentitySessions(t *testing.T) {
 			if got := d.viewerEmail(t); got != admin.Email {
 				t.Error("revokeOtherSessions ended another account's session")
 			}
-			if n := len(sessionsOf(t, h.db, learner.Email)); n != 1 {
+			if n := len(testenv.SessionsOf(t, h.db, learner.Email)); n != 1 {
 				t.Errorf("the learner has %d sessions left, want 1", n)
 			}
 			a.Query(t, doc, nil).Decode(t, &out)
@@ -165,7 +165,7 @@ func TestIdentitySessions(t *testing.T) {
 				t.Fatalf("revokeSession(current) = %s, want %s", r.Data, want)
 			}
 			requireCleared(t, r)
-			if n := len(sessionsOf(t, h.db, learner.Email)); n != 0 {
+			if n := len(testenv.SessionsOf(t, h.db, learner.Email)); n != 0 {
 				t.Errorf("the learner has %d sessions after revoking the last, want 0", n)
 			}
 		})
@@ -175,7 +175,7 @@ func TestIdentitySessions(t *testing.T) {
 func TestIdentitySessionTimeouts(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 
 		t.Run("IdleTimeout", func(t *testing.T) {
 			t.Parallel()
@@ -201,7 +201,7 @@ func TestIdentitySessionTimeouts(t *testing.T) {
 			if got := b.viewerEmail(t); got != learner.Email {
 				t.Fatal("the cookie was refused after 29 minutes idle")
 			}
-			sess := sessionByToken(t, h.db, b.Cookie)
+			sess := testenv.SessionByToken(t, h.db, b.Cookie)
 			clock.Advance(31 * time.Minute)
 			r := b.Query(t, `{ viewer { user { email } } }`, nil)
 			if r.Status != http.StatusOK || string(r.Data) != `{"viewer":null}` {
@@ -220,7 +220,7 @@ func TestIdentitySessionTimeouts(t *testing.T) {
 			b := h.browser()
 			b.logInAs(t, learner, "")
 			cookie := b.Cookie
-			sess := sessionByToken(t, h.db, cookie)
+			sess := testenv.SessionByToken(t, h.db, cookie)
 			for i := 1; i <= 35; i++ {
 				clock.Advance(20 * time.Minute)
 				if got := b.viewerEmail(t); got != learner.Email {
@@ -253,7 +253,7 @@ func TestIdentitySessionTimeouts(t *testing.T) {
 			t.Parallel()
 			h := newDemoHarness(t, dialect)
 			clock := h.clock
-			admin := demoAccountWithRole(t, "ADMIN")
+			admin := testenv.DemoAccount(t, "ADMIN")
 			first := h.browser()
 			first.logInAs(t, admin, "")
 			clock.Advance(2 * time.Minute)

@@ -123,7 +123,7 @@ func TestIdentityLogInWithCookie(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		h := newDemoHarness(t, dialect)
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		b := h.browser()
 		signedInAt := time.Now()
 		out, r := b.logInAs(t, learner, "")
@@ -154,7 +154,7 @@ func TestIdentityLogInWithCookie(t *testing.T) {
 		}
 
 		t.Run("StoresOnlyTheHash", func(t *testing.T) {
-			rows := sessionsOf(t, h.db, learner.Email)
+			rows := testenv.SessionsOf(t, h.db, learner.Email)
 			sum := sha256.Sum256([]byte(token))
 			if len(rows) != 1 || !bytes.Equal(rows[0].TokenHash, sum[:]) || rows[0].Transport != session.TransportCOOKIE {
 				t.Fatalf("sessions = %+v, want one COOKIE session stored by the token's SHA-256", rows)
@@ -206,7 +206,7 @@ func TestIdentityLogInWithCookie(t *testing.T) {
 		})
 
 		t.Run("SecondLogInReplacesThePresentedSession", func(t *testing.T) {
-			old := sessionByToken(t, h.db, token)
+			old := testenv.SessionByToken(t, h.db, token)
 			_, r := b.logInAs(t, learner, "")
 			raw, _ := sessionSetCookie(t, r.Header)
 			m := sessionCookieLine.FindStringSubmatch(raw)
@@ -216,7 +216,7 @@ func TestIdentityLogInWithCookie(t *testing.T) {
 			if sessionExists(t, h.db, old.ID) {
 				t.Error("the session whose cookie was sent with the second logIn still exists")
 			}
-			if n := len(sessionsOf(t, h.db, learner.Email)); n != 1 {
+			if n := len(testenv.SessionsOf(t, h.db, learner.Email)); n != 1 {
 				t.Errorf("the learner has %d sessions, want 1", n)
 			}
 			stale := h.browser()
@@ -228,7 +228,7 @@ func TestIdentityLogInWithCookie(t *testing.T) {
 
 		t.Run("LogInWithoutCookieKeepsOtherSessions", func(t *testing.T) {
 			h.browser().logInAs(t, learner, "")
-			if n := len(sessionsOf(t, h.db, learner.Email)); n != 2 {
+			if n := len(testenv.SessionsOf(t, h.db, learner.Email)); n != 2 {
 				t.Errorf("after a sign-in from a second browser the learner has %d sessions, want 2", n)
 			}
 			if got := b.viewerEmail(t); got != learner.Email {
@@ -242,7 +242,7 @@ func TestIdentityLogInWithToken(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		h := newDemoHarness(t, dialect)
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		out, r := h.script("").logInAs(t, learner, "TOKEN")
 		if out.LogIn.Token == nil || !strings.HasPrefix(*out.LogIn.Token, "lct_ses_") {
 			t.Fatalf("logIn TOKEN payload = %s, want a session token", r.Data)
@@ -251,7 +251,7 @@ func TestIdentityLogInWithToken(t *testing.T) {
 		if lines := r.Header.Values("Set-Cookie"); len(lines) != 0 {
 			t.Errorf("logIn TOKEN set cookies: %q", lines)
 		}
-		if s := sessionByToken(t, h.db, token); s == nil || s.Transport != session.TransportTOKEN {
+		if s := testenv.SessionByToken(t, h.db, token); s == nil || s.Transport != session.TransportTOKEN {
 			t.Fatalf("stored session = %+v, want a TOKEN session found by the token's hash", s)
 		}
 		requireNotStored(t, h.db, token)
@@ -302,7 +302,7 @@ type logOutAnswer struct {
 func TestIdentityLogOut(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 
 		t.Run("Cookie", func(t *testing.T) {
 			t.Parallel()
@@ -310,7 +310,7 @@ func TestIdentityLogOut(t *testing.T) {
 			b := h.browser()
 			b.logInAs(t, learner, "")
 			cookie := b.Cookie
-			sess := sessionByToken(t, h.db, cookie)
+			sess := testenv.SessionByToken(t, h.db, cookie)
 			r := b.Query(t, logOutDoc, nil)
 			var out logOutAnswer
 			r.Decode(t, &out)
@@ -364,9 +364,9 @@ func TestIdentityLogOut(t *testing.T) {
 			b := h.browser()
 			b.logInAs(t, learner, "")
 			secret, _ := b.mustCreateToken(t, "read only", "READ")
-			before := rowCount(t, h.db.Ent.Session.Query())
+			before := testenv.RowCount(t, h.db.Ent.Session.Query())
 			requireGraphQLError(t, h.script(secret).Query(t, logOutDoc, nil), "FORBIDDEN")
-			if got := rowCount(t, h.db.Ent.Session.Query()); got != before {
+			if got := testenv.RowCount(t, h.db.Ent.Session.Query()); got != before {
 				t.Errorf("sessions after the refused logOut: %d, want %d", got, before)
 			}
 			if got := h.script(secret).viewerEmail(t); got != learner.Email {

@@ -35,7 +35,7 @@ func TestIdentityAPITokens(t *testing.T) {
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		h := newDemoHarness(t, dialect)
 		clock := h.clock
-		learner, admin := demoAccountWithRole(t, "LEARNER"), demoAccountWithRole(t, "ADMIN")
+		learner, admin := testenv.DemoAccount(t, "LEARNER"), testenv.DemoAccount(t, "ADMIN")
 		b := h.browser()
 		b.logInAs(t, learner, "")
 		created := clock.Now()
@@ -108,7 +108,7 @@ func TestIdentityAPITokens(t *testing.T) {
 						p.UserErrors[0].Code != tt.want.Code || !slices.Equal(p.UserErrors[0].Field, tt.want.Field) || p.UserErrors[0].Message == "" {
 						t.Fatalf("createApiToken(%v) = %s, want only %s on %v", tt.input, r.Data, tt.want.Code, tt.want.Field)
 					}
-					if n := rowCount(t, h.db.Ent.APIToken.Query()); n != 1 {
+					if n := testenv.RowCount(t, h.db.Ent.APIToken.Query()); n != 1 {
 						t.Errorf("API tokens after a refused createApiToken: %d, want 1", n)
 					}
 				})

@@ -2,7 +2,6 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,12 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"lectern/ent"
 	"lectern/ent/apitoken"
-	"lectern/ent/session"
-	"lectern/ent/user"
 	"lectern/internal/app"
 	"lectern/internal/config"
 	"lectern/internal/database"
@@ -116,71 +110,17 @@ func requireRefused(t *testing.T, r testenv.Reply, status int, code string) {
 	}
 }
 
-func demoAccountWithRole(t *testing.T, role string) seed.DemoAccount {
-	t.Helper()
-	for _, a := range seed.DemoAccounts {
-		if a.Role == role {
-			return a
-		}
-	}
-	t.Fatalf("no demo account with role %s", role)
-	return seed.DemoAccount{}
-}
-
 func sys() context.Context { return viewer.SystemContext(context.Background()) }
-
-func accountID(t *testing.T, db *database.DB, email string) uuid.UUID {
-	t.Helper()
-	u, err := db.Ent.User.Query().Where(user.Email(email)).Only(sys())
-	if err != nil {
-		t.Fatalf("user %s: %v", email, err)
-	}
-	return u.ID
-}
-
-func sessionsOf(t *testing.T, db *database.DB, email string) []*ent.Session {
-	t.Helper()
-	all, err := db.Ent.Session.Query().Where(session.UserID(accountID(t, db, email))).All(sys())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return all
-}
-
-// sessionByToken returns the session stored for a plain token, or nil.
-func sessionByToken(t *testing.T, db *database.DB, plain string) *ent.Session {
-	t.Helper()
-	sum := sha256.Sum256([]byte(plain))
-	s, err := db.Ent.Session.Query().Where(session.TokenHash(sum[:])).Only(sys())
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func rowCount(t *testing.T, q interface {
-	Count(context.Context) (int, error)
-}) int {
-	t.Helper()
-	n, err := q.Count(sys())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
 
 func TestIdentityCSRF(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		clock := testenv.NewWallClock()
 		client := demoApp(t, db, app.WithClock(clock.Now))
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		b := client.NewCaller()
 		b.SignIn(t, learner.Email, learner.Password, "")
 		script(client, "").SignIn(t, learner.Email, learner.Password, testenv.TokenTransport)
-		sess := sessionByToken(t, db, b.Cookie)
+		sess := testenv.SessionByToken(t, db, b.Cookie)
 		// A request that authenticated now would move last_seen_at.
 		clock.Advance(5 * time.Minute)
 
@@ -222,13 +162,13 @@ func TestIdentityCSRF(t *testing.T) {
 				attacker := client.NewCaller()
 				attacker.Origin, attacker.Cookie = tt.origin, b.Cookie
 				requireRefused(t, attacker.Do(t, tt.req), tt.status, tt.code)
-				if n := rowCount(t, db.Ent.APIToken.Query()); n != 0 {
+				if n := testenv.RowCount(t, db.Ent.APIToken.Query()); n != 0 {
 					t.Errorf("API tokens after the refused request: %d, want 0", n)
 				}
-				if n := len(sessionsOf(t, db, learner.Email)); n != 2 {
+				if n := len(testenv.SessionsOf(t, db, learner.Email)); n != 2 {
 					t.Errorf("sessions after the refused request: %d, want 2", n)
 				}
-				now := sessionByToken(t, db, b.Cookie)
+				now := testenv.SessionByToken(t, db, b.Cookie)
 				if now == nil || !now.LastSeenAt.Equal(sess.LastSeenAt) {
 					t.Errorf("the refused request touched the session (last seen %v, was %v)", now, sess.LastSeenAt)
 				}
@@ -239,7 +179,7 @@ func TestIdentityCSRF(t *testing.T) {
 			r := b.Query(t, `mutation { revokeOtherSessions { revokedCount } }`, nil)
 			var out struct{ RevokeOtherSessions struct{ RevokedCount int } }
 			r.Decode(t, &out)
-			if out.RevokeOtherSessions.RevokedCount != 1 || len(sessionsOf(t, db, learner.Email)) != 1 {
+			if out.RevokeOtherSessions.RevokedCount != 1 || len(testenv.SessionsOf(t, db, learner.Email)) != 1 {
 				t.Fatalf("revokeOtherSessions from the own origin = %s, want 1 ended", r.Data)
 			}
 		})
@@ -270,7 +210,7 @@ func TestIdentityCORS(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		seedWithPasswords(t, db)
 		cors := corsApp(t, db, appOrigin)
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		preflight := func(t *testing.T, origin string) testenv.Reply {
 			r := httptest.NewRequest(http.MethodOptions, "/v1/graphql", nil)
 			r.Header.Set("Access-Control-Request-Method", "POST")
@@ -312,7 +252,7 @@ func TestIdentityCORS(t *testing.T) {
 				t.Fatalf("viewer from %s = %q, want %s", appOrigin, got, learner.Email)
 			}
 			mustCreateToken(t, page, "from the app", "READ")
-			if n := rowCount(t, db.Ent.APIToken.Query()); n != 1 {
+			if n := testenv.RowCount(t, db.Ent.APIToken.Query()); n != 1 {
 				t.Fatalf("API tokens after createApiToken from %s: %d, want 1", appOrigin, n)
 			}
 		})
@@ -325,7 +265,7 @@ func TestIdentityCORS(t *testing.T) {
 			if r.Header.Get("Access-Control-Allow-Origin") != "" {
 				t.Errorf("the refusal grants %s CORS access", otherOrigin)
 			}
-			if n := rowCount(t, db.Ent.APIToken.Query().Where(apitoken.Name("stolen"))); n != 0 {
+			if n := testenv.RowCount(t, db.Ent.APIToken.Query().Where(apitoken.Name("stolen"))); n != 0 {
 				t.Error("the cross-origin mutation created a token")
 			}
 		})
@@ -343,7 +283,7 @@ func TestIdentityCORS(t *testing.T) {
 func TestIdentityTokenInURLRefused(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db *database.DB) {
 		client := demoApp(t, db)
-		learner := demoAccountWithRole(t, "LEARNER")
+		learner := testenv.DemoAccount(t, "LEARNER")
 		b := client.NewCaller()
 		b.SignIn(t, learner.Email, learner.Password, "")
 		secret, _ := mustCreateToken(t, b, "leaky", "READ")
