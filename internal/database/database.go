@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -19,6 +20,7 @@ import (
 	"lectern/ent"
 	_ "lectern/ent/runtime" // schema defaults, validators, position order
 	"lectern/ent/schema"
+	"lectern/internal/cache"
 	"lectern/internal/loader"
 )
 
@@ -56,7 +58,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open database: ping: %w", err)
 	}
-	drv := &countingDriver{Driver: entsql.OpenDB(dia, db)}
+	drv := &countingDriver{Driver: entsql.OpenDB(dia, db), watch: &atomic.Pointer[watcher]{}}
 	always := func() bool { return true }
 	return &DB{SQL: db, Dialect: dia, Ent: newClient(drv, nil), system: newClient(drv, always), driver: drv}, nil
 }
@@ -65,11 +67,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // the row rules: privileged nil gives a caller's client, otherwise a system
 // client whose rules are off while privileged reports true. Every client
 // also tells the request's loaders which courses it read
-// (loader.Intercept).
+// (loader.Intercept) and tags a cacheable response with the rows it read
+// (cache.Intercept).
 func newClient(drv dialect.Driver, privileged func() bool) *ent.Client {
 	c := ent.NewClient(ent.Driver(drv))
 	schema.Install(c, privileged)
 	c.Course.Intercept(loader.Intercept())
+	c.Intercept(cache.Intercept())
 	return c
 }
 

@@ -29,3 +29,6 @@ func (d *DB) ApplyMigration(ctx context.Context, m Migration) (bool, error) {
 	}
 	return apply(ctx, conn, d.Dialect, m)
 }
+
+// WrittenTable exposes writtenTable to tests.
+var WrittenTable = writtenTable

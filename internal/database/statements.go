@@ -56,19 +56,48 @@ func record(ctx context.Context, query string) {
 	}
 }
 
-// countingDriver records every statement in the context's StatementLog.
+// countingDriver records every statement in the context's StatementLog
+// and reports writes to watched tables (DB.Watch): inside Transact to the
+// transaction's change set (changes), otherwise once the write committed.
 type countingDriver struct {
 	*entsql.Driver
+	watch   *atomic.Pointer[watcher]
+	changes *changeSet
 }
 
 func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
 	record(ctx, query)
-	return d.Driver.Exec(ctx, query, args, v)
+	err := d.Driver.Exec(ctx, query, args, v)
+	d.wrote(ctx, query, err)
+	return err
 }
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
 	record(ctx, query)
-	return d.Driver.Query(ctx, query, args, v)
+	err := d.Driver.Query(ctx, query, args, v)
+	d.wrote(ctx, query, err) // INSERT … RETURNING is a query
+	return err
+}
+
+// wrote notes a successful statement that wrote a watched table: in the
+// open transaction's change set, or (a statement on its own, which has
+// committed) straight to the watcher.
+func (d *countingDriver) wrote(ctx context.Context, query string, err error) {
+	if err != nil {
+		return
+	}
+	w := d.watch.Load()
+	table, ok := w.watched(query)
+	if !ok {
+		return
+	}
+	if d.changes != nil {
+		d.changes.wrote(table)
+		return
+	}
+	c := fromContext(ctx)
+	c.wrote(table)
+	w.publish(ctx, c)
 }
 
 func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
@@ -81,24 +110,49 @@ func (d *countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dial
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, ctx: ctx}, nil
+	return &countingTx{Tx: tx, ctx: ctx, watch: d.watch, changes: fromContext(ctx)}, nil
 }
 
 // countingTx records the statements of a transaction in the log of the
-// context that began it.
+// context that began it, and reports its writes to watched tables when it
+// commits.
 type countingTx struct {
 	dialect.Tx
-	ctx context.Context
+	ctx     context.Context
+	watch   *atomic.Pointer[watcher]
+	changes *changeSet
 }
 
 func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
 	record(t.ctx, query)
-	return t.Tx.Exec(ctx, query, args, v)
+	err := t.Tx.Exec(ctx, query, args, v)
+	t.wrote(query, err)
+	return err
 }
 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
 	record(t.ctx, query)
-	return t.Tx.Query(ctx, query, args, v)
+	err := t.Tx.Query(ctx, query, args, v)
+	t.wrote(query, err)
+	return err
+}
+
+func (t *countingTx) wrote(query string, err error) {
+	if err != nil {
+		return
+	}
+	if table, ok := t.watch.Load().watched(query); ok {
+		t.changes.wrote(table)
+	}
+}
+
+// Commit commits and then reports what the transaction wrote.
+func (t *countingTx) Commit() error {
+	if err := t.Tx.Commit(); err != nil {
+		return err
+	}
+	t.watch.Load().publish(t.ctx, t.changes)
+	return nil
 }
 
 // StatementsFrom returns the statements recorded in ctx's log, or nil when
@@ -113,7 +167,9 @@ func StatementsFrom(ctx context.Context) []string {
 // ExecContext runs a raw statement (ent's ExecContext), recorded like the rest.
 func (d *countingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	record(ctx, query)
-	return d.Driver.ExecContext(ctx, query, args...)
+	res, err := d.Driver.ExecContext(ctx, query, args...)
+	d.wrote(ctx, query, err)
+	return res, err
 }
 
 // ExecContext runs a raw statement inside the transaction.
@@ -125,5 +181,7 @@ func (t *countingTx) ExecContext(ctx context.Context, query string, args ...any)
 	if !ok {
 		return nil, errors.New("transaction does not support ExecContext")
 	}
-	return e.ExecContext(ctx, query, args...)
+	res, err := e.ExecContext(ctx, query, args...)
+	t.wrote(query, err)
+	return res, err
 }

@@ -50,11 +50,15 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	drv := &openTxDriver{countingDriver: countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx})},
-		after: d.driver}
+	drv := &openTxDriver{countingDriver: countingDriver{Driver: entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: sqlTx}),
+		watch: d.driver.watch, changes: fromContext(ctx)}, after: d.driver}
 	tx := &Tx{Client: newClient(drv, nil), SQL: sqlTx, drv: drv}
 	defer drv.ended.Store(true)
-	return Coded(settle(sqlTx, func() error { return fn(tx) }))
+	if err := settle(sqlTx, func() error { return fn(tx) }); err != nil {
+		return Coded(err)
+	}
+	d.driver.watch.Load().publish(ctx, drv.changes)
+	return nil
 }
 
 // openTxDriver is a driver over a transaction that is already open. ent
