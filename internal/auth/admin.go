@@ -12,6 +12,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 )
 
@@ -50,6 +51,7 @@ func (s *Service) SetUserRole(ctx context.Context, id uuid.UUID, role user.Role)
 				return err
 			}
 		}
+		tx.Touch() // the role is not part of the public profile
 		if out, err = tx.User.UpdateOne(u).SetRole(role).Save(ctx); err != nil {
 			return err
 		}
@@ -121,6 +123,7 @@ func (s *Service) DisableUser(ctx context.Context, id uuid.UUID) (*ent.User, err
 				return err
 			}
 		}
+		tx.Touch(cache.User(u.ID))
 		if out, err = tx.User.UpdateOne(u).SetDisabledAt(s.clock()).Save(ctx); err != nil {
 			return err
 		}

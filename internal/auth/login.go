@@ -113,7 +113,7 @@ func (s *Service) loginFailed(ctx context.Context, u *ent.User, reason string) e
 func (s *Service) upgradeHash(ctx context.Context, id uuid.UUID, pw string) {
 	hash, err := s.hasher.Hash(pw)
 	if err == nil {
-		err = s.db.Ent.User.UpdateOneID(id).SetPasswordHash(hash).Exec(ctx)
+		err = s.db.Ent.User.UpdateOneID(id).SetPasswordHash(hash).Exec(database.Touching(ctx))
 	}
 	if err != nil {
 		s.logger.WarnContext(ctx, "password hash upgrade failed", "error", err.Error())
@@ -210,7 +210,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *ent.User, code strin
 		}
 		// The step moves only forward: two requests racing with one code
 		// cannot both succeed.
-		n, err := s.db.Ent.User.Update().Where(userIDAndStepBelow(u.ID, step)).SetTotpLastStep(step).Save(ctx)
+		n, err := s.db.Ent.User.Update().Where(userIDAndStepBelow(u.ID, step)).SetTotpLastStep(step).Save(database.Touching(ctx))
 		if err != nil {
 			return "", fmt.Errorf("verify mfa: %w", err)
 		}

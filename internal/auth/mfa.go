@@ -50,7 +50,7 @@ func (s *Service) StartTotpEnrollment(ctx context.Context) (TotpEnrollment, erro
 	if err != nil {
 		return TotpEnrollment{}, fmt.Errorf("start totp: %w", err)
 	}
-	if err := s.db.Ent.User.UpdateOne(u).SetTotpPendingSecret(stored).Exec(ctx); err != nil {
+	if err := s.db.Ent.User.UpdateOne(u).SetTotpPendingSecret(stored).Exec(database.Touching(ctx)); err != nil {
 		return TotpEnrollment{}, fmt.Errorf("start totp: %w", database.Coded(err))
 	}
 	return TotpEnrollment{Secret: sec, URI: totp.URI(sec, s.cfg.Issuer, u.Email)}, nil
@@ -90,6 +90,7 @@ func (s *Service) ConfirmTotpEnrollment(ctx context.Context, code string) ([]str
 		// wins and the other's recovery codes are never issued. The sealed
 		// pending secret becomes the confirmed one as it is: both are
 		// sealed for this account.
+		tx.Touch()
 		n, err := tx.User.Update().Where(user.ID(u.ID), user.MfaEnabledAtIsNil(), user.TotpPendingSecret(*u.TotpPendingSecret)).
 			SetTotpSecret(*u.TotpPendingSecret).ClearTotpPendingSecret().SetTotpLastStep(step).SetMfaEnabledAt(s.clock()).Save(ctx)
 		if err != nil {
@@ -123,6 +124,7 @@ func (s *Service) DisableTotp(ctx context.Context, pw, code string) (*ent.User, 
 		return nil, err
 	}
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		tx.Touch()
 		u, err = tx.User.UpdateOne(u).ClearTotpSecret().ClearTotpPendingSecret().ClearMfaEnabledAt().
 			SetTotpLastStep(0).Save(ctx)
 		if err != nil {

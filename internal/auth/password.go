@@ -15,6 +15,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
 	"lectern/internal/viewer"
@@ -82,10 +83,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		}
 		upd := tx.User.UpdateOneID(u.ID).SetPasswordHash(hash)
 		if u.EmailVerifiedAt == nil {
+			tx.Touch(cache.User(u.ID)) // verifying the address makes the profile public
 			upd.SetEmailVerifiedAt(s.clock()).ClearTotpSecret().ClearTotpPendingSecret().ClearMfaEnabledAt().SetTotpLastStep(0)
 			if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(ctx); err != nil {
 				return err
 			}
+		} else {
+			tx.Touch()
 		}
 		if err := upd.Exec(ctx); err != nil {
 			return err
@@ -173,6 +177,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (*en
 	}
 	var rotated *LogInResult
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		tx.Touch()
 		if u, err = tx.User.UpdateOne(u).SetPasswordHash(hash).Save(ctx); err != nil {
 			return err
 		}

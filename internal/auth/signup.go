@@ -13,6 +13,7 @@ import (
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
 	"lectern/internal/auth/secret"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 	"lectern/internal/jobs"
 )
@@ -56,6 +57,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error)
 	}
 	var created *ent.User
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		tx.Touch() // an unverified account is not public
 		var err error
 		created, err = s.createLearner(ctx, tx, email, name, hash)
 		switch {
@@ -172,6 +174,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.User(u.ID)) // a verified profile is public
 		now := s.clock()
 		if t.Email == u.Email {
 			if u.EmailVerifiedAt == nil {

@@ -76,6 +76,7 @@ func SealTOTPSecrets(ctx context.Context, db *database.DB, keys *sealed.Keyring)
 	}
 	var changed int
 	err := db.Transact(ctx, func(tx *database.Tx) error {
+		tx.Touch() // secrets only
 		changed = 0
 		after := uuid.Nil
 		for {

@@ -8,6 +8,7 @@ import (
 	"lectern/ent/user"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 )
 
@@ -52,6 +53,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.User(u.ID)) // verified: public at once
 		return s.record(ctx, tx.Client, audit.Event{Action: audit.UserCreate, TargetType: "User", TargetID: u.ID.String(),
 			Details: map[string]string{"role": string(in.Role)}})
 	})

@@ -13,6 +13,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 )
 
@@ -44,6 +45,7 @@ func (s *Service) CreateCourse(ctx context.Context, in CourseInput) (*ent.Course
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(c.ID))
 		if err := tx.CourseMember.Create().SetCourseID(c.ID).SetUserID(v.UserID).SetRole("OWNER").Exec(ctx); err != nil {
 			return err
 		}
@@ -77,6 +79,7 @@ func (s *Service) UpdateCourse(ctx context.Context, id uuid.UUID, expectedVersio
 		if _, err := s.course(ctx, tx, v, id, access.EditCourse, "id"); err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(id))
 		upd := tx.Course.Update().Where(course.ID(id), course.Version(expectedVersion)).AddVersion(1).
 			SetNillableTitle(in.Title).SetNillableSlug(in.Slug).SetNillableSummary(in.Summary).
 			SetNillableDescription(in.Description).SetNillableLanguage(in.Language).SetNillableLevel(in.Level)
@@ -167,6 +170,7 @@ func (s *Service) setStatus(ctx context.Context, id uuid.UUID, status course.Sta
 				return err
 			}
 		}
+		tx.Touch(cache.Course(c.ID))
 		upd := tx.Course.UpdateOne(c).SetStatus(status).AddVersion(1)
 		if status == course.StatusPUBLISHED && c.PublishedAt == nil {
 			upd.SetPublishedAt(s.now().UTC())

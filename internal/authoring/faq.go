@@ -10,6 +10,7 @@ import (
 	"lectern/ent/faqentry"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
 )
@@ -48,6 +49,7 @@ func (s *Service) CreateFAQEntry(ctx context.Context, courseID uuid.UUID, in FAQ
 		if _, err := s.course(ctx, tx, v, courseID, access.EditCourse, "courseId"); err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(courseID))
 		n, err := tx.FAQEntry.Query().Where(faqentry.CourseID(courseID)).Count(ctx)
 		if err != nil {
 			return err
@@ -99,6 +101,7 @@ func (s *Service) UpdateFAQEntry(ctx context.Context, id uuid.UUID, in FAQInput)
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(e.CourseID))
 		out, err = tx.FAQEntry.UpdateOne(e).SetNillableQuestion(in.Question).SetNillableAnswer(in.Answer).Save(ctx)
 		return err
 	})
@@ -120,6 +123,7 @@ func (s *Service) MoveFAQEntry(ctx context.Context, id uuid.UUID, position int) 
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(e.CourseID))
 		ids, err := tx.FAQEntry.Query().Where(faqentry.CourseID(e.CourseID)).Order(ent.Asc(faqentry.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
@@ -147,6 +151,7 @@ func (s *Service) DeleteFAQEntry(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(e.CourseID))
 		if err := tx.FAQEntry.DeleteOne(e).Exec(ctx); err != nil {
 			return err
 		}

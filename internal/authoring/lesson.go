@@ -13,6 +13,7 @@ import (
 	"lectern/ent/section"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/cache"
 	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
@@ -83,6 +84,7 @@ func (s *Service) CreateLesson(ctx context.Context, sectionID uuid.UUID, in Less
 		if in.Body != nil {
 			body = *in.Body
 		}
+		tx.Touch(cache.Course(sec.CourseID))
 		// The course is the section's: the database cannot tie the two
 		// (no composite key), so the service does.
 		out, err = tx.Lesson.Create().SetCourseID(sec.CourseID).SetSectionID(sec.ID).SetTitle(*in.Title).SetSlug(*in.Slug).
@@ -134,6 +136,7 @@ func (s *Service) UpdateLesson(ctx context.Context, id uuid.UUID, in LessonInput
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(l.CourseID))
 		upd := tx.Lesson.UpdateOne(l).SetNillableTitle(in.Title).SetNillableSlug(in.Slug).SetNillableAccess(in.Access)
 		if in.Body != nil {
 			upd.SetBody(*in.Body).SetReadingMinutes(readingMinutes(*in.Body))
@@ -164,6 +167,7 @@ func (s *Service) MoveLesson(ctx context.Context, id uuid.UUID, sectionID *uuid.
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(l.CourseID)) // sections of the same course only
 		from, to := l.SectionID, l.SectionID
 		if sectionID != nil {
 			to = *sectionID
@@ -217,6 +221,7 @@ func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(l.CourseID))
 		if err := tx.Lesson.DeleteOne(l).Exec(ctx); err != nil {
 			return err
 		}
@@ -227,7 +232,7 @@ func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
 		if err := renumber(ctx, tx, lesson.Table, ids); err != nil {
 			return err
 		}
-		return counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), l.CourseID)
+		return counter.SettleCourse(ctx, tx, s.now().UTC(), l.CourseID)
 	})
 }
 
@@ -249,11 +254,12 @@ func (s *Service) PublishLesson(ctx context.Context, id uuid.UUID) (*ent.Lesson,
 			out = l
 			return nil
 		}
+		tx.Touch(cache.Course(l.CourseID))
 		now := s.now().UTC()
 		if out, err = tx.Lesson.UpdateOne(l).SetStatus(lesson.StatusPUBLISHED).SetPublishedAt(now).Save(ctx); err != nil {
 			return err
 		}
-		return counter.SettleCourse(ctx, tx.SQL, now, l.CourseID)
+		return counter.SettleCourse(ctx, tx, now, l.CourseID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish lesson: %w", err)

@@ -38,15 +38,17 @@ func placeAt(ids []uuid.UUID, moved uuid.UUID, at int) []uuid.UUID {
 
 // renumber gives the rows of table listed in ids the positions 0..n-1 in
 // that order, inside tx. table and column names are constants of this
-// package, never input.
+// package, never input. The statements go through tx's ent driver, not
+// tx.SQL, so the cache sees the write even when a move writes nothing
+// else (see database.DB.Watch).
 func renumber(ctx context.Context, tx *database.Tx, table string, ids []uuid.UUID) error {
 	for _, id := range ids {
-		if _, err := tx.SQL.ExecContext(ctx, "UPDATE "+table+" SET position = position + $1 WHERE id = $2", positionOffset, id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET position = position + $1 WHERE id = $2", positionOffset, id); err != nil {
 			return fmt.Errorf("renumber %s: %w", table, err)
 		}
 	}
 	for i, id := range ids {
-		if _, err := tx.SQL.ExecContext(ctx, "UPDATE "+table+" SET position = $1 WHERE id = $2", i, id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET position = $1 WHERE id = $2", i, id); err != nil {
 			return fmt.Errorf("renumber %s: %w", table, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"lectern/ent/section"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/cache"
 	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
@@ -32,6 +33,7 @@ func (s *Service) CreateSection(ctx context.Context, courseID uuid.UUID, title s
 		if _, err := s.course(ctx, tx, v, courseID, access.EditCourse, "courseId"); err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(courseID))
 		n, err := tx.Section.Query().Where(section.CourseID(courseID)).Count(ctx)
 		if err != nil {
 			return err
@@ -85,6 +87,7 @@ func (s *Service) UpdateSection(ctx context.Context, id uuid.UUID, title string)
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(sec.CourseID))
 		out, err = tx.Section.UpdateOne(sec).SetTitle(title).Save(ctx)
 		return err
 	})
@@ -107,6 +110,7 @@ func (s *Service) MoveSection(ctx context.Context, id uuid.UUID, position int) (
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(sec.CourseID))
 		ids, err := tx.Section.Query().Where(section.CourseID(sec.CourseID)).Order(ent.Asc(section.FieldPosition)).IDs(ctx)
 		if err != nil {
 			return err
@@ -135,6 +139,7 @@ func (s *Service) DeleteSection(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(sec.CourseID))
 		if err := tx.Section.DeleteOne(sec).Exec(ctx); err != nil {
 			return err
 		}
@@ -145,6 +150,6 @@ func (s *Service) DeleteSection(ctx context.Context, id uuid.UUID) error {
 		if err := renumber(ctx, tx, section.Table, ids); err != nil {
 			return err
 		}
-		return counter.SettleCourse(ctx, tx.SQL, s.now().UTC(), sec.CourseID)
+		return counter.SettleCourse(ctx, tx, s.now().UTC(), sec.CourseID)
 	})
 }

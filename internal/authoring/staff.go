@@ -14,6 +14,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 )
 
@@ -64,6 +65,7 @@ func (s *Service) AddCourseMember(ctx context.Context, courseID, userID uuid.UUI
 		if learner {
 			return apperr.Problem(apperr.UserLearnerOfCourse, "this user is enrolled in or has reviewed the course; a course's staff cannot be its learners", "userId")
 		}
+		tx.Touch(cache.Course(courseID))
 		m, err := tx.CourseMember.Query().Where(coursemember.CourseID(courseID), coursemember.UserID(userID)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
@@ -112,6 +114,7 @@ func (s *Service) RemoveCourseMember(ctx context.Context, courseID, userID uuid.
 		if m.Role == coursemember.RoleOWNER {
 			return apperr.Problem(apperr.UserInvalid, "a course always keeps its owner", "userId")
 		}
+		tx.Touch(cache.Course(courseID))
 		if err := tx.CourseMember.DeleteOne(m).Exec(ctx); err != nil {
 			return err
 		}

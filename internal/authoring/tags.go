@@ -13,6 +13,7 @@ import (
 	"lectern/ent/tag"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/cache"
 	"lectern/internal/database"
 )
 
@@ -65,6 +66,19 @@ func (s *Service) SetCourseTags(ctx context.Context, courseID uuid.UUID, slugs [
 		if err := p.err(); err != nil {
 			return err
 		}
+		// The links change the course and every tag it leaves or joins.
+		old, err := tx.CourseTag.Query().Where(coursetag.CourseID(courseID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		touched := []string{cache.Course(courseID)}
+		for _, l := range old {
+			touched = append(touched, cache.Tag(l.TagID))
+		}
+		for _, t := range tags {
+			touched = append(touched, cache.Tag(t.ID))
+		}
+		tx.Touch(touched...)
 		if _, err := tx.CourseTag.Delete().Where(coursetag.CourseID(courseID)).Exec(ctx); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"lectern/ent/predicate"
 	"lectern/ent/tag"
 	"lectern/internal/apperr"
+	"lectern/internal/cache"
 )
 
 // CourseFilter is the allowlist of course filters. Every field maps to an
@@ -105,7 +106,8 @@ func (s *Service) Course(ctx context.Context, slug string) (*ent.Course, error) 
 	if err != nil {
 		return nil, fmt.Errorf("course %q: %w", slug, err)
 	}
-	return onlyOrNil(c.Only(ctx))
+	found, err := c.Only(cache.Keyed(ctx))
+	return lookedUp(ctx, found, err)
 }
 
 // Lesson returns the lesson lessonSlug of course courseSlug, or nil when
@@ -117,7 +119,8 @@ func (s *Service) Lesson(ctx context.Context, courseSlug, lessonSlug string) (*e
 	if err != nil {
 		return nil, fmt.Errorf("lesson %q/%q: %w", courseSlug, lessonSlug, err)
 	}
-	return onlyOrNil(q.Only(ctx))
+	found, err := q.Only(cache.Keyed(ctx))
+	return lookedUp(ctx, found, err)
 }
 
 // Tags returns a page of all tags.
@@ -128,6 +131,17 @@ func (s *Service) Tags(ctx context.Context, page Page, order *ent.TagOrder) (*en
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
 	return conn, nil
+}
+
+// lookedUp is onlyOrNil for a lookup by key made with cache.Keyed: the
+// row found tags the response itself; finding none depends on every
+// course, so the response is tagged with the whole catalogue.
+func lookedUp[T any](ctx context.Context, v *T, err error) (*T, error) {
+	v, err = onlyOrNil(v, err)
+	if v == nil && err == nil {
+		cache.Record(ctx, cache.Catalogue)
+	}
+	return v, err
 }
 
 // onlyOrNil maps "no such row" to a nil result, which GraphQL shows as null.

@@ -8,33 +8,36 @@ import (
 
 	"lectern/ent"
 	"lectern/ent/coursemember"
+	"lectern/internal/cache"
 )
 
 // The bounded lists of a course page (sections ≤ 50, lessons ≤ 100 per
 // section, FAQ ≤ 50, tags ≤ 10) come eager-loaded, one query per nesting
 // level; the database returns positioned rows in order (see the schema's
 // inPositionOrder). These functions never return nil, so GraphQL shows an
-// empty list rather than null.
+// empty list rather than null. A list loaded here rather than eagerly is
+// cache.Keyed: a child joining or leaving a course publishes the course's
+// tag, which the parent row already gave the response.
 
 // Sections returns c's sections in position order.
 func Sections(ctx context.Context, c *ent.Course) ([]*ent.Section, error) {
-	return nonNil(c.Sections(ctx))
+	return nonNil(c.Sections(cache.Keyed(ctx)))
 }
 
 // Lessons returns s's lessons in position order.
 func Lessons(ctx context.Context, s *ent.Section) ([]*ent.Lesson, error) {
-	return nonNil(s.Lessons(ctx))
+	return nonNil(s.Lessons(cache.Keyed(ctx)))
 }
 
 // FAQ returns c's FAQ entries in position order.
 func FAQ(ctx context.Context, c *ent.Course) ([]*ent.FAQEntry, error) {
-	return nonNil(c.Faq(ctx))
+	return nonNil(c.Faq(cache.Keyed(ctx)))
 }
 
 // Tags returns c's tags by name (then ID, which is always loaded, so the
 // order is stable even when the client did not select names).
 func Tags(ctx context.Context, c *ent.Course) ([]*ent.Tag, error) {
-	tags, err := nonNil(c.Tags(ctx))
+	tags, err := nonNil(c.Tags(cache.Keyed(ctx)))
 	if err != nil {
 		return nil, err
 	}

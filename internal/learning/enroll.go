@@ -11,6 +11,7 @@ import (
 	"lectern/ent/enrollment"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
+	"lectern/internal/cache"
 	"lectern/internal/counter"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
@@ -42,6 +43,7 @@ func (s *Service) Enroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, er
 func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*ent.Enrollment, error) {
 	var out *ent.Enrollment
 	err := s.db.Transact(ctx, func(tx *database.Tx) error {
+		tx.Touch(cache.Course(id)) // its enrollment_count
 		if err := visibleCourse(ctx, tx, id, "courseId"); err != nil {
 			return err
 		}
@@ -77,7 +79,7 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 			if out, err = tx.Enrollment.Create().SetUserID(v.UserID).SetCourseID(id).Save(ctx); err != nil {
 				return err
 			}
-			return counter.Enrolled(ctx, tx.SQL, id)
+			return counter.Enrolled(ctx, tx, id)
 		case err != nil:
 			return err
 		case e.Status != enrollment.StatusCANCELLED:
@@ -86,7 +88,7 @@ func (s *Service) enroll(ctx context.Context, v viewer.Viewer, id uuid.UUID) (*e
 		}
 		// Back from a cancelled enrolment, with the progress it kept. A
 		// concurrent enrol that reactivated it first leaves nothing to do.
-		if _, err := counter.ReactivateEnrollment(ctx, tx.SQL, s.now().UTC(), e.ID, id); err != nil {
+		if _, err := counter.ReactivateEnrollment(ctx, tx, s.now().UTC(), e.ID, id); err != nil {
 			return err
 		}
 		out, err = tx.Enrollment.Get(ctx, e.ID)
@@ -106,6 +108,7 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 	}
 	var out *ent.Enrollment
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
+		tx.Touch(cache.Course(id)) // its enrollment_count
 		// A course the caller cannot see (withdrawn from the catalogue)
 		// is not one they can act on, enrolled or not.
 		if err := visibleCourse(ctx, tx, id, "courseId"); err != nil {
@@ -126,7 +129,7 @@ func (s *Service) Unenroll(ctx context.Context, id uuid.UUID) (*ent.Enrollment, 
 			return nil
 		}
 		// A concurrent unenrol that got there first leaves nothing to do.
-		if _, err := counter.CancelEnrollment(ctx, tx.SQL, s.now().UTC(), e.ID, id); err != nil {
+		if _, err := counter.CancelEnrollment(ctx, tx, s.now().UTC(), e.ID, id); err != nil {
 			return err
 		}
 		out, err = tx.Enrollment.Get(ctx, e.ID)

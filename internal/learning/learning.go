@@ -6,7 +6,9 @@
 // reader never sees a counter out of step with the rows it summarises.
 // Every write first takes its course's shared lock (counter.ShareCourse):
 // learners never wait for each other, and authors, whose lesson changes
-// recount the whole course, never run beside them.
+// recount the whole course, never run beside them. The counter statements
+// go through the transaction's ent client (tx, not tx.SQL), so the
+// public-read cache sees what they write (database.DB.Watch).
 //
 // Objects the caller may not see (a draft course, a lesson of one) are
 // reported exactly like missing ones: NOT_FOUND user errors.

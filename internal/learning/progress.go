@@ -72,7 +72,8 @@ func (s *Service) progress(ctx context.Context, lessonID uuid.UUID, change progr
 		if err != nil {
 			return err
 		}
-		changed, err := change(ctx, tx.SQL, s.now().UTC(), e.ID, lessonID)
+		tx.Touch() // the learner's own progress: nothing public changes
+		changed, err := change(ctx, tx, s.now().UTC(), e.ID, lessonID)
 		if errors.Is(err, counter.ErrCancelled) {
 			// Unenrolled while this ran: nothing of it is kept.
 			return notEnrolled()

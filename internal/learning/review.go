@@ -16,6 +16,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/apperr"
 	"lectern/internal/audit"
+	"lectern/internal/cache"
 	"lectern/internal/counter"
 	"lectern/internal/database"
 )
@@ -84,6 +85,7 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 		if !enrolled {
 			return apperr.Problem(apperr.UserNotEnrolled, "only enrolled learners can review a course", "courseId")
 		}
+		tx.Touch(cache.Course(courseID), cache.User(v.UserID))
 		out, err = tx.Review.Create().SetUserID(v.UserID).SetCourseID(courseID).SetRating(in.Rating).SetBody(in.Body).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return apperr.Problem(apperr.UserAlreadyReviewed, "you have already reviewed this course; update that review instead", "courseId")
@@ -91,7 +93,7 @@ func (s *Service) CreateReview(ctx context.Context, courseID uuid.UUID, in Revie
 		if err != nil {
 			return err
 		}
-		return counter.MoveRatings(ctx, tx.SQL, courseID, 1, in.Rating)
+		return counter.MoveRatings(ctx, tx, courseID, 1, in.Rating)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create review: %w", err)
@@ -125,10 +127,11 @@ func (s *Service) UpdateReview(ctx context.Context, id uuid.UUID, in ReviewInput
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(r.CourseID), cache.User(r.UserID))
 		if out, err = tx.Review.UpdateOne(r).SetRating(in.Rating).SetBody(in.Body).Save(ctx); err != nil {
 			return err
 		}
-		return counter.MoveRatings(ctx, tx.SQL, r.CourseID, 0, in.Rating-was)
+		return counter.MoveRatings(ctx, tx, r.CourseID, 0, in.Rating-was)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update review: %w", err)
@@ -167,10 +170,11 @@ func (s *Service) DeleteReview(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
+		tx.Touch(cache.Course(r.CourseID), cache.User(r.UserID))
 		if err := tx.Review.DeleteOne(r).Exec(ctx); err != nil {
 			return err
 		}
-		if err := counter.MoveRatings(ctx, tx.SQL, r.CourseID, -1, -was); err != nil {
+		if err := counter.MoveRatings(ctx, tx, r.CourseID, -1, -was); err != nil {
 			return err
 		}
 		if moderation {

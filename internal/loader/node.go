@@ -9,6 +9,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"lectern/ent"
+	"lectern/internal/cache"
 	"lectern/internal/gid"
 )
 
@@ -52,9 +53,13 @@ func nodes(client *ent.Client) dataloader.BatchFunc[NodeKey, ent.Noder] {
 				fc := *g.field
 				gctx = graphql.WithFieldContext(ctx, &fc)
 			}
-			got, err := client.NodesOf(gctx, g.table, ids)
+			got, err := client.NodesOf(cache.Keyed(gctx), g.table, ids)
 			if err != nil {
 				return results[NodeKey, ent.Noder](keys, nil, fmt.Errorf("load %s nodes: %w", g.table, err))
+			}
+			if len(got) < len(ids) {
+				// What is missing may appear with any write.
+				cache.Record(ctx, cache.Catalogue)
 			}
 			for _, n := range got {
 				if id, ok := n.(interface{ GlobalID() gid.ID }); ok && n != nil {

@@ -14,6 +14,7 @@ import (
 	"lectern/ent"
 	"lectern/ent/coursemember"
 	"lectern/ent/user"
+	"lectern/internal/cache"
 )
 
 // profileColumns are the user columns the User type can show (its public
@@ -89,7 +90,7 @@ func staff(client *ent.Client) fetchFunc[uuid.UUID, []*ent.CourseMember] {
 			Select(coursemember.FieldCourseID, coursemember.FieldUserID, coursemember.FieldRole).
 			WithUser(func(q *ent.UserQuery) { q.Select(userColumns(ctx)...) }).
 			Order(coursemember.ByCreatedAt(), coursemember.ByID()).
-			All(ctx)
+			All(cache.Keyed(ctx)) // the staff of courses the response read
 		if err != nil {
 			return nil, fmt.Errorf("load course staff: %w", err)
 		}
