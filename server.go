@@ -234,6 +234,7 @@ func serve(ctx context.Context, cfg config.Config, db *database.DB, logger *slog
 	if err != nil {
 		return err
 	}
+	defer lectern.Close()
 	if cfg.SeedDemoData {
 		if err := seedDemo(ctx, cfg.Dev(), db, lectern.Auth, logger, stdout); err != nil {
 			return err
@@ -372,6 +373,7 @@ func userCommand(ctx context.Context, cfg config.Config, db *database.DB, logger
 	if err != nil {
 		return err
 	}
+	defer lectern.Close()
 	u, err := lectern.Auth.CreateUser(ctx, auth.NewUser{Email: *email, Password: pw, DisplayName: *name, Role: user.Role(strings.ToUpper(*role))})
 	if fields, ok := apperr.FieldsOf(err); ok {
 		for _, f := range fields {

@@ -14,6 +14,7 @@ import (
 	"lectern/internal/access"
 	"lectern/internal/auth"
 	"lectern/internal/authoring"
+	"lectern/internal/cache"
 	"lectern/internal/catalog"
 	"lectern/internal/database"
 	"lectern/internal/learning"
@@ -77,6 +78,7 @@ func NewHandler(o Options) http.Handler {
 	srv.AroundRootFields(authorize(o.Authorizer))
 	srv.AroundRootFields(sharedLookups)
 	srv.AroundResponses(capErrors)
+	srv.AroundResponses(cacheable)
 	if o.Debug {
 		srv.AroundResponses(debugStatements)
 	}
@@ -87,7 +89,7 @@ func NewHandler(o Options) http.Handler {
 // fields and, in debug mode, a log of its SQL statements.
 func perRequest(o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := loader.NewContext(access.WithRequest(withLookups(r.Context())), loader.New(o.DB.Ent, o.LoaderWait))
+		ctx := loader.NewContext(access.WithRequest(withLookups(cache.WithRequest(r.Context()))), loader.New(o.DB.Ent, o.LoaderWait))
 		if o.Debug {
 			ctx, _ = database.WithStatementLog(ctx)
 		}
@@ -134,6 +136,18 @@ func isMutation(ctx context.Context) bool {
 }
 
 func isIntrospection(name string) bool { return len(name) > 2 && name[:2] == "__" }
+
+// cacheable tells the public-read cache (internal/cache) that the response
+// answers a query without errors; only such responses are stored.
+func cacheable(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil && len(resp.Errors) == 0 && graphql.HasOperationContext(ctx) {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
+			cache.Cacheable(ctx)
+		}
+	}
+	return resp
+}
 
 // debugStatements adds the request's SQL statements to the response.
 func debugStatements(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

@@ -10,6 +10,7 @@ import (
 	"lectern/internal/audit"
 	"lectern/internal/auth"
 	"lectern/internal/authoring"
+	"lectern/internal/cache"
 	"lectern/internal/catalog"
 	"lectern/internal/config"
 	"lectern/internal/database"
@@ -45,8 +46,12 @@ type App struct {
 	// statistics and request and statement totals); nil when DEBUG_ADDR
 	// is empty.
 	Debug http.Handler
+	// Cache answers anonymous queries from memory (and Redis); nil when
+	// CACHE_TTL is 0. Close stops it.
+	Cache *cache.Cache
 
 	requests atomic.Int64
+	unwatch  func()
 }
 
 // Build assembles Lectern for cfg over db, logging through logger. It
@@ -69,15 +74,33 @@ func Build(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...Opti
 		a.Auth, err = newAuth(cfg, db, a.Queue, a.Audit, logger, o.now)
 	}
 	if err == nil {
+		err = a.buildCache(cfg, db, logger)
+	}
+	if err == nil {
 		a.Handler, err = a.handler(cfg, db, logger, o.loaderWait)
 	}
 	if err == nil && cfg.DebugAddr != "" {
 		a.Debug = a.debug()
 	}
 	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// Close stops what Build started beside the handler (the cache's
+// invalidation listener); the job queue is the caller's to stop.
+func (a *App) Close() {
+	if a == nil {
+		return
+	}
+	if a.unwatch != nil {
+		a.unwatch()
+	}
+	if a.Cache != nil {
+		a.Cache.Close()
+	}
 }
 
 // services builds the services that need nothing from the configuration.

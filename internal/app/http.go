@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -22,13 +23,16 @@ func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, l
 	deps := httpserver.Deps{
 		Logger:         logger,
 		Ready:          httpserver.Readiness(db, logger),
-		GraphQL:        a.countRequests(a.graphQL(cfg, db, logger, loaderWait)),
+		GraphQL:        a.graphQL(cfg, db, logger, loaderWait),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
 		HSTS:           cfg.StrictTransportSecurity(),
 		Auth: web.Config{CookieName: name, SecureCookie: secure, OwnOrigin: cfg.PublicOrigin(),
 			AllowedOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies, Logger: logger},
 		Authenticator: a.Auth,
+	}
+	if a.Cache != nil {
+		deps.Cache = a.Cache.Middleware
 	}
 	if cfg.Playground() {
 		var err error
@@ -37,7 +41,11 @@ func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, l
 			return nil, err
 		}
 	}
-	return httpserver.New(deps)
+	h, err := httpserver.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	return a.countRequests(h), nil
 }
 
 // graphQL returns the GraphQL endpoint over a's services; dev adds the
@@ -58,11 +66,13 @@ func (a *App) graphQL(cfg config.Config, db *database.DB, logger *slog.Logger, l
 	})
 }
 
-// countRequests counts the requests h serves, for the diagnostics
-// listener (App.Debug).
+// countRequests counts the GraphQL requests h serves, answered from the
+// cache or not, for the diagnostics listener (App.Debug).
 func (a *App) countRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.requests.Add(1)
+		if r.URL.Path == "/v1/graphql" {
+			a.requests.Add(1)
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -71,9 +81,13 @@ func (a *App) countRequests(h http.Handler) http.Handler {
 // process's GraphQL request and SQL statement totals.
 func (a *App) debug() http.Handler {
 	return httpserver.Debug(func() map[string]int64 {
-		return map[string]int64{
+		stats := map[string]int64{
 			"graphql_requests": a.requests.Load(),
 			"sql_statements":   database.StatementsRun(),
 		}
+		if a.Cache != nil {
+			maps.Copy(stats, a.Cache.Stats())
+		}
+		return stats
 	})
 }

@@ -113,6 +113,9 @@ type Config struct {
 	// GC is the garbage collector's budget (GOGC, GOMEMLIMIT), applied by
 	// the server at start.
 	GC GCBudget
+	// Cache is the public-read cache: CACHE_TTL, CACHE_MAX_BYTES,
+	// REDIS_URL, REDIS_TIMEOUT.
+	Cache CacheConfig
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -215,6 +218,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("debug_addr", c.DebugAddr),
 		slog.Int("gogc", c.GC.Percent),
 		slog.Int64("gomemlimit", c.GC.MemoryLimit),
+		slog.Duration("cache_ttl", c.Cache.TTL),
+		slog.Int64("cache_max_bytes", c.Cache.MaxBytes),
+		slog.String("redis_url", RedactURL(c.Cache.RedisURL)),
+		slog.Duration("redis_timeout", c.Cache.RedisTimeout),
+		slog.String("cache_namespace", c.Cache.Namespace),
 		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
 	)
 	return slog.GroupValue(attrs...)

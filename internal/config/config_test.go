@@ -69,6 +69,8 @@ func deployed(env string, extra map[string]string) map[string]string {
 // defaultGC is the GC budget when GOGC and GOMEMLIMIT are unset.
 var defaultGC = GCBudget{Percent: DefaultGCPercent, MemoryLimit: math.MaxInt64}
 
+var defaultCache = CacheConfig{TTL: DefaultCacheTTL, MaxBytes: DefaultCacheMaxBytes, RedisTimeout: DefaultRedisTimeout, Namespace: DefaultCacheNamespace}
+
 func TestGraphQLExposure(t *testing.T) {
 	for _, tc := range []struct {
 		name                         string
@@ -114,7 +116,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true, GC: defaultGC,
+				GraphQLIntrospection: true, GC: defaultGC, Cache: defaultCache,
 			},
 		},
 		{
@@ -127,7 +129,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC,
+				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache,
 			},
 		},
 		{
@@ -140,7 +142,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC,
+				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache,
 			},
 		},
 	}
@@ -171,6 +173,12 @@ func TestLoadValidValues(t *testing.T) {
 		{"gomemlimit off", map[string]string{"GOMEMLIMIT": "off"}, func(c Config) bool { return c.GC.MemoryLimit == math.MaxInt64 }},
 		{"debug on loopback", map[string]string{"DEBUG_ADDR": "localhost:6060"}, func(c Config) bool { return c.DebugAddr == "localhost:6060" }},
 		{"debug on ipv6 loopback", map[string]string{"DEBUG_ADDR": "[::1]:6060"}, func(c Config) bool { return c.DebugAddr == "[::1]:6060" }},
+		{"cache off", map[string]string{"CACHE_TTL": "0"}, func(c Config) bool { return !c.Cache.On() }},
+		{"cache settings", map[string]string{"CACHE_TTL": "30s", "CACHE_MAX_BYTES": "256MiB", "REDIS_URL": "rediss://:pw@cache.internal:6380/2",
+			"REDIS_TIMEOUT": "5ms", "CACHE_NAMESPACE": "lectern-eu"}, func(c Config) bool {
+			return c.Cache == CacheConfig{TTL: 30 * time.Second, MaxBytes: 256 << 20, RedisURL: "rediss://:pw@cache.internal:6380/2",
+				RedisTimeout: 5 * time.Millisecond, Namespace: "lectern-eu"}
+		}},
 		{"level debug", map[string]string{"LOG_LEVEL": "debug"}, func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
 		{"level warn", map[string]string{"LOG_LEVEL": "WARN"}, func(c Config) bool { return c.LogLevel == slog.LevelWarn }},
 		{"level error", map[string]string{"LOG_LEVEL": "error"}, func(c Config) bool { return c.LogLevel == slog.LevelError }},
@@ -214,6 +222,15 @@ func TestLoadInvalidValues(t *testing.T) {
 		{"sqlite query", map[string]string{"DATABASE_URL": "file:x.db?mode=ro"}, `DATABASE_URL: "file:x.db?mode=ro" has query parameters`},
 		{"sqlite remote host", map[string]string{"DATABASE_URL": "sqlite://db.example/x.db"}, `DATABASE_URL: "sqlite://db.example/x.db" names host "db.example"`},
 		{"data dir nul", map[string]string{"DATA_DIR": "a\x00b"}, `DATA_DIR: "a\x00b" contains a NUL byte`},
+		{"cache ttl negative", map[string]string{"CACHE_TTL": "-1s"}, `CACHE_TTL: "-1s" is outside`},
+		{"cache ttl word", map[string]string{"CACHE_TTL": "forever"}, `CACHE_TTL: "forever" is not a duration`},
+		{"cache bytes tiny", map[string]string{"CACHE_MAX_BYTES": "1KiB"}, `CACHE_MAX_BYTES: "1KiB" is outside 1MiB..16GiB`},
+		{"cache bytes word", map[string]string{"CACHE_MAX_BYTES": "lots"}, `CACHE_MAX_BYTES: "lots" is not a size`},
+		{"redis scheme", map[string]string{"REDIS_URL": "http://cache:6379"}, `REDIS_URL: "http://cache:6379" must be redis://`},
+		{"redis no host", map[string]string{"REDIS_URL": "redis://"}, `REDIS_URL: "redis:" has no host`},
+		{"redis db", map[string]string{"REDIS_URL": "redis://cache:6379/x"}, `REDIS_URL: "redis://cache:6379/x" names database "x"`},
+		{"redis timeout", map[string]string{"REDIS_TIMEOUT": "1m"}, `REDIS_TIMEOUT: "1m" is outside`},
+		{"cache namespace", map[string]string{"CACHE_NAMESPACE": "Bad Space"}, `CACHE_NAMESPACE: "Bad Space" must be`},
 		{"debug addr public", map[string]string{"DEBUG_ADDR": "0.0.0.0:6060"}, `DEBUG_ADDR: "0.0.0.0:6060" must be a loopback address`},
 		{"debug addr host name", map[string]string{"DEBUG_ADDR": "debug.example:6060"}, `DEBUG_ADDR: "debug.example:6060" must be a loopback address`},
 		{"debug addr no port", map[string]string{"DEBUG_ADDR": "127.0.0.1"}, `DEBUG_ADDR: "127.0.0.1" is not host:port`},

@@ -93,6 +93,7 @@ func (l *loader) load() Config {
 	c.TOTPEncryptionKeys = l.totpEncryptionKeys(env)
 	c.DebugAddr = l.debugAddr()
 	c.GC = l.gcBudget()
+	c.Cache = l.cache()
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c

@@ -21,12 +21,17 @@ func routes(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("/", notFound)
 }
 
-// graphqlRoute stacks CORS → POST/JSON guard → Authenticate → GraphQL. CORS
+// graphqlRoute stacks CORS → POST/JSON guard → Authenticate → public-read
+// cache (when on) → GraphQL. CORS
 // goes first so preflights (OPTIONS) are answered and browsers can read every
 // refusal after it; the credential is read only once the request is known to
 // be one GraphQL can execute.
 func graphqlRoute(d Deps) http.Handler {
-	h := web.Authenticate(d.Auth, d.Authenticator)(d.GraphQL)
+	h := d.GraphQL
+	if d.Cache != nil {
+		h = d.Cache(h)
+	}
+	h = web.Authenticate(d.Auth, d.Authenticator)(h)
 	h = graphqlRequest(d.MaxBodyBytes, h)
 	return web.CORS(d.Auth)(h)
 }

@@ -39,6 +39,9 @@ type Deps struct {
 	// Authenticator checks credentials; nil serves every request
 	// anonymously (CORS and the refusal of credentials in URLs still apply).
 	Authenticator web.Authenticator
+	// Cache, when set, answers anonymous GraphQL queries from memory
+	// (internal/cache); it runs after authentication.
+	Cache func(http.Handler) http.Handler
 }
 
 // Checker reports whether the service can take traffic; an error says why not.

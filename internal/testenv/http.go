@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lectern/internal/app"
+	"lectern/internal/cache"
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/sealed"
@@ -43,7 +44,9 @@ type Client struct {
 // server does, sealing TOTP secrets with TOTPKey and batching dataloads over
 // a window wide enough for statement counts not to depend on scheduling;
 // opts come after and may override that. The queue only inserts unless an
-// option says otherwise. It fails the test when the app cannot be built.
+// option says otherwise. It fails the test when the app cannot be built,
+// and, when the test ends, for every write a request made to public tables
+// without declaring its cache tags (checkUndeclaredWrites).
 func NewClient(t testing.TB, db *database.DB, opts ...app.Option) *Client {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
@@ -57,7 +60,28 @@ func NewClient(t testing.TB, db *database.DB, opts ...app.Option) *Client {
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
+	t.Cleanup(func() { checkUndeclaredWrites(t, logs) })
+	t.Cleanup(a.Close)
 	return &Client{t: t, Handler: a.Handler, Logs: logs}
+}
+
+// checkUndeclaredWrites fails the test for every write to public tables
+// that a request made without declaring its cache tags: the cache logs
+// cache.UndeclaredWrite at ERROR for it (and drops everything).
+func checkUndeclaredWrites(t testing.TB, logs *Buffer) {
+	t.Helper()
+	for line := range bytes.Lines(logs.Bytes()) {
+		var rec struct {
+			Level  string          `json:"level"`
+			Msg    string          `json:"msg"`
+			Tables json.RawMessage `json:"tables"`
+		}
+		if json.Unmarshal(line, &rec) != nil || rec.Msg != cache.UndeclaredWrite || rec.Level != slog.LevelError.String() {
+			continue
+		}
+		t.Errorf("a request wrote public tables %s without declaring cache tags (database.Tx.Touch, database.Touching): %s",
+			rec.Tables, bytes.TrimSpace(line))
+	}
 }
 
 // For returns a copy of c that reports to t, for subtests and fuzz targets
