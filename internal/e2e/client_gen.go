@@ -196,6 +196,91 @@ type CataloguePageResponse struct {
 // GetCourses returns CataloguePageResponse.Courses, and is useful for accessing the field via an interface.
 func (v *CataloguePageResponse) GetCourses() CataloguePageCoursesCourseConnection { return v.Courses }
 
+// CompleteLessonCompleteLessonEnrollmentPayload includes the requested fields of the GraphQL type EnrollmentPayload.
+type CompleteLessonCompleteLessonEnrollmentPayload struct {
+	Enrollment *CompleteLessonCompleteLessonEnrollmentPayloadEnrollment           `json:"enrollment"`
+	UserErrors []CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetEnrollment returns CompleteLessonCompleteLessonEnrollmentPayload.Enrollment, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayload) GetEnrollment() *CompleteLessonCompleteLessonEnrollmentPayloadEnrollment {
+	return v.Enrollment
+}
+
+// GetUserErrors returns CompleteLessonCompleteLessonEnrollmentPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayload) GetUserErrors() []CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// CompleteLessonCompleteLessonEnrollmentPayloadEnrollment includes the requested fields of the GraphQL type Enrollment.
+// The GraphQL type's documentation follows.
+//
+// A learner's enrolment in a course. Visible only to that learner.
+type CompleteLessonCompleteLessonEnrollmentPayloadEnrollment struct {
+	Id                   string           `json:"id"`
+	Status               EnrollmentStatus `json:"status"`
+	CompletedLessonCount int              `json:"completedLessonCount"`
+	// Share of the course's published lessons done, from 0 to 1.
+	Progress float64 `json:"progress"`
+}
+
+// GetId returns CompleteLessonCompleteLessonEnrollmentPayloadEnrollment.Id, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadEnrollment) GetId() string { return v.Id }
+
+// GetStatus returns CompleteLessonCompleteLessonEnrollmentPayloadEnrollment.Status, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadEnrollment) GetStatus() EnrollmentStatus {
+	return v.Status
+}
+
+// GetCompletedLessonCount returns CompleteLessonCompleteLessonEnrollmentPayloadEnrollment.CompletedLessonCount, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadEnrollment) GetCompletedLessonCount() int {
+	return v.CompletedLessonCount
+}
+
+// GetProgress returns CompleteLessonCompleteLessonEnrollmentPayloadEnrollment.Progress, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadEnrollment) GetProgress() float64 {
+	return v.Progress
+}
+
+// CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError) GetCode() UserErrorCode {
+	return v.Code
+}
+
+// GetField returns CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError) GetField() []string {
+	return v.Field
+}
+
+// GetMessage returns CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *CompleteLessonCompleteLessonEnrollmentPayloadUserErrorsUserError) GetMessage() string {
+	return v.Message
+}
+
+// CompleteLessonResponse is returned by CompleteLesson on success.
+type CompleteLessonResponse struct {
+	// Mark a published lesson done (idempotent). The enrolment completes when
+	// every published lesson of the course is done.
+	CompleteLesson CompleteLessonCompleteLessonEnrollmentPayload `json:"completeLesson"`
+}
+
+// GetCompleteLesson returns CompleteLessonResponse.CompleteLesson, and is useful for accessing the field via an interface.
+func (v *CompleteLessonResponse) GetCompleteLesson() CompleteLessonCompleteLessonEnrollmentPayload {
+	return v.CompleteLesson
+}
+
 // How much a learner should already know.
 type CourseLevel string
 
@@ -427,6 +512,127 @@ type CoursePageResponse struct {
 // GetCourse returns CoursePageResponse.Course, and is useful for accessing the field via an interface.
 func (v *CoursePageResponse) GetCourse() *CoursePageCourse { return v.Course }
 
+// CourseStatsCourse includes the requested fields of the GraphQL type Course.
+// The GraphQL type's documentation follows.
+//
+// A course: ordered sections of article-style lessons, an FAQ and tags. Anonymous callers see published courses only.
+type CourseStatsCourse struct {
+	Id string `json:"id"`
+	// Learners enrolled (active or completed).
+	EnrollmentCount int `json:"enrollmentCount"`
+	// Published lessons.
+	LessonCount int `json:"lessonCount"`
+	// Number of reviews.
+	RatingCount int `json:"ratingCount"`
+	// Mean review rating, 0 when there are no reviews.
+	RatingAverage float64                                  `json:"ratingAverage"`
+	Reviews       CourseStatsCourseReviewsReviewConnection `json:"reviews"`
+}
+
+// GetId returns CourseStatsCourse.Id, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourse) GetId() string { return v.Id }
+
+// GetEnrollmentCount returns CourseStatsCourse.EnrollmentCount, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourse) GetEnrollmentCount() int { return v.EnrollmentCount }
+
+// GetLessonCount returns CourseStatsCourse.LessonCount, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourse) GetLessonCount() int { return v.LessonCount }
+
+// GetRatingCount returns CourseStatsCourse.RatingCount, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourse) GetRatingCount() int { return v.RatingCount }
+
+// GetRatingAverage returns CourseStatsCourse.RatingAverage, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourse) GetRatingAverage() float64 { return v.RatingAverage }
+
+// GetReviews returns CourseStatsCourse.Reviews, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourse) GetReviews() CourseStatsCourseReviewsReviewConnection { return v.Reviews }
+
+// CourseStatsCourseReviewsReviewConnection includes the requested fields of the GraphQL type ReviewConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type CourseStatsCourseReviewsReviewConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*CourseStatsCourseReviewsReviewConnectionEdgesReviewEdge `json:"edges"`
+}
+
+// GetTotalCount returns CourseStatsCourseReviewsReviewConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetEdges returns CourseStatsCourseReviewsReviewConnection.Edges, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnection) GetEdges() []*CourseStatsCourseReviewsReviewConnectionEdgesReviewEdge {
+	return v.Edges
+}
+
+// CourseStatsCourseReviewsReviewConnectionEdgesReviewEdge includes the requested fields of the GraphQL type ReviewEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type CourseStatsCourseReviewsReviewConnectionEdgesReviewEdge struct {
+	// The item at the end of the edge.
+	Node *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview `json:"node"`
+}
+
+// GetNode returns CourseStatsCourseReviewsReviewConnectionEdgesReviewEdge.Node, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdge) GetNode() *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview {
+	return v.Node
+}
+
+// CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview includes the requested fields of the GraphQL type Review.
+// The GraphQL type's documentation follows.
+//
+// A learner's rating (1 to 5) and comment on a course; one per learner and course.
+type CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview struct {
+	Id     string                                                                      `json:"id"`
+	Rating int                                                                         `json:"rating"`
+	Body   string                                                                      `json:"body"`
+	Author CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReviewAuthorUser `json:"author"`
+}
+
+// GetId returns CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview.Id, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview) GetId() string {
+	return v.Id
+}
+
+// GetRating returns CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview.Rating, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview) GetRating() int {
+	return v.Rating
+}
+
+// GetBody returns CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview.Body, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview) GetBody() string {
+	return v.Body
+}
+
+// GetAuthor returns CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview.Author, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReview) GetAuthor() CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReviewAuthorUser {
+	return v.Author
+}
+
+// CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReviewAuthorUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person's public profile.
+type CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReviewAuthorUser struct {
+	DisplayName string `json:"displayName"`
+}
+
+// GetDisplayName returns CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReviewAuthorUser.DisplayName, and is useful for accessing the field via an interface.
+func (v *CourseStatsCourseReviewsReviewConnectionEdgesReviewEdgeNodeReviewAuthorUser) GetDisplayName() string {
+	return v.DisplayName
+}
+
+// CourseStatsResponse is returned by CourseStats on success.
+type CourseStatsResponse struct {
+	// The course with this slug, or null if there is none the caller may see.
+	Course *CourseStatsCourse `json:"course"`
+}
+
+// GetCourse returns CourseStatsResponse.Course, and is useful for accessing the field via an interface.
+func (v *CourseStatsResponse) GetCourse() *CourseStatsCourse { return v.Course }
+
 // Where a course is in its life: DRAFT (being written, visible to its staff only), PUBLISHED (in the catalogue), ARCHIVED (withdrawn from the catalogue).
 type CourseStatus string
 
@@ -481,6 +687,203 @@ func (v *CourseWhereInput) GetPublishedBefore() *time.Time { return v.PublishedB
 
 // GetSearch returns CourseWhereInput.Search, and is useful for accessing the field via an interface.
 func (v *CourseWhereInput) GetSearch() *string { return v.Search }
+
+// CreateReviewCreateReviewReviewPayload includes the requested fields of the GraphQL type ReviewPayload.
+type CreateReviewCreateReviewReviewPayload struct {
+	Review     *CreateReviewCreateReviewReviewPayloadReview               `json:"review"`
+	UserErrors []CreateReviewCreateReviewReviewPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetReview returns CreateReviewCreateReviewReviewPayload.Review, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayload) GetReview() *CreateReviewCreateReviewReviewPayloadReview {
+	return v.Review
+}
+
+// GetUserErrors returns CreateReviewCreateReviewReviewPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayload) GetUserErrors() []CreateReviewCreateReviewReviewPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// CreateReviewCreateReviewReviewPayloadReview includes the requested fields of the GraphQL type Review.
+// The GraphQL type's documentation follows.
+//
+// A learner's rating (1 to 5) and comment on a course; one per learner and course.
+type CreateReviewCreateReviewReviewPayloadReview struct {
+	Id     string                                                `json:"id"`
+	Rating int                                                   `json:"rating"`
+	Body   string                                                `json:"body"`
+	Author CreateReviewCreateReviewReviewPayloadReviewAuthorUser `json:"author"`
+}
+
+// GetId returns CreateReviewCreateReviewReviewPayloadReview.Id, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadReview) GetId() string { return v.Id }
+
+// GetRating returns CreateReviewCreateReviewReviewPayloadReview.Rating, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadReview) GetRating() int { return v.Rating }
+
+// GetBody returns CreateReviewCreateReviewReviewPayloadReview.Body, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadReview) GetBody() string { return v.Body }
+
+// GetAuthor returns CreateReviewCreateReviewReviewPayloadReview.Author, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadReview) GetAuthor() CreateReviewCreateReviewReviewPayloadReviewAuthorUser {
+	return v.Author
+}
+
+// CreateReviewCreateReviewReviewPayloadReviewAuthorUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person's public profile.
+type CreateReviewCreateReviewReviewPayloadReviewAuthorUser struct {
+	DisplayName string `json:"displayName"`
+}
+
+// GetDisplayName returns CreateReviewCreateReviewReviewPayloadReviewAuthorUser.DisplayName, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadReviewAuthorUser) GetDisplayName() string {
+	return v.DisplayName
+}
+
+// CreateReviewCreateReviewReviewPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type CreateReviewCreateReviewReviewPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns CreateReviewCreateReviewReviewPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadUserErrorsUserError) GetCode() UserErrorCode {
+	return v.Code
+}
+
+// GetField returns CreateReviewCreateReviewReviewPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadUserErrorsUserError) GetField() []string {
+	return v.Field
+}
+
+// GetMessage returns CreateReviewCreateReviewReviewPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *CreateReviewCreateReviewReviewPayloadUserErrorsUserError) GetMessage() string {
+	return v.Message
+}
+
+type CreateReviewInput struct {
+	CourseId string `json:"courseId"`
+	// 1 to 5.
+	Rating int `json:"rating"`
+	// Up to 5,000 characters.
+	Body string `json:"body"`
+}
+
+// GetCourseId returns CreateReviewInput.CourseId, and is useful for accessing the field via an interface.
+func (v *CreateReviewInput) GetCourseId() string { return v.CourseId }
+
+// GetRating returns CreateReviewInput.Rating, and is useful for accessing the field via an interface.
+func (v *CreateReviewInput) GetRating() int { return v.Rating }
+
+// GetBody returns CreateReviewInput.Body, and is useful for accessing the field via an interface.
+func (v *CreateReviewInput) GetBody() string { return v.Body }
+
+// CreateReviewResponse is returned by CreateReview on success.
+type CreateReviewResponse struct {
+	// Review a course you are enrolled in: once per course, never one you teach.
+	CreateReview CreateReviewCreateReviewReviewPayload `json:"createReview"`
+}
+
+// GetCreateReview returns CreateReviewResponse.CreateReview, and is useful for accessing the field via an interface.
+func (v *CreateReviewResponse) GetCreateReview() CreateReviewCreateReviewReviewPayload {
+	return v.CreateReview
+}
+
+// EnrollEnrollEnrollmentPayload includes the requested fields of the GraphQL type EnrollmentPayload.
+type EnrollEnrollEnrollmentPayload struct {
+	Enrollment *EnrollEnrollEnrollmentPayloadEnrollment           `json:"enrollment"`
+	UserErrors []EnrollEnrollEnrollmentPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetEnrollment returns EnrollEnrollEnrollmentPayload.Enrollment, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayload) GetEnrollment() *EnrollEnrollEnrollmentPayloadEnrollment {
+	return v.Enrollment
+}
+
+// GetUserErrors returns EnrollEnrollEnrollmentPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayload) GetUserErrors() []EnrollEnrollEnrollmentPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// EnrollEnrollEnrollmentPayloadEnrollment includes the requested fields of the GraphQL type Enrollment.
+// The GraphQL type's documentation follows.
+//
+// A learner's enrolment in a course. Visible only to that learner.
+type EnrollEnrollEnrollmentPayloadEnrollment struct {
+	Id                   string           `json:"id"`
+	Status               EnrollmentStatus `json:"status"`
+	CompletedLessonCount int              `json:"completedLessonCount"`
+	// Share of the course's published lessons done, from 0 to 1.
+	Progress float64 `json:"progress"`
+}
+
+// GetId returns EnrollEnrollEnrollmentPayloadEnrollment.Id, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadEnrollment) GetId() string { return v.Id }
+
+// GetStatus returns EnrollEnrollEnrollmentPayloadEnrollment.Status, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadEnrollment) GetStatus() EnrollmentStatus { return v.Status }
+
+// GetCompletedLessonCount returns EnrollEnrollEnrollmentPayloadEnrollment.CompletedLessonCount, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadEnrollment) GetCompletedLessonCount() int {
+	return v.CompletedLessonCount
+}
+
+// GetProgress returns EnrollEnrollEnrollmentPayloadEnrollment.Progress, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadEnrollment) GetProgress() float64 { return v.Progress }
+
+// EnrollEnrollEnrollmentPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type EnrollEnrollEnrollmentPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns EnrollEnrollEnrollmentPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadUserErrorsUserError) GetCode() UserErrorCode { return v.Code }
+
+// GetField returns EnrollEnrollEnrollmentPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadUserErrorsUserError) GetField() []string { return v.Field }
+
+// GetMessage returns EnrollEnrollEnrollmentPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *EnrollEnrollEnrollmentPayloadUserErrorsUserError) GetMessage() string { return v.Message }
+
+// EnrollResponse is returned by Enroll on success.
+type EnrollResponse struct {
+	// Enrol in a published course. Idempotent: enrolling again returns the same
+	// enrolment; enrolling after unenrolling reactivates it with its progress.
+	Enroll EnrollEnrollEnrollmentPayload `json:"enroll"`
+}
+
+// GetEnroll returns EnrollResponse.Enroll, and is useful for accessing the field via an interface.
+func (v *EnrollResponse) GetEnroll() EnrollEnrollEnrollmentPayload { return v.Enroll }
+
+// ACTIVE while learning, COMPLETED when every published lesson is done, CANCELLED after unenrolling.
+type EnrollmentStatus string
+
+const (
+	EnrollmentStatusActive    EnrollmentStatus = "ACTIVE"
+	EnrollmentStatusCompleted EnrollmentStatus = "COMPLETED"
+	EnrollmentStatusCancelled EnrollmentStatus = "CANCELLED"
+)
+
+var AllEnrollmentStatus = []EnrollmentStatus{
+	EnrollmentStatusActive,
+	EnrollmentStatusCompleted,
+	EnrollmentStatusCancelled,
+}
 
 // Who may read a lesson's body: PUBLIC (anyone) or ENROLLED (enrolled learners and course staff).
 type LessonAccess string
@@ -1267,6 +1670,81 @@ var AllSessionTransport = []SessionTransport{
 	SessionTransportToken,
 }
 
+type SignUpInput struct {
+	Email string `json:"email"`
+	// 12 to 128 characters; not a common password and not the email address.
+	Password string `json:"password"`
+	// 1 to 100 characters, shown to other users.
+	DisplayName string `json:"displayName"`
+}
+
+// GetEmail returns SignUpInput.Email, and is useful for accessing the field via an interface.
+func (v *SignUpInput) GetEmail() string { return v.Email }
+
+// GetPassword returns SignUpInput.Password, and is useful for accessing the field via an interface.
+func (v *SignUpInput) GetPassword() string { return v.Password }
+
+// GetDisplayName returns SignUpInput.DisplayName, and is useful for accessing the field via an interface.
+func (v *SignUpInput) GetDisplayName() string { return v.DisplayName }
+
+// SignUpResponse is returned by SignUp on success.
+type SignUpResponse struct {
+	// Create a learner account and email a verification link. The answer is
+	// the same whether or not the address is already registered (its owner is
+	// emailed instead), so sign-up cannot be used to discover accounts.
+	SignUp SignUpSignUpSignUpPayload `json:"signUp"`
+}
+
+// GetSignUp returns SignUpResponse.SignUp, and is useful for accessing the field via an interface.
+func (v *SignUpResponse) GetSignUp() SignUpSignUpSignUpPayload { return v.SignUp }
+
+// SignUpSignUpSignUpPayload includes the requested fields of the GraphQL type SignUpPayload.
+type SignUpSignUpSignUpPayload struct {
+	// The new account (unverified until the emailed link is used).
+	User       *SignUpSignUpSignUpPayloadUser                 `json:"user"`
+	UserErrors []SignUpSignUpSignUpPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetUser returns SignUpSignUpSignUpPayload.User, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpSignUpPayload) GetUser() *SignUpSignUpSignUpPayloadUser { return v.User }
+
+// GetUserErrors returns SignUpSignUpSignUpPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpSignUpPayload) GetUserErrors() []SignUpSignUpSignUpPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// SignUpSignUpSignUpPayloadUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person's public profile.
+type SignUpSignUpSignUpPayloadUser struct {
+	Id string `json:"id"`
+}
+
+// GetId returns SignUpSignUpSignUpPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpSignUpPayloadUser) GetId() string { return v.Id }
+
+// SignUpSignUpSignUpPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type SignUpSignUpSignUpPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns SignUpSignUpSignUpPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpSignUpPayloadUserErrorsUserError) GetCode() UserErrorCode { return v.Code }
+
+// GetField returns SignUpSignUpSignUpPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpSignUpPayloadUserErrorsUserError) GetField() []string { return v.Field }
+
+// GetMessage returns SignUpSignUpSignUpPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpSignUpPayloadUserErrorsUserError) GetMessage() string { return v.Message }
+
 // TagsResponse is returned by Tags on success.
 type TagsResponse struct {
 	// All tags, as a connection (default page size 20, at most 100).
@@ -1454,6 +1932,71 @@ var AllUserRole = []UserRole{
 	UserRoleAdmin,
 }
 
+// VerifyEmailResponse is returned by VerifyEmail on success.
+type VerifyEmailResponse struct {
+	// Confirm an email address with the token from a verification link.
+	VerifyEmail VerifyEmailVerifyEmailVerifyEmailPayload `json:"verifyEmail"`
+}
+
+// GetVerifyEmail returns VerifyEmailResponse.VerifyEmail, and is useful for accessing the field via an interface.
+func (v *VerifyEmailResponse) GetVerifyEmail() VerifyEmailVerifyEmailVerifyEmailPayload {
+	return v.VerifyEmail
+}
+
+// VerifyEmailVerifyEmailVerifyEmailPayload includes the requested fields of the GraphQL type VerifyEmailPayload.
+type VerifyEmailVerifyEmailVerifyEmailPayload struct {
+	User       *VerifyEmailVerifyEmailVerifyEmailPayloadUser                 `json:"user"`
+	UserErrors []VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetUser returns VerifyEmailVerifyEmailVerifyEmailPayload.User, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailVerifyEmailPayload) GetUser() *VerifyEmailVerifyEmailVerifyEmailPayloadUser {
+	return v.User
+}
+
+// GetUserErrors returns VerifyEmailVerifyEmailVerifyEmailPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailVerifyEmailPayload) GetUserErrors() []VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// VerifyEmailVerifyEmailVerifyEmailPayloadUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person's public profile.
+type VerifyEmailVerifyEmailVerifyEmailPayloadUser struct {
+	Id string `json:"id"`
+}
+
+// GetId returns VerifyEmailVerifyEmailVerifyEmailPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailVerifyEmailPayloadUser) GetId() string { return v.Id }
+
+// VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError) GetCode() UserErrorCode {
+	return v.Code
+}
+
+// GetField returns VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError) GetField() []string {
+	return v.Field
+}
+
+// GetMessage returns VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailVerifyEmailPayloadUserErrorsUserError) GetMessage() string {
+	return v.Message
+}
+
 // __CataloguePageInput is used internally by genqlient
 type __CataloguePageInput struct {
 	First   int               `json:"first"`
@@ -1474,6 +2017,14 @@ func (v *__CataloguePageInput) GetWhere() *CourseWhereInput { return v.Where }
 // GetOrderBy returns __CataloguePageInput.OrderBy, and is useful for accessing the field via an interface.
 func (v *__CataloguePageInput) GetOrderBy() []CourseOrder { return v.OrderBy }
 
+// __CompleteLessonInput is used internally by genqlient
+type __CompleteLessonInput struct {
+	LessonId string `json:"lessonId"`
+}
+
+// GetLessonId returns __CompleteLessonInput.LessonId, and is useful for accessing the field via an interface.
+func (v *__CompleteLessonInput) GetLessonId() string { return v.LessonId }
+
 // __CoursePageInput is used internally by genqlient
 type __CoursePageInput struct {
 	Slug string `json:"slug"`
@@ -1481,6 +2032,30 @@ type __CoursePageInput struct {
 
 // GetSlug returns __CoursePageInput.Slug, and is useful for accessing the field via an interface.
 func (v *__CoursePageInput) GetSlug() string { return v.Slug }
+
+// __CourseStatsInput is used internally by genqlient
+type __CourseStatsInput struct {
+	Slug string `json:"slug"`
+}
+
+// GetSlug returns __CourseStatsInput.Slug, and is useful for accessing the field via an interface.
+func (v *__CourseStatsInput) GetSlug() string { return v.Slug }
+
+// __CreateReviewInput is used internally by genqlient
+type __CreateReviewInput struct {
+	Input CreateReviewInput `json:"input"`
+}
+
+// GetInput returns __CreateReviewInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateReviewInput) GetInput() CreateReviewInput { return v.Input }
+
+// __EnrollInput is used internally by genqlient
+type __EnrollInput struct {
+	CourseId string `json:"courseId"`
+}
+
+// GetCourseId returns __EnrollInput.CourseId, and is useful for accessing the field via an interface.
+func (v *__EnrollInput) GetCourseId() string { return v.CourseId }
 
 // __LogInForTokenInput is used internally by genqlient
 type __LogInForTokenInput struct {
@@ -1502,6 +2077,14 @@ type __NodeByIDInput struct {
 // GetId returns __NodeByIDInput.Id, and is useful for accessing the field via an interface.
 func (v *__NodeByIDInput) GetId() string { return v.Id }
 
+// __SignUpInput is used internally by genqlient
+type __SignUpInput struct {
+	Input SignUpInput `json:"input"`
+}
+
+// GetInput returns __SignUpInput.Input, and is useful for accessing the field via an interface.
+func (v *__SignUpInput) GetInput() SignUpInput { return v.Input }
+
 // __TagsInput is used internally by genqlient
 type __TagsInput struct {
 	First int     `json:"first"`
@@ -1513,6 +2096,14 @@ func (v *__TagsInput) GetFirst() int { return v.First }
 
 // GetAfter returns __TagsInput.After, and is useful for accessing the field via an interface.
 func (v *__TagsInput) GetAfter() *string { return v.After }
+
+// __VerifyEmailInput is used internally by genqlient
+type __VerifyEmailInput struct {
+	Token string `json:"token"`
+}
+
+// GetToken returns __VerifyEmailInput.Token, and is useful for accessing the field via an interface.
+func (v *__VerifyEmailInput) GetToken() string { return v.Token }
 
 // The query executed by CataloguePage.
 const CataloguePage_Operation = `
@@ -1580,6 +2171,51 @@ func CataloguePage(
 	return data_, err_
 }
 
+// The mutation executed by CompleteLesson.
+const CompleteLesson_Operation = `
+mutation CompleteLesson ($lessonId: ID!) {
+	completeLesson(lessonId: $lessonId) {
+		enrollment {
+			id
+			status
+			completedLessonCount
+			progress
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Mark a lesson done.
+func CompleteLesson(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	lessonId string,
+) (data_ *CompleteLessonResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CompleteLesson",
+		Query:  CompleteLesson_Operation,
+		Variables: &__CompleteLessonInput{
+			LessonId: lessonId,
+		},
+	}
+
+	data_ = &CompleteLessonResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by CoursePage.
 const CoursePage_Operation = `
 query CoursePage ($slug: String!) {
@@ -1633,6 +2269,150 @@ func CoursePage(
 	}
 
 	data_ = &CoursePageResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by CourseStats.
+const CourseStats_Operation = `
+query CourseStats ($slug: String!) {
+	course(slug: $slug) {
+		id
+		enrollmentCount
+		lessonCount
+		ratingCount
+		ratingAverage
+		reviews(first: 5) {
+			totalCount
+			edges {
+				node {
+					id
+					rating
+					body
+					author {
+						displayName
+					}
+				}
+			}
+		}
+	}
+}
+`
+
+// A course page's counters and latest reviews, as anyone sees them.
+func CourseStats(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	slug string,
+) (data_ *CourseStatsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CourseStats",
+		Query:  CourseStats_Operation,
+		Variables: &__CourseStatsInput{
+			Slug: slug,
+		},
+	}
+
+	data_ = &CourseStatsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateReview.
+const CreateReview_Operation = `
+mutation CreateReview ($input: CreateReviewInput!) {
+	createReview(input: $input) {
+		review {
+			id
+			rating
+			body
+			author {
+				displayName
+			}
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Review a course.
+func CreateReview(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateReviewInput,
+) (data_ *CreateReviewResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateReview",
+		Query:  CreateReview_Operation,
+		Variables: &__CreateReviewInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateReviewResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by Enroll.
+const Enroll_Operation = `
+mutation Enroll ($courseId: ID!) {
+	enroll(courseId: $courseId) {
+		enrollment {
+			id
+			status
+			completedLessonCount
+			progress
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Enrol the caller in a course.
+func Enroll(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	courseId string,
+) (data_ *EnrollResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Enroll",
+		Query:  Enroll_Operation,
+		Variables: &__EnrollInput{
+			CourseId: courseId,
+		},
+	}
+
+	data_ = &EnrollResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -1822,6 +2602,48 @@ func NodeByID(
 	return data_, err_
 }
 
+// The mutation executed by SignUp.
+const SignUp_Operation = `
+mutation SignUp ($input: SignUpInput!) {
+	signUp(input: $input) {
+		user {
+			id
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Create a learner account; the verification link is emailed.
+func SignUp(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SignUpInput,
+) (data_ *SignUpResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SignUp",
+		Query:  SignUp_Operation,
+		Variables: &__SignUpInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SignUpResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by Tags.
 const Tags_Operation = `
 query Tags ($first: Int!, $after: Cursor) {
@@ -1859,6 +2681,48 @@ func Tags(
 	}
 
 	data_ = &TagsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by VerifyEmail.
+const VerifyEmail_Operation = `
+mutation VerifyEmail ($token: String!) {
+	verifyEmail(token: $token) {
+		user {
+			id
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Confirm an address with the token from its verification link.
+func VerifyEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	token string,
+) (data_ *VerifyEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "VerifyEmail",
+		Query:  VerifyEmail_Operation,
+		Variables: &__VerifyEmailInput{
+			Token: token,
+		},
+	}
+
+	data_ = &VerifyEmailResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -582,6 +582,10 @@ func lecternEnv(set []string) []string {
 		config.VarAppEnv, config.VarHTTPAddr, config.VarDatabaseURL, config.VarDataDir,
 		config.VarLogLevel, config.VarLogFormat, config.VarAllowSQLite, config.VarPlaygroundAssetsDir,
 		config.VarShutdownTimeout, config.VarSeedDemoData, config.VarRequestTimeout, config.VarMaxBodyBytes,
+		config.VarCacheTTL, config.VarCacheMaxBytes, config.VarRedisURL, config.VarRedisTimeout, config.VarCacheNamespace,
+		config.VarPublicBaseURL, config.VarMailFrom, config.VarSMTPURL, config.VarCORSOrigins, config.VarSessionIdleTimeout,
+		config.VarSessionMaxAge, config.VarTrustedProxies, config.VarGraphQLIntrospection, config.VarTOTPEncryptionKeys,
+		config.VarDebugAddr, config.VarGOGC, config.VarGOMEMLIMIT,
 	}
 	var env []string
 	for _, kv := range os.Environ() {
