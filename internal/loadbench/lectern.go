@@ -29,6 +29,8 @@ type app struct {
 	dir     string // DATA_DIR, and the working directory of every command
 	dbURL   string
 	totpKey string // TOTP_ENCRYPTION_KEYS, which stage requires
+	// cacheEnv sets the public-read cache (-cache).
+	cacheEnv []string
 }
 
 // build compiles the main package of the module the working directory is
@@ -81,6 +83,7 @@ func (a *app) env(extra ...string) []string {
 		"LOG_LEVEL=warn",
 		"SEED_DEMO_DATA=false",
 	)
+	env = append(env, a.cacheEnv...)
 	return append(env, extra...)
 }
 

@@ -39,6 +39,8 @@ type options struct {
 	peerCmd     string
 	peerDir     string
 	cpuProfile  string
+	cache       string
+	redisURL    string
 }
 
 func main() {
@@ -79,6 +81,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.peerCmd, "peer-cmd", defaultPeerCmd, "command line of the peer; {dir}, {db} and {port} are replaced")
 	fs.StringVar(&o.peerDir, "peer-dir", defaultPeerDir(), "npm prefix the peer is installed in (postgraphile@4 is installed there when missing)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of Lectern's measured runs to this file (e.g. default.pgo)")
+	fs.StringVar(&o.cache, "cache", "off", "Lectern's public-read cache: off, memory (in process; LISTEN/NOTIFY on PostgreSQL) or redis")
+	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379", "Redis for -cache redis")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -92,6 +96,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-rounds must be at least 1")
 	case o.duration < time.Second || o.duration%time.Second != 0:
 		return o, errors.New("-d must be a whole number of seconds (wrk and CPU profiles count in seconds)")
+	case o.cache != "off" && o.cache != "memory" && o.cache != "redis":
+		return o, fmt.Errorf("-cache %q: want off, memory or redis", o.cache)
 	case o.load != "auto" && o.load != "wrk" && o.load != "go":
 		return o, fmt.Errorf("-load %q: want wrk, go or auto", o.load)
 	case o.peer && o.databaseURL != "" && !isPostgres(o.databaseURL):
@@ -134,6 +140,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	app.cacheEnv = cacheEnv(o)
 	lectern, err := app.prepare(ctx, o.courses)
 	if err != nil {
 		return err
@@ -169,6 +176,18 @@ func run(ctx context.Context, o options) error {
 		return mergeProfiles(ctx, o.cpuProfile, b.profiles)
 	}
 	return nil
+}
+
+// cacheEnv is Lectern's cache settings for -cache: off measures the
+// database path every request takes without it.
+func cacheEnv(o options) []string {
+	switch o.cache {
+	case "memory":
+		return []string{"CACHE_TTL=5m"}
+	case "redis":
+		return []string{"CACHE_TTL=5m", "REDIS_URL=" + o.redisURL, fmt.Sprintf("CACHE_NAMESPACE=loadbench-%d", os.Getpid())}
+	}
+	return []string{"CACHE_TTL=0"}
 }
 
 // defaultPeerDir is lectern-peer in the user's cache directory.

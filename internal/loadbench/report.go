@@ -55,8 +55,8 @@ func median[T ~int64 | ~float64](xs []T) T {
 }
 
 func reportHeader(o options, driver string, courses int, gen generator) string {
-	return fmt.Sprintf("Lectern on %s (%d published courses); %d connections from %s; per run %v warm-up, %v measured; %d round(s), medians shown",
-		driver, courses, o.concurrency, gen.name(), warmup, o.duration, o.rounds)
+	return fmt.Sprintf("Lectern on %s (%d published courses), cache %s; %d connections from %s; per run %v warm-up, %v measured; %d round(s), medians shown",
+		driver, courses, o.cache, o.concurrency, gen.name(), warmup, o.duration, o.rounds)
 }
 
 // printReport writes the table: per scenario, each server's throughput and
