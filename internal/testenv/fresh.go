@@ -74,24 +74,7 @@ var (
 // the templates after the last test.
 func Fresh(t testing.TB, dialect string, fixture ...*Fixture) *database.DB {
 	t.Helper()
-	f := Empty
-	switch len(fixture) {
-	case 0:
-	case 1:
-		f = fixture[0]
-	default:
-		t.Fatalf("Fresh takes one fixture, got %d", len(fixture))
-	}
-	var dsn string
-	if dialect == database.Postgres {
-		dsn = f.postgresDatabase(t)
-	} else {
-		path := filepath.Join(t.TempDir(), "test.db")
-		if err := copySQLite(f.template(t, dialect).source, path); err != nil {
-			t.Fatalf("copy the %s template: %v", f.name, err)
-		}
-		dsn = "sqlite:" + path
-	}
+	dsn := FreshURL(t, dialect, fixture...)
 	db, err := database.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
