@@ -201,7 +201,8 @@ func fromRequest(ctx context.Context) bool {
 
 // Written is what the database reports after a committed write to one of
 // Tables (see database.DB.Watch): the tags its writer declared, with
-// Catalogue, or everything when it declared nothing, are invalidated.
+// Catalogue, are invalidated; nothing when it declared none (Tx.Touch()),
+// everything when it declared nothing at all.
 func (c *Cache) Written(ctx context.Context, tables, tags []string, declared bool) {
 	if !declared {
 		c.stats.undeclared.Add(1)
@@ -215,6 +216,9 @@ func (c *Cache) Written(ctx context.Context, tables, tags []string, declared boo
 		c.logger.Log(ctx, level, UndeclaredWrite, slog.Any("tables", tables))
 		c.Invalidate(ctx, everything)
 		return
+	}
+	if len(tags) == 0 {
+		return // declared as changing nothing a public reader sees
 	}
 	c.Invalidate(ctx, append(slices.Clip(tags), Catalogue)...)
 }

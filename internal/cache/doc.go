@@ -27,9 +27,10 @@
 // caller tracks what the read depends on.
 //
 // Every committed write to a public table publishes the tags its writer
-// declared (database.Tx.Touch) plus "catalogue"; a write that declared
-// nothing publishes "*", which drops every entry (see Written). Nothing is
-// published for a rolled-back write.
+// declared (database.Tx.Touch) plus "catalogue"; a write declared as
+// changing nothing public (Touch with no tags) publishes nothing, and one
+// that declared nothing at all publishes "*", which drops every entry (see
+// Written). Nothing is published for a rolled-back write.
 //
 // # Never stale
 //

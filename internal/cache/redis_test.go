@@ -145,7 +145,7 @@ func TestSharedAcrossInstances(t *testing.T) {
 	eventually(t, time.Second, "a to see v3", func() bool { _, v := get(ha); return v == "v3" })
 }
 
-// A write that declared no tags publishes "*", which must drop every
+// A write that declared nothing at all publishes "*", which must drop every
 // entry in Redis too, not only in memory: the scripts that read and fill
 // the shared cache check inv:* besides the entry's own tags. (They once
 // did not, and the next read, on the writer as on every other instance,
