@@ -116,6 +116,9 @@ type Config struct {
 	// Cache is the public-read cache: CACHE_TTL, CACHE_MAX_BYTES,
 	// REDIS_URL, REDIS_TIMEOUT.
 	Cache CacheConfig
+	// Storage is the object store for uploaded files (STORAGE_URL): by
+	// default a directory inside DataDir.
+	Storage StorageConfig
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -225,6 +228,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("cache_namespace", c.Cache.Namespace),
 		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
 	)
+	attrs = append(attrs, c.Storage.logAttrs()...)
 	return slog.GroupValue(attrs...)
 }
 

@@ -71,6 +71,9 @@ var defaultGC = GCBudget{Percent: DefaultGCPercent, MemoryLimit: math.MaxInt64}
 
 var defaultCache = CacheConfig{TTL: DefaultCacheTTL, MaxBytes: DefaultCacheMaxBytes, RedisTimeout: DefaultRedisTimeout, Namespace: DefaultCacheNamespace}
 
+// defaultStorage is the object store when STORAGE_URL and DATA_DIR are unset.
+var defaultStorage = StorageConfig{Driver: StorageFile, Dir: filepath.Join("data", "blobs")}
+
 func TestGraphQLExposure(t *testing.T) {
 	for _, tc := range []struct {
 		name                         string
@@ -116,7 +119,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true, GC: defaultGC, Cache: defaultCache,
+				GraphQLIntrospection: true, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
 			},
 		},
 		{
@@ -129,7 +132,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache,
+				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
 			},
 		},
 		{
@@ -142,7 +145,7 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache,
+				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
 			},
 		},
 	}
@@ -471,7 +474,7 @@ func TestLoadNilGetenvReadsProcessEnvironment(t *testing.T) {
 		VarAppEnv, VarDatabaseURL, VarDataDir, VarLogLevel, VarLogFormat, VarAllowSQLite,
 		VarPlaygroundAssetsDir, VarShutdownTimeout, VarSeedDemoData, VarRequestTimeout, VarMaxBodyBytes,
 		VarPublicBaseURL, VarMailFrom, VarSMTPURL, VarCORSOrigins, VarSessionIdleTimeout, VarSessionMaxAge,
-		VarTrustedProxies,
+		VarTrustedProxies, VarStorageURL,
 	} {
 		t.Setenv(name, "")
 	}
@@ -735,5 +738,146 @@ func TestLogValueListsAccountSettings(t *testing.T) {
 		if line.Config[k] != v {
 			t.Errorf("config.%s = %v, want %v", k, line.Config[k], v)
 		}
+	}
+}
+
+func TestLoadStorage(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want StorageConfig
+	}{
+		{"default inside data dir", nil, defaultStorage},
+		{"default follows DATA_DIR", map[string]string{"DATA_DIR": "/var/lib/lectern"},
+			StorageConfig{Driver: StorageFile, Dir: filepath.Join("/var/lib/lectern", "blobs")}},
+		// A file store is allowed in prod; see loader.storage for why.
+		{"default in prod", deployed("prod", nil), defaultStorage},
+		{"file url", map[string]string{"STORAGE_URL": "file:///srv/lectern/../blobs/"},
+			StorageConfig{Driver: StorageFile, Dir: "/srv/blobs"}},
+		{"s3 on aws", deployed("prod", map[string]string{"STORAGE_URL": "s3://lectern-files?region=eu-west-1"}),
+			StorageConfig{Driver: StorageS3, Bucket: "lectern-files", Region: "eu-west-1"}},
+		{"s3 compatible", map[string]string{"STORAGE_URL": "S3://uploads.v2/?region=garage&endpoint=http://minio.internal:9000/&use_path_style=true"},
+			StorageConfig{Driver: StorageS3, Bucket: "uploads.v2", Region: "garage", Endpoint: "http://minio.internal:9000", UsePathStyle: true}},
+		{"s3 https endpoint in prod", deployed("prod", map[string]string{"STORAGE_URL": "s3://uploads?region=auto&endpoint=https://ACCOUNT.r2.cloudflarestorage.com"}),
+			StorageConfig{Driver: StorageS3, Bucket: "uploads", Region: "auto", Endpoint: "https://account.r2.cloudflarestorage.com"}},
+		{"s3 loopback http endpoint in prod", deployed("prod", map[string]string{"STORAGE_URL": "s3://uploads?region=us-east-1&endpoint=http://127.0.0.1:9000&use_path_style=false"}),
+			StorageConfig{Driver: StorageS3, Bucket: "uploads", Region: "us-east-1", Endpoint: "http://127.0.0.1:9000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustLoad(t, tt.vars).Storage; got != tt.want {
+				t.Errorf("Storage = %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadStorageListsEveryProblem(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"no scheme", map[string]string{"STORAGE_URL": "blobs"}, []string{
+			`STORAGE_URL: "blobs" has no scheme (want file:///ABSOLUTE/PATH or s3://BUCKET?region=REGION)`,
+		}},
+		{"unknown scheme", map[string]string{"STORAGE_URL": "gs://bucket"}, []string{
+			`STORAGE_URL: "gs://bucket" has an unsupported scheme (want file:///ABSOLUTE/PATH or s3://BUCKET?region=REGION)`,
+		}},
+		{"not a url", map[string]string{"STORAGE_URL": "s3://bucket:port?region=x"}, []string{
+			`STORAGE_URL: "s3://bucket:port?region=x" is not a valid URL (want file:///ABSOLUTE/PATH or s3://BUCKET?region=REGION)`,
+		}},
+		{"s3 empty", map[string]string{"STORAGE_URL": "s3://"}, []string{
+			`STORAGE_URL: "s3://" has no bucket (want s3://BUCKET?region=REGION)`,
+			`STORAGE_URL: "s3://" has no region (add ?region=…, e.g. us-east-1)`,
+		}},
+		{"s3 everything wrong", map[string]string{"STORAGE_URL": "s3://Bad_Bucket/prefix?region=us%20east&use_path_style=maybe&endpoint=ftp://x&acl=public&ssetype=AES256#top"}, []string{
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" has a fragment`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" names bucket "Bad_Bucket"; want 3-63 of a-z, 0-9, '.' and '-', starting and ending with a letter or digit`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" has a path; keys are chosen by the server (want s3://BUCKET?region=REGION)`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" has unknown query parameter "acl" (want region, endpoint, use_path_style)`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" has unknown query parameter "ssetype" (want region, endpoint, use_path_style)`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" names region "us east"; want 1-64 of a-z, A-Z, 0-9, '-' and '_'`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" has use_path_style="maybe"; want true or false`,
+			`STORAGE_URL: "s3://Bad_Bucket/prefix?acl=xxxxx&endpoint=ftp%3A%2F%2Fx&region=us+east&ssetype=xxxxx&use_path_style=maybe#top" has an endpoint that is not an absolute http:// or https:// URL`,
+		}},
+		{"s3 empty fragment", map[string]string{"STORAGE_URL": "s3://bucket?region=us-east-1#"}, []string{
+			`STORAGE_URL: "s3://bucket?region=us-east-1#" has a fragment`,
+		}},
+		{"s3 repeated parameter", map[string]string{"STORAGE_URL": "s3://bucket?region=us-east-1&region=eu-west-1"}, []string{
+			`STORAGE_URL: "s3://bucket?region=us-east-1&region=eu-west-1" sets "region" more than once`,
+		}},
+		{"s3 plain http endpoint in stage", deployed("stage", map[string]string{"STORAGE_URL": "s3://bucket?region=us-east-1&endpoint=http://minio.internal:9000"}), []string{
+			`STORAGE_URL: "s3://bucket?region=us-east-1&endpoint=http://minio.internal:9000" has an endpoint that must use https in stage (browsers refuse plain http uploads from an https page)`,
+		}},
+		{"s3 credentials in the url", map[string]string{"STORAGE_URL": "s3://AKIAEXAMPLE:hunter2@bucket"}, []string{
+			`STORAGE_URL: "[withheld]" has user info; credentials come from the AWS environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), never from the URL`,
+			`STORAGE_URL: "[withheld]" has no region (add ?region=…, e.g. us-east-1)`,
+		}},
+		{"s3 endpoint with credentials", map[string]string{"STORAGE_URL": "s3://bucket?region=us-east-1&endpoint=https%3A%2F%2Fkey%3Ahunter2%40minio.example.com"}, []string{
+			`STORAGE_URL: "s3://bucket?endpoint=xxxxx&region=us-east-1" has an endpoint that has user info`,
+		}},
+		{"s3 secret as a parameter", map[string]string{"STORAGE_URL": "s3://bucket?region=us-east-1&aws_secret_access_key=hunter2"}, []string{
+			`STORAGE_URL: "s3://bucket?aws_secret_access_key=xxxxx&region=us-east-1" has unknown query parameter "aws_secret_access_key" (want region, endpoint, use_path_style)`,
+		}},
+		{"file with host and query", map[string]string{"STORAGE_URL": "file://nas/srv/blobs?mode=0700&no_tmp_dir=1"}, []string{
+			`STORAGE_URL: "file://nas/srv/blobs?mode=xxxxx&no_tmp_dir=xxxxx" names host "nas"; the file store needs a local path (file:///PATH)`,
+			`STORAGE_URL: "file://nas/srv/blobs?mode=xxxxx&no_tmp_dir=xxxxx" has unknown query parameter "mode" (the file store takes none)`,
+			`STORAGE_URL: "file://nas/srv/blobs?mode=xxxxx&no_tmp_dir=xxxxx" has unknown query parameter "no_tmp_dir" (the file store takes none)`,
+		}},
+		{"file without path", map[string]string{"STORAGE_URL": "file://"}, []string{
+			`STORAGE_URL: "file://" has no path (want file:///ABSOLUTE/PATH)`,
+		}},
+		{"file host without path", map[string]string{"STORAGE_URL": "file://blobs"}, []string{
+			`STORAGE_URL: "file://blobs" names host "blobs"; the file store needs a local path (file:///PATH)`,
+			`STORAGE_URL: "file://blobs" has no path (want file:///ABSOLUTE/PATH)`,
+		}},
+		{"file relative", map[string]string{"STORAGE_URL": "file:data/blobs"}, []string{
+			`STORAGE_URL: "file:data/blobs" must be file:///ABSOLUTE/PATH`,
+		}},
+		{"file nul", map[string]string{"STORAGE_URL": "file:///srv/a%00b"}, []string{
+			`STORAGE_URL: "file:///srv/a%00b" contains a NUL byte`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problems := loadProblems(t, tt.vars)
+			if !reflect.DeepEqual(problems, tt.want) {
+				t.Errorf("problems =\n  %s\nwant\n  %s", strings.Join(problems, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+			if s := strings.Join(problems, "\n"); strings.Contains(s, "hunter2") {
+				t.Errorf("a credential leaked into the problems: %s", s)
+			}
+		})
+	}
+}
+
+func TestLogValueListsStorage(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want map[string]any
+	}{
+		{"file", nil, map[string]any{"storage_driver": "file", "storage_dir": filepath.Join("data", "blobs")}},
+		{"s3", map[string]string{"STORAGE_URL": "s3://uploads?region=us-east-1&endpoint=http://127.0.0.1:9000&use_path_style=true"},
+			map[string]any{"storage_driver": "s3", "storage_bucket": "uploads", "storage_region": "us-east-1",
+				"storage_endpoint": "http://127.0.0.1:9000", "storage_path_style": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", mustLoad(t, tt.vars))
+			var line struct {
+				Config map[string]any `json:"config"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("decode log line: %v", err)
+			}
+			for k, v := range tt.want {
+				if line.Config[k] != v {
+					t.Errorf("config.%s = %v, want %v", k, line.Config[k], v)
+				}
+			}
+		})
 	}
 }

@@ -94,6 +94,7 @@ func (l *loader) load() Config {
 	c.DebugAddr = l.debugAddr()
 	c.GC = l.gcBudget()
 	c.Cache = l.cache()
+	c.Storage = l.storage(env, c.DataDir)
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c

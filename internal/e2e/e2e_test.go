@@ -585,7 +585,7 @@ func lecternEnv(set []string) []string {
 		config.VarCacheTTL, config.VarCacheMaxBytes, config.VarRedisURL, config.VarRedisTimeout, config.VarCacheNamespace,
 		config.VarPublicBaseURL, config.VarMailFrom, config.VarSMTPURL, config.VarCORSOrigins, config.VarSessionIdleTimeout,
 		config.VarSessionMaxAge, config.VarTrustedProxies, config.VarGraphQLIntrospection, config.VarTOTPEncryptionKeys,
-		config.VarDebugAddr, config.VarGOGC, config.VarGOMEMLIMIT,
+		config.VarDebugAddr, config.VarGOGC, config.VarGOMEMLIMIT, config.VarStorageURL,
 	}
 	var env []string
 	for _, kv := range os.Environ() {
