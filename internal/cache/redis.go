@@ -127,9 +127,14 @@ func (b redisBus) listen(ctx context.Context, deliver func(string), up func(bool
 	const ping = time.Second
 	for ctx.Err() == nil {
 		ps := b.s.rdb.Subscribe(ctx, b.s.channel())
+		// Closing the subscription is what interrupts a read in progress,
+		// so a shutdown does not wait for the next ping.
+		stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 		b.receive(ctx, ps, ping, deliver, up)
 		up(false)
-		_ = ps.Close()
+		if stop() {
+			_ = ps.Close()
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(250 * time.Millisecond):
