@@ -236,6 +236,20 @@ type author struct {
 	version int
 }
 
+// warmPair starts instances a and b, signs an author in through a and
+// has both hold the author's course page in memory.
+func (d *deployment) warmPair(t *testing.T) (a, b *instance, amara *author, first page) {
+	t.Helper()
+	a, b = d.start("a"), d.start("b")
+	amara = signInAuthor(t, a)
+	amara.current(t, a)
+	first = a.wantRead(t, "", "")
+	a.wantRead(t, "hit", first.Title)
+	b.converge(t, time.Second, first.Title)
+	b.wantRead(t, "hit", first.Title)
+	return a, b, amara, first
+}
+
 func signInAuthor(t *testing.T, i *instance) *author {
 	t.Helper()
 	c := i.client.NewCaller()
@@ -415,13 +429,7 @@ func TestRolledBackWritesPublishNothing(t *testing.T) {
 	t.Parallel()
 	eachVariant(t, []variant{onSQLite, onPostgres, onPostgresRdb}, func(t *testing.T, v variant) {
 		d := newDeployment(t, v)
-		a, b := d.start("a"), d.start("b")
-		amara := signInAuthor(t, a)
-		amara.current(t, a)
-		first := a.wantRead(t, "", "")
-		a.wantRead(t, "hit", first.Title)
-		b.converge(t, time.Second, first.Title)
-		b.wantRead(t, "hit", first.Title)
+		a, b, amara, first := d.warmPair(t)
 
 		var gen func() string
 		if v.redis {
@@ -664,13 +672,7 @@ func TestRedisOutage(t *testing.T) {
 		// Above the 50ms default, for a loaded test machine; a sick Redis
 		// must still cost a request little.
 		d.redisTimeout = 250 * time.Millisecond
-		a, b := d.start("a"), d.start("b")
-		amara := signInAuthor(t, a)
-		amara.current(t, a)
-		first := a.wantRead(t, "", "")
-		a.wantRead(t, "hit", first.Title)
-		b.converge(t, time.Second, first.Title)
-		b.wantRead(t, "hit", first.Title)
+		a, b, amara, first := d.warmPair(t)
 
 		// outage makes a write through a during the failure, and checks
 		// every answer while Redis is down and after it is back.

@@ -19,11 +19,12 @@ type Change struct {
 	Declared bool
 }
 
-// Watch calls notify (as well as any other subscriber) after each committed write that ran INSERT, UPDATE or
+// Watch calls notify after each committed write that ran INSERT, UPDATE or
 // DELETE on one of tables through the ent driver: after the commit of a
 // transaction (Transact, InTx, a transaction ent opens itself), after the
-// statement otherwise. A rolled-back write notifies nothing. Call it once,
-// before the database serves traffic; stop ends the subscription.
+// statement otherwise. A rolled-back write notifies nothing. Several
+// subscribers may watch at once, each told only of its own tables; stop
+// ends this one's subscription.
 //
 // Statements sent straight to the *sql.Tx (Tx.SQL) are not seen: a writer
 // using it on a watched table must declare its tags (Tx.Touch), and a

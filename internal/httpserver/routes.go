@@ -22,10 +22,11 @@ func routes(mux *http.ServeMux, d Deps) {
 }
 
 // graphqlRoute stacks CORS → POST/JSON guard → Authenticate → public-read
-// cache (when on) → GraphQL. CORS
-// goes first so preflights (OPTIONS) are answered and browsers can read every
-// refusal after it; the credential is read only once the request is known to
-// be one GraphQL can execute.
+// cache (when on) → GraphQL. CORS goes first so preflights (OPTIONS) are
+// answered and browsers can read every refusal after it; the credential is
+// read only once the request is known to be one GraphQL can execute; the
+// cache comes after it, since only an anonymous viewer may be answered from
+// it.
 func graphqlRoute(d Deps) http.Handler {
 	h := d.GraphQL
 	if d.Cache != nil {

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"lectern/internal/config"
 	"lectern/internal/storage"
+	"lectern/internal/testenv"
 )
 
 // testBucket is the bucket every fake S3 server starts with.
@@ -32,7 +32,7 @@ const testBucket = "lectern-test"
 type bundle struct {
 	store *storage.Store
 	// clock drives the file store's URL expiry; S3 signs with real time.
-	clock *clock
+	clock *testenv.Clock
 	// dir is the file store's directory, "" on S3.
 	dir string
 	// verifiesSignatures is false for the fake S3 server, which accepts
@@ -99,25 +99,8 @@ func setAWSEnv(t *testing.T) {
 	}
 }
 
-// clock is a settable time source shared by a test and its store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock is the tests' time source; it stands still unless moved.
+func newClock() *testenv.Clock { return testenv.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 var testSecret = bytes.Repeat([]byte("k"), 32)
 
