@@ -116,8 +116,16 @@ type Config struct {
 	// Cache is the public-read cache: CACHE_TTL, CACHE_MAX_BYTES,
 	// REDIS_URL, REDIS_TIMEOUT.
 	Cache CacheConfig
+	// APIBaseURL is the absolute http(s) URL, without a trailing slash, at
+	// which clients reach this server's HTTP API (API_BASE_URL): the file
+	// store's signed upload and download links and the server's own public
+	// image URLs point into it. Dev defaults to the listener, as
+	// PublicBaseURL does; stage and prod require it with the file store,
+	// and it is empty there with S3 unless set.
+	APIBaseURL string
 	// Storage is the object store for uploaded files (STORAGE_URL): by
-	// default a directory inside DataDir.
+	// default a directory inside DataDir; with the upload settings
+	// (STORAGE_SIGNING_KEY, ASSETS_PUBLIC_BASE_URL, UPLOAD_DAILY_BYTES).
 	Storage StorageConfig
 }
 
@@ -183,7 +191,8 @@ func (c Config) Dev() bool {
 }
 
 // LogValue returns the configuration as a log group with the database and
-// SMTP passwords redacted and the TOTP encryption keys shown by ID only, so
+// SMTP passwords redacted, the TOTP encryption keys shown by ID only and
+// the storage signing key only as "set", "generated in dev" or "unused", so
 // a start-up line can record exactly what was loaded.
 func (c Config) LogValue() slog.Value {
 	attrs := []slog.Attr{
@@ -206,6 +215,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.String("public_base_url", c.PublicBaseURL),
+		slog.String("api_base_url", c.APIBaseURL),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("smtp_url", RedactURL(c.SMTPURL)),
 	)
@@ -228,15 +238,19 @@ func (c Config) LogValue() slog.Value {
 		slog.String("cache_namespace", c.Cache.Namespace),
 		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
 	)
-	attrs = append(attrs, c.Storage.logAttrs()...)
+	attrs = append(attrs, c.Storage.logAttrs(c.Env)...)
 	return slog.GroupValue(attrs...)
 }
 
 // String returns the same redacted view as LogValue as key=value pairs, so
 // that printing a Config with %v cannot leak a password.
 func (c Config) String() string {
+	return joinAttrs(c.LogValue().Group())
+}
+
+func joinAttrs(attrs []slog.Attr) string {
 	var b strings.Builder
-	for i, a := range c.LogValue().Group() {
+	for i, a := range attrs {
 		if i > 0 {
 			b.WriteByte(' ')
 		}

@@ -51,13 +51,20 @@ const (
 	smtpURL = "smtps://mailer:m41lpw@mail.example.com"
 	// totpKeys is one key, k1, of 32 bytes 0x0b.
 	totpKeys = "k1:CwsLCwsLCwsLCwsLCwsLCwsLCwsLCwsLCwsLCwsLCws="
+	// storageKey is 32 bytes 'S' (0x53) in base64; "U1NT" is how it
+	// starts, which no problem or log line may contain.
+	storageKey = "U1NTU1NTU1NTU1NTU1NTU1NTU1NTU1NTU1NTU1NTU1M="
+	apiURL     = "https://api.courses.example.com"
 )
+
+// storageKeyBytes is storageKey decoded.
+var storageKeyBytes = bytes.Repeat([]byte("S"), 32)
 
 // deployed returns vars for env with the settings stage and prod require,
 // plus extra (which may override them).
 func deployed(env string, extra map[string]string) map[string]string {
 	vars := map[string]string{"APP_ENV": env, "DATABASE_URL": pgURL, "PUBLIC_BASE_URL": siteURL, "SMTP_URL": smtpURL,
-		"TOTP_ENCRYPTION_KEYS": totpKeys}
+		"TOTP_ENCRYPTION_KEYS": totpKeys, "STORAGE_SIGNING_KEY": storageKey, "API_BASE_URL": apiURL}
 	for k, v := range extra {
 		vars[k] = v
 	}
@@ -72,7 +79,11 @@ var defaultGC = GCBudget{Percent: DefaultGCPercent, MemoryLimit: math.MaxInt64}
 var defaultCache = CacheConfig{TTL: DefaultCacheTTL, MaxBytes: DefaultCacheMaxBytes, RedisTimeout: DefaultRedisTimeout, Namespace: DefaultCacheNamespace}
 
 // defaultStorage is the object store when STORAGE_URL and DATA_DIR are unset.
-var defaultStorage = StorageConfig{Driver: StorageFile, Dir: filepath.Join("data", "blobs")}
+var defaultStorage = StorageConfig{Driver: StorageFile, Dir: filepath.Join("data", "blobs"), DailyUploadBytes: DefaultUploadDailyBytes}
+
+// deployedStorage is the object store of deployed(env, nil).
+var deployedStorage = StorageConfig{Driver: StorageFile, Dir: filepath.Join("data", "blobs"), SigningKey: storageKeyBytes,
+	DailyUploadBytes: DefaultUploadDailyBytes}
 
 func TestGraphQLExposure(t *testing.T) {
 	for _, tc := range []struct {
@@ -120,6 +131,7 @@ func TestLoadDefaults(t *testing.T) {
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				GraphQLIntrospection: true, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
+				APIBaseURL: "http://127.0.0.1:8080",
 			},
 		},
 		{
@@ -132,7 +144,8 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
+				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: deployedStorage,
+				APIBaseURL: apiURL,
 			},
 		},
 		{
@@ -145,7 +158,8 @@ func TestLoadDefaults(t *testing.T) {
 				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
-				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
+				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: deployedStorage,
+				APIBaseURL: apiURL,
 			},
 		},
 	}
@@ -474,7 +488,7 @@ func TestLoadNilGetenvReadsProcessEnvironment(t *testing.T) {
 		VarAppEnv, VarDatabaseURL, VarDataDir, VarLogLevel, VarLogFormat, VarAllowSQLite,
 		VarPlaygroundAssetsDir, VarShutdownTimeout, VarSeedDemoData, VarRequestTimeout, VarMaxBodyBytes,
 		VarPublicBaseURL, VarMailFrom, VarSMTPURL, VarCORSOrigins, VarSessionIdleTimeout, VarSessionMaxAge,
-		VarTrustedProxies, VarStorageURL,
+		VarTrustedProxies, VarStorageURL, VarStorageSigningKey, VarAPIBaseURL, VarAssetsPublicBaseURL, VarUploadDailyBytes,
 	} {
 		t.Setenv(name, "")
 	}
@@ -619,7 +633,7 @@ func TestLoadReportsEveryAccountProblem(t *testing.T) {
 		"SESSION_MAX_AGE":      "forever",
 		"TRUSTED_PROXIES":      "10.0.0.0/8,proxy",
 	}))
-	want := `config: 9 problems:
+	want := `config: 11 problems:
   - PUBLIC_BASE_URL: "http://courses.example.com" must use https in prod
   - MAIL_FROM: "nobody" is not one email address (e.g. Lectern <no-reply@example.com>)
   - SMTP_URL: is required in prod (e.g. smtp://user:password@mail.example.com:587)
@@ -628,7 +642,9 @@ func TestLoadReportsEveryAccountProblem(t *testing.T) {
   - SESSION_IDLE_TIMEOUT: "0s" is outside 1m0s..24h0m0s
   - SESSION_MAX_AGE: "forever" is not a duration (e.g. 15s, 2m)
   - TRUSTED_PROXIES: "proxy" is not an IP address or CIDR prefix (e.g. 10.0.0.0/8, 192.0.2.7)
-  - TOTP_ENCRYPTION_KEYS: is required in prod (comma-separated ID:KEY entries, KEY being 32 random bytes in base64, e.g. k1:$(openssl rand -base64 32))`
+  - TOTP_ENCRYPTION_KEYS: is required in prod (comma-separated ID:KEY entries, KEY being 32 random bytes in base64, e.g. k1:$(openssl rand -base64 32))
+  - STORAGE_SIGNING_KEY: is required in prod with the file store (STORAGE_URL empty or file://): at least 32 random bytes in base64, e.g. $(openssl rand -base64 32)
+  - API_BASE_URL: is required in prod with the file store (STORAGE_URL empty or file://), e.g. https://api.example.com`
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load error =\n%v\nwant\n%s", err, want)
 	}
@@ -749,23 +765,25 @@ func TestLoadStorage(t *testing.T) {
 	}{
 		{"default inside data dir", nil, defaultStorage},
 		{"default follows DATA_DIR", map[string]string{"DATA_DIR": "/var/lib/lectern"},
-			StorageConfig{Driver: StorageFile, Dir: filepath.Join("/var/lib/lectern", "blobs")}},
+			StorageConfig{Driver: StorageFile, Dir: filepath.Join("/var/lib/lectern", "blobs"), DailyUploadBytes: DefaultUploadDailyBytes}},
 		// A file store is allowed in prod; see loader.storage for why.
-		{"default in prod", deployed("prod", nil), defaultStorage},
+		{"default in prod", deployed("prod", nil), deployedStorage},
 		{"file url", map[string]string{"STORAGE_URL": "file:///srv/lectern/../blobs/"},
-			StorageConfig{Driver: StorageFile, Dir: "/srv/blobs"}},
+			StorageConfig{Driver: StorageFile, Dir: "/srv/blobs", DailyUploadBytes: DefaultUploadDailyBytes}},
 		{"s3 on aws", deployed("prod", map[string]string{"STORAGE_URL": "s3://lectern-files?region=eu-west-1"}),
-			StorageConfig{Driver: StorageS3, Bucket: "lectern-files", Region: "eu-west-1"}},
+			StorageConfig{Driver: StorageS3, Bucket: "lectern-files", Region: "eu-west-1", DailyUploadBytes: DefaultUploadDailyBytes}},
 		{"s3 compatible", map[string]string{"STORAGE_URL": "S3://uploads.v2/?region=garage&endpoint=http://minio.internal:9000/&use_path_style=true"},
-			StorageConfig{Driver: StorageS3, Bucket: "uploads.v2", Region: "garage", Endpoint: "http://minio.internal:9000", UsePathStyle: true}},
+			StorageConfig{Driver: StorageS3, Bucket: "uploads.v2", Region: "garage", Endpoint: "http://minio.internal:9000", UsePathStyle: true,
+				DailyUploadBytes: DefaultUploadDailyBytes}},
 		{"s3 https endpoint in prod", deployed("prod", map[string]string{"STORAGE_URL": "s3://uploads?region=auto&endpoint=https://ACCOUNT.r2.cloudflarestorage.com"}),
-			StorageConfig{Driver: StorageS3, Bucket: "uploads", Region: "auto", Endpoint: "https://account.r2.cloudflarestorage.com"}},
+			StorageConfig{Driver: StorageS3, Bucket: "uploads", Region: "auto", Endpoint: "https://account.r2.cloudflarestorage.com",
+				DailyUploadBytes: DefaultUploadDailyBytes}},
 		{"s3 loopback http endpoint in prod", deployed("prod", map[string]string{"STORAGE_URL": "s3://uploads?region=us-east-1&endpoint=http://127.0.0.1:9000&use_path_style=false"}),
-			StorageConfig{Driver: StorageS3, Bucket: "uploads", Region: "us-east-1", Endpoint: "http://127.0.0.1:9000"}},
+			StorageConfig{Driver: StorageS3, Bucket: "uploads", Region: "us-east-1", Endpoint: "http://127.0.0.1:9000", DailyUploadBytes: DefaultUploadDailyBytes}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := mustLoad(t, tt.vars).Storage; got != tt.want {
+			if got := mustLoad(t, tt.vars).Storage; !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Storage = %#v\nwant %#v", got, tt.want)
 			}
 		})

@@ -95,6 +95,10 @@ func (l *loader) load() Config {
 	c.GC = l.gcBudget()
 	c.Cache = l.cache()
 	c.Storage = l.storage(env, c.DataDir)
+	c.Storage.SigningKey = l.storageSigningKey(env, c.Storage.Driver)
+	c.APIBaseURL = l.apiBaseURL(env, c.HTTPAddr, c.Storage.Driver)
+	c.Storage.PublicBaseURL = l.assetsPublicBaseURL(env)
+	c.Storage.DailyUploadBytes = l.uploadDailyBytes()
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c
@@ -269,17 +273,23 @@ func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration 
 }
 
 func (l *loader) maxBodyBytes() int64 {
-	v := l.lookup(VarMaxBodyBytes)
+	return l.byteCount(VarMaxBodyBytes, DefaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes)
+}
+
+// byteCount reads a plain number of bytes, without units: these settings
+// are compared with byte counts in code and logged as numbers.
+func (l *loader) byteCount(name string, def, lo, hi int64) int64 {
+	v := l.lookup(name)
 	if v == "" {
-		return DefaultMaxBodyBytes
+		return def
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		l.reject(VarMaxBodyBytes, "%q is not a whole number of bytes", v)
-		return DefaultMaxBodyBytes
+		l.reject(name, "%q is not a whole number of bytes", v)
+		return def
 	}
-	if n < minMaxBodyBytes || n > maxMaxBodyBytes {
-		l.reject(VarMaxBodyBytes, "%q is outside %d..%d", v, minMaxBodyBytes, maxMaxBodyBytes)
+	if n < lo || n > hi {
+		l.reject(name, "%q is outside %d..%d", v, lo, hi)
 	}
 	return n
 }

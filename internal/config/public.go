@@ -34,13 +34,22 @@ func (l *loader) publicBaseURL(env Env, httpAddr string) string {
 		}
 		return devBaseURL(httpAddr)
 	}
+	return l.webURL(VarPublicBaseURL, v, env)
+}
+
+// webURL checks a base URL setting (PUBLIC_BASE_URL, API_BASE_URL,
+// ASSETS_PUBLIC_BASE_URL): absolute http(s) without user info, query or
+// fragment, and https outside dev, whose pages are served over https and
+// may not load or send anything over plain http. It returns the URL
+// normalised by parseWebURL, without a trailing slash.
+func (l *loader) webURL(name, v string, env Env) string {
 	u, err := parseWebURL(v)
 	if err != nil {
-		l.reject(VarPublicBaseURL, "%q %v", quotableURL(v), err)
+		l.reject(name, "%q %v", quotableURL(v), err)
 		return v
 	}
 	if env != EnvDev && u.Scheme != "https" {
-		l.reject(VarPublicBaseURL, "%q must use https in %s", v, env)
+		l.reject(name, "%q must use https in %s", v, env)
 	}
 	return u.String()
 }

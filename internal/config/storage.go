@@ -37,9 +37,11 @@ var s3Params = []string{s3ParamRegion, s3ParamEndpoint, s3ParamUsePathStyle}
 const storageURLForms = "want file:///ABSOLUTE/PATH or s3://BUCKET?region=REGION"
 
 // StorageConfig is the object store for uploaded files (internal/storage),
-// read from STORAGE_URL. It never holds credentials: an S3 store takes them
-// from the AWS SDK's usual sources (AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role…).
+// read from STORAGE_URL, with the settings of uploads and public files. It
+// never holds S3 credentials: an S3 store takes them from the AWS SDK's
+// usual sources (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE,
+// an instance role…). It does hold the file store's signing key, so every
+// way of printing or logging it shows only whether the key is set.
 type StorageConfig struct {
 	// Driver is StorageFile or StorageS3.
 	Driver string
@@ -57,6 +59,20 @@ type StorageConfig struct {
 	// UsePathStyle addresses the bucket as ENDPOINT/BUCKET instead of
 	// BUCKET.ENDPOINT, which most self-hosted servers need (s3 only).
 	UsePathStyle bool
+	// SigningKey is the HMAC key of the file store's signed upload and
+	// download URLs, at least 32 bytes (STORAGE_SIGNING_KEY; file only,
+	// nil on S3, which signs with the AWS credentials). Required outside
+	// dev; in dev, nil means the server generates one into
+	// Config.StorageKeyFile.
+	SigningKey []byte
+	// PublicBaseURL is the absolute http(s) URL prefix, without a trailing
+	// slash, of a CDN or public bucket serving public image renditions at
+	// PublicBaseURL + "/" + key (ASSETS_PUBLIC_BASE_URL). Empty means the
+	// server serves them at Config.APIBaseURL + "/v1/assets/" + key.
+	PublicBaseURL string
+	// DailyUploadBytes caps the bytes one user may declare in uploads per
+	// rolling 24 hours (UPLOAD_DAILY_BYTES).
+	DailyUploadBytes int64
 }
 
 // storage reads STORAGE_URL. A file:// store is allowed in stage and prod:
@@ -241,17 +257,41 @@ func sortedKeys(q url.Values) []string {
 	return keys
 }
 
-// logAttrs lists only the settings of the chosen driver. None is secret:
-// Load refuses user info in STORAGE_URL and every unknown parameter.
-func (c StorageConfig) logAttrs() []slog.Attr {
+// LogValue returns the settings as a log group, the signing key shown only
+// as "set", "unused" or "none".
+func (c StorageConfig) LogValue() slog.Value {
+	return slog.GroupValue(c.logAttrs("")...)
+}
+
+// String returns the same view as LogValue as key=value pairs.
+func (c StorageConfig) String() string {
+	return joinAttrs(c.logAttrs(""))
+}
+
+// Format prints c as String does whatever the verb, so that no formatting
+// of a StorageConfig (or of a Config holding one, even with %#v) shows the
+// signing key.
+func (c StorageConfig) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+// logAttrs lists only the settings of the chosen driver, and the signing
+// key by signingKeyState. Nothing else is secret: Load refuses user info in
+// STORAGE_URL and every unknown parameter. env tells a key the dev server
+// will generate from one that is missing.
+func (c StorageConfig) logAttrs(env Env) []slog.Attr {
 	attrs := []slog.Attr{slog.String("storage_driver", c.Driver)}
 	if c.Driver == StorageFile {
-		return append(attrs, slog.String("storage_dir", c.Dir))
+		attrs = append(attrs, slog.String("storage_dir", c.Dir))
+	} else {
+		attrs = append(attrs,
+			slog.String("storage_bucket", c.Bucket),
+			slog.String("storage_region", c.Region),
+			slog.String("storage_endpoint", c.Endpoint),
+			slog.Bool("storage_path_style", c.UsePathStyle),
+		)
 	}
 	return append(attrs,
-		slog.String("storage_bucket", c.Bucket),
-		slog.String("storage_region", c.Region),
-		slog.String("storage_endpoint", c.Endpoint),
-		slog.Bool("storage_path_style", c.UsePathStyle),
+		slog.String("storage_signing_key", c.signingKeyState(env)),
+		slog.String("assets_public_base_url", c.PublicBaseURL),
+		slog.Int64("upload_daily_bytes", c.DailyUploadBytes),
 	)
 }
