@@ -14,10 +14,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,6 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	debug.SetMemoryLimit(cfg.GC.MemoryLimit)
 	logger := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if cfg, err = withDevTOTPKey(cfg, logger); err != nil {
+		return err
+	}
+	if cfg, err = withDevStorageKey(cfg, logger); err != nil {
 		return err
 	}
 	db, err := openDatabase(ctx, cfg)
@@ -145,6 +150,60 @@ func withDevTOTPKey(cfg config.Config, logger *slog.Logger) (config.Config, erro
 	}
 	cfg.TOTPEncryptionKeys = keys
 	return cfg, nil
+}
+
+// withDevStorageKey gives dev's file store a URL signing key when none is
+// configured: generated into DATA_DIR on first start and read from there
+// after, so that links handed out before a restart still work. Stage and
+// prod cannot get here without one (Load requires it of the file store).
+func withDevStorageKey(cfg config.Config, logger *slog.Logger) (config.Config, error) {
+	if len(cfg.Storage.SigningKey) > 0 || !cfg.Dev() || cfg.Storage.Driver != config.StorageFile {
+		return cfg, nil
+	}
+	path := cfg.StorageKeyFile()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return cfg, fmt.Errorf("data directory: %w", err)
+	}
+	key, created, err := loadOrCreateKey(path)
+	if err != nil {
+		return cfg, fmt.Errorf("dev storage signing key (%s is empty): %w", config.VarStorageSigningKey, err)
+	}
+	if created {
+		logger.Info("generated a storage signing key for dev", slog.String("path", path))
+	}
+	cfg.Storage.SigningKey = key
+	return cfg, nil
+}
+
+// loadOrCreateKey returns the 32-byte key held base64-encoded in the file
+// at path, creating the file (readable by its owner only) with a new
+// random key when it does not exist.
+func loadOrCreateKey(path string) (key []byte, created bool, err error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) { // another process made it first
+			return loadOrCreateKey(path)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return key, err == nil, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	key, err = base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(key) < 32 {
+		return nil, false, fmt.Errorf("%s does not hold a base64 key of at least 32 bytes", path)
+	}
+	return key, false, nil
 }
 
 // migrate applies Lectern's migrations, then the job queue's (River keeps

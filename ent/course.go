@@ -5,6 +5,7 @@ package ent
 import (
 	"encoding/json"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ type Course struct {
 	RatingSum int `json:"rating_sum,omitempty"`
 	// Changes with every update of the course; send it back as expectedVersion to update.
 	Version int `json:"version,omitempty"`
+	// CoverID holds the value of the "cover_id" field.
+	CoverID *uuid.UUID `json:"cover_id,omitempty"`
 	// Mean review rating, 0 when there are no reviews.
 	RatingAverage float64 `json:"rating_average,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -77,13 +80,17 @@ type CourseEdges struct {
 	Enrollments []*Enrollment `json:"enrollments,omitempty"`
 	// Reviews, newest first by default.
 	Reviews []*Review `json:"reviews,omitempty"`
+	// Assets holds the value of the assets edge.
+	Assets []*Asset `json:"assets,omitempty"`
+	// The cover image; null when the course has none.
+	Cover *Asset `json:"cover,omitempty"`
 	// CourseTags holds the value of the course_tags edge.
 	CourseTags []*CourseTag `json:"course_tags,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [10]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedMembers     map[string][]*CourseMember
 	namedSections    map[string][]*Section
@@ -92,6 +99,7 @@ type CourseEdges struct {
 	namedTags        map[string][]*Tag
 	namedEnrollments map[string][]*Enrollment
 	namedReviews     map[string][]*Review
+	namedAssets      map[string][]*Asset
 	namedCourseTags  map[string][]*CourseTag
 }
 
@@ -158,10 +166,30 @@ func (e CourseEdges) ReviewsOrErr() ([]*Review, error) {
 	return nil, &NotLoadedError{edge: "reviews"}
 }
 
+// AssetsOrErr returns the Assets value or an error if the edge
+// was not loaded in eager-loading.
+func (e CourseEdges) AssetsOrErr() ([]*Asset, error) {
+	if e.loadedTypes[7] {
+		return e.Assets, nil
+	}
+	return nil, &NotLoadedError{edge: "assets"}
+}
+
+// CoverOrErr returns the Cover value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CourseEdges) CoverOrErr() (*Asset, error) {
+	if e.Cover != nil {
+		return e.Cover, nil
+	} else if e.loadedTypes[8] {
+		return nil, &NotFoundError{label: asset.Label}
+	}
+	return nil, &NotLoadedError{edge: "cover"}
+}
+
 // CourseTagsOrErr returns the CourseTags value or an error if the edge
 // was not loaded in eager-loading.
 func (e CourseEdges) CourseTagsOrErr() ([]*CourseTag, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[9] {
 		return e.CourseTags, nil
 	}
 	return nil, &NotLoadedError{edge: "course_tags"}
@@ -172,6 +200,8 @@ func (*Course) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case course.FieldCoverID:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case course.FieldRequirements, course.FieldTakeaways:
 			values[i] = new([]byte)
 		case course.FieldRatingAverage:
@@ -312,6 +342,13 @@ func (_m *Course) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Version = int(value.Int64)
 			}
+		case course.FieldCoverID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field cover_id", values[i])
+			} else if value.Valid {
+				_m.CoverID = new(uuid.UUID)
+				*_m.CoverID = *value.S.(*uuid.UUID)
+			}
 		case course.FieldRatingAverage:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
 				return fmt.Errorf("unexpected type %T for field rating_average", values[i])
@@ -364,6 +401,16 @@ func (_m *Course) QueryEnrollments() *EnrollmentQuery {
 // QueryReviews queries the "reviews" edge of the Course entity.
 func (_m *Course) QueryReviews() *ReviewQuery {
 	return NewCourseClient(_m.config).QueryReviews(_m)
+}
+
+// QueryAssets queries the "assets" edge of the Course entity.
+func (_m *Course) QueryAssets() *AssetQuery {
+	return NewCourseClient(_m.config).QueryAssets(_m)
+}
+
+// QueryCover queries the "cover" edge of the Course entity.
+func (_m *Course) QueryCover() *AssetQuery {
+	return NewCourseClient(_m.config).QueryCover(_m)
 }
 
 // QueryCourseTags queries the "course_tags" edge of the Course entity.
@@ -446,6 +493,11 @@ func (_m *Course) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Version))
+	builder.WriteString(", ")
+	if v := _m.CoverID; v != nil {
+		builder.WriteString("cover_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("rating_average=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RatingAverage))
@@ -618,6 +670,30 @@ func (_m *Course) appendNamedReviews(name string, edges ...*Review) {
 		_m.Edges.namedReviews[name] = []*Review{}
 	} else {
 		_m.Edges.namedReviews[name] = append(_m.Edges.namedReviews[name], edges...)
+	}
+}
+
+// NamedAssets returns the Assets named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Course) NamedAssets(name string) ([]*Asset, error) {
+	if _m.Edges.namedAssets == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAssets[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Course) appendNamedAssets(name string, edges ...*Asset) {
+	if _m.Edges.namedAssets == nil {
+		_m.Edges.namedAssets = make(map[string][]*Asset)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAssets[name] = []*Asset{}
+	} else {
+		_m.Edges.namedAssets[name] = append(_m.Edges.namedAssets[name], edges...)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
@@ -234,6 +235,20 @@ func (_c *CourseCreate) SetNillableVersion(v *int) *CourseCreate {
 	return _c
 }
 
+// SetCoverID sets the "cover_id" field.
+func (_c *CourseCreate) SetCoverID(v uuid.UUID) *CourseCreate {
+	_c.mutation.SetCoverID(v)
+	return _c
+}
+
+// SetNillableCoverID sets the "cover_id" field if the given value is not nil.
+func (_c *CourseCreate) SetNillableCoverID(v *uuid.UUID) *CourseCreate {
+	if v != nil {
+		_c.SetCoverID(*v)
+	}
+	return _c
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (_c *CourseCreate) SetRatingAverage(v float64) *CourseCreate {
 	_c.mutation.SetRatingAverage(v)
@@ -365,6 +380,26 @@ func (_c *CourseCreate) AddReviews(v ...*Review) *CourseCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddReviewIDs(ids...)
+}
+
+// AddAssetIDs adds the "assets" edge to the Asset entity by IDs.
+func (_c *CourseCreate) AddAssetIDs(ids ...uuid.UUID) *CourseCreate {
+	_c.mutation.AddAssetIDs(ids...)
+	return _c
+}
+
+// AddAssets adds the "assets" edges to the Asset entity.
+func (_c *CourseCreate) AddAssets(v ...*Asset) *CourseCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAssetIDs(ids...)
+}
+
+// SetCover sets the "cover" edge to the Asset entity.
+func (_c *CourseCreate) SetCover(v *Asset) *CourseCreate {
+	return _c.SetCoverID(v.ID)
 }
 
 // Mutation returns the CourseMutation object of the builder.
@@ -813,6 +848,39 @@ func (_c *CourseCreate) createSpec() (*Course, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AssetsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CoverIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   course.CoverTable,
+			Columns: []string{course.CoverColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CoverID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/coursetag"
@@ -39,6 +40,8 @@ type CourseQuery struct {
 	withTags             *TagQuery
 	withEnrollments      *EnrollmentQuery
 	withReviews          *ReviewQuery
+	withAssets           *AssetQuery
+	withCover            *AssetQuery
 	withCourseTags       *CourseTagQuery
 	loadTotal            []func(context.Context, []*Course) error
 	modifiers            []func(*sql.Selector)
@@ -49,6 +52,7 @@ type CourseQuery struct {
 	withNamedTags        map[string]*TagQuery
 	withNamedEnrollments map[string]*EnrollmentQuery
 	withNamedReviews     map[string]*ReviewQuery
+	withNamedAssets      map[string]*AssetQuery
 	withNamedCourseTags  map[string]*CourseTagQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -233,6 +237,50 @@ func (_q *CourseQuery) QueryReviews() *ReviewQuery {
 			sqlgraph.From(course.Table, course.FieldID, selector),
 			sqlgraph.To(review.Table, review.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, course.ReviewsTable, course.ReviewsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAssets chains the current query on the "assets" edge.
+func (_q *CourseQuery) QueryAssets() *AssetQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(course.Table, course.FieldID, selector),
+			sqlgraph.To(asset.Table, asset.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, course.AssetsTable, course.AssetsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCover chains the current query on the "cover" edge.
+func (_q *CourseQuery) QueryCover() *AssetQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(course.Table, course.FieldID, selector),
+			sqlgraph.To(asset.Table, asset.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, course.CoverTable, course.CoverColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -461,6 +509,8 @@ func (_q *CourseQuery) Clone() *CourseQuery {
 		withTags:        _q.withTags.Clone(),
 		withEnrollments: _q.withEnrollments.Clone(),
 		withReviews:     _q.withReviews.Clone(),
+		withAssets:      _q.withAssets.Clone(),
+		withCover:       _q.withCover.Clone(),
 		withCourseTags:  _q.withCourseTags.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -543,6 +593,28 @@ func (_q *CourseQuery) WithReviews(opts ...func(*ReviewQuery)) *CourseQuery {
 		opt(query)
 	}
 	_q.withReviews = query
+	return _q
+}
+
+// WithAssets tells the query-builder to eager-load the nodes that are connected to
+// the "assets" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourseQuery) WithAssets(opts ...func(*AssetQuery)) *CourseQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAssets = query
+	return _q
+}
+
+// WithCover tells the query-builder to eager-load the nodes that are connected to
+// the "cover" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourseQuery) WithCover(opts ...func(*AssetQuery)) *CourseQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCover = query
 	return _q
 }
 
@@ -635,7 +707,7 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 	var (
 		nodes       = []*Course{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [10]bool{
 			_q.withMembers != nil,
 			_q.withSections != nil,
 			_q.withLessons != nil,
@@ -643,6 +715,8 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 			_q.withTags != nil,
 			_q.withEnrollments != nil,
 			_q.withReviews != nil,
+			_q.withAssets != nil,
+			_q.withCover != nil,
 			_q.withCourseTags != nil,
 		}
 	)
@@ -716,6 +790,19 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 			return nil, err
 		}
 	}
+	if query := _q.withAssets; query != nil {
+		if err := _q.loadAssets(ctx, query, nodes,
+			func(n *Course) { n.Edges.Assets = []*Asset{} },
+			func(n *Course, e *Asset) { n.Edges.Assets = append(n.Edges.Assets, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCover; query != nil {
+		if err := _q.loadCover(ctx, query, nodes, nil,
+			func(n *Course, e *Asset) { n.Edges.Cover = e }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withCourseTags; query != nil {
 		if err := _q.loadCourseTags(ctx, query, nodes,
 			func(n *Course) { n.Edges.CourseTags = []*CourseTag{} },
@@ -769,6 +856,13 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 		if err := _q.loadReviews(ctx, query, nodes,
 			func(n *Course) { n.appendNamedReviews(name) },
 			func(n *Course, e *Review) { n.appendNamedReviews(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAssets {
+		if err := _q.loadAssets(ctx, query, nodes,
+			func(n *Course) { n.appendNamedAssets(name) },
+			func(n *Course, e *Asset) { n.appendNamedAssets(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1028,6 +1122,71 @@ func (_q *CourseQuery) loadReviews(ctx context.Context, query *ReviewQuery, node
 	}
 	return nil
 }
+func (_q *CourseQuery) loadAssets(ctx context.Context, query *AssetQuery, nodes []*Course, init func(*Course), assign func(*Course, *Asset)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Course)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(asset.FieldCourseID)
+	}
+	query.Where(predicate.Asset(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(course.AssetsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CourseID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "course_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "course_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CourseQuery) loadCover(ctx context.Context, query *AssetQuery, nodes []*Course, init func(*Course), assign func(*Course, *Asset)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Course)
+	for i := range nodes {
+		if nodes[i].CoverID == nil {
+			continue
+		}
+		fk := *nodes[i].CoverID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(asset.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "cover_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *CourseQuery) loadCourseTags(ctx context.Context, query *CourseTagQuery, nodes []*Course, init func(*Course), assign func(*Course, *CourseTag)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[uuid.UUID]*Course)
@@ -1086,6 +1245,9 @@ func (_q *CourseQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != course.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCover != nil {
+			_spec.Node.AddColumnOnce(course.FieldCoverID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -1247,6 +1409,20 @@ func (_q *CourseQuery) WithNamedReviews(name string, opts ...func(*ReviewQuery))
 		_q.withNamedReviews = make(map[string]*ReviewQuery)
 	}
 	_q.withNamedReviews[name] = query
+	return _q
+}
+
+// WithNamedAssets tells the query-builder to eager-load the nodes that are connected to the "assets"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourseQuery) WithNamedAssets(name string, opts ...func(*AssetQuery)) *CourseQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAssets == nil {
+		_q.withNamedAssets = make(map[string]*AssetQuery)
+	}
+	_q.withNamedAssets[name] = query
 	return _q
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
@@ -291,6 +292,26 @@ func (_u *CourseUpdate) AddVersion(v int) *CourseUpdate {
 	return _u
 }
 
+// SetCoverID sets the "cover_id" field.
+func (_u *CourseUpdate) SetCoverID(v uuid.UUID) *CourseUpdate {
+	_u.mutation.SetCoverID(v)
+	return _u
+}
+
+// SetNillableCoverID sets the "cover_id" field if the given value is not nil.
+func (_u *CourseUpdate) SetNillableCoverID(v *uuid.UUID) *CourseUpdate {
+	if v != nil {
+		_u.SetCoverID(*v)
+	}
+	return _u
+}
+
+// ClearCoverID clears the value of the "cover_id" field.
+func (_u *CourseUpdate) ClearCoverID() *CourseUpdate {
+	_u.mutation.ClearCoverID()
+	return _u
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (_u *CourseUpdate) SetRatingAverage(v float64) *CourseUpdate {
 	_u.mutation.ResetRatingAverage()
@@ -415,6 +436,26 @@ func (_u *CourseUpdate) AddReviews(v ...*Review) *CourseUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddReviewIDs(ids...)
+}
+
+// AddAssetIDs adds the "assets" edge to the Asset entity by IDs.
+func (_u *CourseUpdate) AddAssetIDs(ids ...uuid.UUID) *CourseUpdate {
+	_u.mutation.AddAssetIDs(ids...)
+	return _u
+}
+
+// AddAssets adds the "assets" edges to the Asset entity.
+func (_u *CourseUpdate) AddAssets(v ...*Asset) *CourseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAssetIDs(ids...)
+}
+
+// SetCover sets the "cover" edge to the Asset entity.
+func (_u *CourseUpdate) SetCover(v *Asset) *CourseUpdate {
+	return _u.SetCoverID(v.ID)
 }
 
 // Mutation returns the CourseMutation object of the builder.
@@ -567,6 +608,33 @@ func (_u *CourseUpdate) RemoveReviews(v ...*Review) *CourseUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearAssets clears all "assets" edges to the Asset entity.
+func (_u *CourseUpdate) ClearAssets() *CourseUpdate {
+	_u.mutation.ClearAssets()
+	return _u
+}
+
+// RemoveAssetIDs removes the "assets" edge to Asset entities by IDs.
+func (_u *CourseUpdate) RemoveAssetIDs(ids ...uuid.UUID) *CourseUpdate {
+	_u.mutation.RemoveAssetIDs(ids...)
+	return _u
+}
+
+// RemoveAssets removes "assets" edges to Asset entities.
+func (_u *CourseUpdate) RemoveAssets(v ...*Asset) *CourseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAssetIDs(ids...)
+}
+
+// ClearCover clears the "cover" edge to the Asset entity.
+func (_u *CourseUpdate) ClearCover() *CourseUpdate {
+	_u.mutation.ClearCover()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1100,6 +1168,80 @@ func (_u *CourseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AssetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAssetsIDs(); len(nodes) > 0 && !_u.mutation.AssetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AssetsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CoverCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   course.CoverTable,
+			Columns: []string{course.CoverColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CoverIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   course.CoverTable,
+			Columns: []string{course.CoverColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1375,6 +1517,26 @@ func (_u *CourseUpdateOne) AddVersion(v int) *CourseUpdateOne {
 	return _u
 }
 
+// SetCoverID sets the "cover_id" field.
+func (_u *CourseUpdateOne) SetCoverID(v uuid.UUID) *CourseUpdateOne {
+	_u.mutation.SetCoverID(v)
+	return _u
+}
+
+// SetNillableCoverID sets the "cover_id" field if the given value is not nil.
+func (_u *CourseUpdateOne) SetNillableCoverID(v *uuid.UUID) *CourseUpdateOne {
+	if v != nil {
+		_u.SetCoverID(*v)
+	}
+	return _u
+}
+
+// ClearCoverID clears the value of the "cover_id" field.
+func (_u *CourseUpdateOne) ClearCoverID() *CourseUpdateOne {
+	_u.mutation.ClearCoverID()
+	return _u
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (_u *CourseUpdateOne) SetRatingAverage(v float64) *CourseUpdateOne {
 	_u.mutation.ResetRatingAverage()
@@ -1499,6 +1661,26 @@ func (_u *CourseUpdateOne) AddReviews(v ...*Review) *CourseUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddReviewIDs(ids...)
+}
+
+// AddAssetIDs adds the "assets" edge to the Asset entity by IDs.
+func (_u *CourseUpdateOne) AddAssetIDs(ids ...uuid.UUID) *CourseUpdateOne {
+	_u.mutation.AddAssetIDs(ids...)
+	return _u
+}
+
+// AddAssets adds the "assets" edges to the Asset entity.
+func (_u *CourseUpdateOne) AddAssets(v ...*Asset) *CourseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAssetIDs(ids...)
+}
+
+// SetCover sets the "cover" edge to the Asset entity.
+func (_u *CourseUpdateOne) SetCover(v *Asset) *CourseUpdateOne {
+	return _u.SetCoverID(v.ID)
 }
 
 // Mutation returns the CourseMutation object of the builder.
@@ -1651,6 +1833,33 @@ func (_u *CourseUpdateOne) RemoveReviews(v ...*Review) *CourseUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearAssets clears all "assets" edges to the Asset entity.
+func (_u *CourseUpdateOne) ClearAssets() *CourseUpdateOne {
+	_u.mutation.ClearAssets()
+	return _u
+}
+
+// RemoveAssetIDs removes the "assets" edge to Asset entities by IDs.
+func (_u *CourseUpdateOne) RemoveAssetIDs(ids ...uuid.UUID) *CourseUpdateOne {
+	_u.mutation.RemoveAssetIDs(ids...)
+	return _u
+}
+
+// RemoveAssets removes "assets" edges to Asset entities.
+func (_u *CourseUpdateOne) RemoveAssets(v ...*Asset) *CourseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAssetIDs(ids...)
+}
+
+// ClearCover clears the "cover" edge to the Asset entity.
+func (_u *CourseUpdateOne) ClearCover() *CourseUpdateOne {
+	_u.mutation.ClearCover()
+	return _u
 }
 
 // Where appends a list predicates to the CourseUpdate builder.
@@ -2207,6 +2416,80 @@ func (_u *CourseUpdateOne) sqlSave(ctx context.Context) (_node *Course, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(review.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AssetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAssetsIDs(); len(nodes) > 0 && !_u.mutation.AssetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AssetsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.AssetsTable,
+			Columns: []string{course.AssetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CoverCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   course.CoverTable,
+			Columns: []string{course.CoverColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CoverIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   course.CoverTable,
+			Columns: []string{course.CoverColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"lectern/ent/apitoken"
+	"lectern/ent/asset"
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
@@ -92,6 +93,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:       apitoken.ValidColumn,
+			asset.Table:          asset.ValidColumn,
 			auditevent.Table:     auditevent.ValidColumn,
 			course.Table:         course.ValidColumn,
 			coursemember.Table:   coursemember.ValidColumn,

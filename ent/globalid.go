@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"lectern/ent/apitoken"
+	"lectern/ent/asset"
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
@@ -25,6 +26,11 @@ import (
 // GlobalID returns the opaque, typed ID that clients see for this APIToken.
 func (_m *APIToken) GlobalID() gid.ID {
 	return gid.New("APIToken", _m.ID)
+}
+
+// GlobalID returns the opaque, typed ID that clients see for this Asset.
+func (_m *Asset) GlobalID() gid.ID {
+	return gid.New("Asset", _m.ID)
 }
 
 // GlobalID returns the opaque, typed ID that clients see for this AuditEvent.
@@ -88,6 +94,8 @@ func NodeTable(typ string) (table string, ok bool) {
 	switch typ {
 	case "APIToken":
 		return apitoken.Table, true
+	case "Asset":
+		return asset.Table, true
 	case "AuditEvent":
 		return auditevent.Table, true
 	case "Course":

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"lectern/ent/apitoken"
+	"lectern/ent/asset"
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
@@ -91,6 +92,105 @@ type apitokenPaginateArgs struct {
 
 func newApiTokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	args := &apitokenPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AssetQuery) CollectFields(ctx context.Context, satisfies ...string) (*AssetQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AssetQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(asset.Columns))
+		selectedFields = []string{asset.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[asset.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, asset.FieldCreatedAt)
+				fieldSeen[asset.FieldCreatedAt] = struct{}{}
+			}
+		case "purpose":
+			if _, ok := fieldSeen[asset.FieldPurpose]; !ok {
+				selectedFields = append(selectedFields, asset.FieldPurpose)
+				fieldSeen[asset.FieldPurpose] = struct{}{}
+			}
+		case "filename":
+			if _, ok := fieldSeen[asset.FieldFilename]; !ok {
+				selectedFields = append(selectedFields, asset.FieldFilename)
+				fieldSeen[asset.FieldFilename] = struct{}{}
+			}
+		case "contentType":
+			if _, ok := fieldSeen[asset.FieldContentType]; !ok {
+				selectedFields = append(selectedFields, asset.FieldContentType)
+				fieldSeen[asset.FieldContentType] = struct{}{}
+			}
+		case "byteSize":
+			if _, ok := fieldSeen[asset.FieldByteSize]; !ok {
+				selectedFields = append(selectedFields, asset.FieldByteSize)
+				fieldSeen[asset.FieldByteSize] = struct{}{}
+			}
+		case "width":
+			if _, ok := fieldSeen[asset.FieldWidth]; !ok {
+				selectedFields = append(selectedFields, asset.FieldWidth)
+				fieldSeen[asset.FieldWidth] = struct{}{}
+			}
+		case "height":
+			if _, ok := fieldSeen[asset.FieldHeight]; !ok {
+				selectedFields = append(selectedFields, asset.FieldHeight)
+				fieldSeen[asset.FieldHeight] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[asset.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, asset.FieldTitle)
+				fieldSeen[asset.FieldTitle] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type assetPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AssetPaginateOption
+}
+
+func newAssetPaginateArgs(rv map[string]any) *assetPaginateArgs {
+	args := &assetPaginateArgs{}
 	if rv == nil {
 		return args
 	}
@@ -384,6 +484,21 @@ func (_q *CourseQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			_q.WithNamedReviews(alias, func(wq *ReviewQuery) {
 				*wq = *query
 			})
+
+		case "cover":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AssetClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, assetImplementors)...); err != nil {
+				return err
+			}
+			_q.withCover = query
+			if _, ok := fieldSeen[course.FieldCoverID]; !ok {
+				selectedFields = append(selectedFields, course.FieldCoverID)
+				fieldSeen[course.FieldCoverID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[course.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, course.FieldCreatedAt)
@@ -769,6 +884,19 @@ func (_q *LessonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, lesson.FieldSectionID)
 				fieldSeen[lesson.FieldSectionID] = struct{}{}
 			}
+
+		case "attachments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AssetClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, assetImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAttachments(alias, func(wq *AssetQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[lesson.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, lesson.FieldCreatedAt)
@@ -1380,6 +1508,21 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "avatar":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AssetClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, assetImplementors)...); err != nil {
+				return err
+			}
+			_q.withAvatar = query
+			if _, ok := fieldSeen[user.FieldAvatarID]; !ok {
+				selectedFields = append(selectedFields, user.FieldAvatarID)
+				fieldSeen[user.FieldAvatarID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldCreatedAt)

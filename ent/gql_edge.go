@@ -72,6 +72,14 @@ func (_m *Course) Reviews(
 	return _m.QueryReviews().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Course) Cover(ctx context.Context) (*Asset, error) {
+	result, err := _m.Edges.CoverOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCover().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Enrollment) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
@@ -100,6 +108,18 @@ func (_m *Lesson) Section(ctx context.Context) (*Section, error) {
 	result, err := _m.Edges.SectionOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QuerySection().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Lesson) Attachments(ctx context.Context) (result []*Asset, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAttachments(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AttachmentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAttachments().All(ctx)
 	}
 	return result, err
 }
@@ -154,4 +174,12 @@ func (_m *Section) Lessons(ctx context.Context) (result []*Lesson, err error) {
 		result, err = _m.QueryLessons().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *User) Avatar(ctx context.Context) (*Asset, error) {
+	result, err := _m.Edges.AvatarOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAvatar().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }

@@ -58,13 +58,16 @@ type LessonEdges struct {
 	Section *Section `json:"section,omitempty"`
 	// Progress holds the value of the progress edge.
 	Progress []*LessonProgress `json:"progress,omitempty"`
+	// Files attached to the lesson, in the order they were attached.
+	Attachments []*Asset `json:"attachments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
-	namedProgress map[string][]*LessonProgress
+	namedProgress    map[string][]*LessonProgress
+	namedAttachments map[string][]*Asset
 }
 
 // CourseOrErr returns the Course value or an error if the edge
@@ -96,6 +99,15 @@ func (e LessonEdges) ProgressOrErr() ([]*LessonProgress, error) {
 		return e.Progress, nil
 	}
 	return nil, &NotLoadedError{edge: "progress"}
+}
+
+// AttachmentsOrErr returns the Attachments value or an error if the edge
+// was not loaded in eager-loading.
+func (e LessonEdges) AttachmentsOrErr() ([]*Asset, error) {
+	if e.loadedTypes[3] {
+		return e.Attachments, nil
+	}
+	return nil, &NotLoadedError{edge: "attachments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -233,6 +245,11 @@ func (_m *Lesson) QueryProgress() *LessonProgressQuery {
 	return NewLessonClient(_m.config).QueryProgress(_m)
 }
 
+// QueryAttachments queries the "attachments" edge of the Lesson entity.
+func (_m *Lesson) QueryAttachments() *AssetQuery {
+	return NewLessonClient(_m.config).QueryAttachments(_m)
+}
+
 // Update returns a builder for updating this Lesson.
 // Note that you need to call Lesson.Unwrap() before calling this method if this Lesson
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -318,6 +335,30 @@ func (_m *Lesson) appendNamedProgress(name string, edges ...*LessonProgress) {
 		_m.Edges.namedProgress[name] = []*LessonProgress{}
 	} else {
 		_m.Edges.namedProgress[name] = append(_m.Edges.namedProgress[name], edges...)
+	}
+}
+
+// NamedAttachments returns the Attachments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Lesson) NamedAttachments(name string) ([]*Asset, error) {
+	if _m.Edges.namedAttachments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttachments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Lesson) appendNamedAttachments(name string, edges ...*Asset) {
+	if _m.Edges.namedAttachments == nil {
+		_m.Edges.namedAttachments = make(map[string][]*Asset)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttachments[name] = []*Asset{}
+	} else {
+		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
@@ -189,6 +190,21 @@ func (_c *LessonCreate) AddProgress(v ...*LessonProgress) *LessonCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddProgresIDs(ids...)
+}
+
+// AddAttachmentIDs adds the "attachments" edge to the Asset entity by IDs.
+func (_c *LessonCreate) AddAttachmentIDs(ids ...uuid.UUID) *LessonCreate {
+	_c.mutation.AddAttachmentIDs(ids...)
+	return _c
+}
+
+// AddAttachments adds the "attachments" edges to the Asset entity.
+func (_c *LessonCreate) AddAttachments(v ...*Asset) *LessonCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAttachmentIDs(ids...)
 }
 
 // Mutation returns the LessonMutation object of the builder.
@@ -450,6 +466,22 @@ func (_c *LessonCreate) createSpec() (*Lesson, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(lessonprogress.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AttachmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
@@ -23,16 +24,18 @@ import (
 // LessonQuery is the builder for querying Lesson entities.
 type LessonQuery struct {
 	config
-	ctx               *QueryContext
-	order             []lesson.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.Lesson
-	withCourse        *CourseQuery
-	withSection       *SectionQuery
-	withProgress      *LessonProgressQuery
-	loadTotal         []func(context.Context, []*Lesson) error
-	modifiers         []func(*sql.Selector)
-	withNamedProgress map[string]*LessonProgressQuery
+	ctx                  *QueryContext
+	order                []lesson.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.Lesson
+	withCourse           *CourseQuery
+	withSection          *SectionQuery
+	withProgress         *LessonProgressQuery
+	withAttachments      *AssetQuery
+	loadTotal            []func(context.Context, []*Lesson) error
+	modifiers            []func(*sql.Selector)
+	withNamedProgress    map[string]*LessonProgressQuery
+	withNamedAttachments map[string]*AssetQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -128,6 +131,28 @@ func (_q *LessonQuery) QueryProgress() *LessonProgressQuery {
 			sqlgraph.From(lesson.Table, lesson.FieldID, selector),
 			sqlgraph.To(lessonprogress.Table, lessonprogress.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, lesson.ProgressTable, lesson.ProgressColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *LessonQuery) QueryAttachments() *AssetQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lesson.Table, lesson.FieldID, selector),
+			sqlgraph.To(asset.Table, asset.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, lesson.AttachmentsTable, lesson.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -322,14 +347,15 @@ func (_q *LessonQuery) Clone() *LessonQuery {
 		return nil
 	}
 	return &LessonQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]lesson.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.Lesson{}, _q.predicates...),
-		withCourse:   _q.withCourse.Clone(),
-		withSection:  _q.withSection.Clone(),
-		withProgress: _q.withProgress.Clone(),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]lesson.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.Lesson{}, _q.predicates...),
+		withCourse:      _q.withCourse.Clone(),
+		withSection:     _q.withSection.Clone(),
+		withProgress:    _q.withProgress.Clone(),
+		withAttachments: _q.withAttachments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -367,6 +393,17 @@ func (_q *LessonQuery) WithProgress(opts ...func(*LessonProgressQuery)) *LessonQ
 		opt(query)
 	}
 	_q.withProgress = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LessonQuery) WithAttachments(opts ...func(*AssetQuery)) *LessonQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -448,10 +485,11 @@ func (_q *LessonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lesso
 	var (
 		nodes       = []*Lesson{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withCourse != nil,
 			_q.withSection != nil,
 			_q.withProgress != nil,
+			_q.withAttachments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -494,10 +532,24 @@ func (_q *LessonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lesso
 			return nil, err
 		}
 	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Lesson) { n.Edges.Attachments = []*Asset{} },
+			func(n *Lesson, e *Asset) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedProgress {
 		if err := _q.loadProgress(ctx, query, nodes,
 			func(n *Lesson) { n.appendNamedProgress(name) },
 			func(n *Lesson, e *LessonProgress) { n.appendNamedProgress(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Lesson) { n.appendNamedAttachments(name) },
+			func(n *Lesson, e *Asset) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -592,6 +644,39 @@ func (_q *LessonQuery) loadProgress(ctx context.Context, query *LessonProgressQu
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "lesson_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *LessonQuery) loadAttachments(ctx context.Context, query *AssetQuery, nodes []*Lesson, init func(*Lesson), assign func(*Lesson, *Asset)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Lesson)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(asset.FieldLessonID)
+	}
+	query.Where(predicate.Asset(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(lesson.AttachmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.LessonID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "lesson_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "lesson_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -708,6 +793,20 @@ func (_q *LessonQuery) WithNamedProgress(name string, opts ...func(*LessonProgre
 		_q.withNamedProgress = make(map[string]*LessonProgressQuery)
 	}
 	_q.withNamedProgress[name] = query
+	return _q
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *LessonQuery) WithNamedAttachments(name string, opts ...func(*AssetQuery)) *LessonQuery {
+	query := (&AssetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AssetQuery)
+	}
+	_q.withNamedAttachments[name] = query
 	return _q
 }
 

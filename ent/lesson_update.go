@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
 	"lectern/ent/predicate"
@@ -204,6 +205,21 @@ func (_u *LessonUpdate) AddProgress(v ...*LessonProgress) *LessonUpdate {
 	return _u.AddProgresIDs(ids...)
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Asset entity by IDs.
+func (_u *LessonUpdate) AddAttachmentIDs(ids ...uuid.UUID) *LessonUpdate {
+	_u.mutation.AddAttachmentIDs(ids...)
+	return _u
+}
+
+// AddAttachments adds the "attachments" edges to the Asset entity.
+func (_u *LessonUpdate) AddAttachments(v ...*Asset) *LessonUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttachmentIDs(ids...)
+}
+
 // Mutation returns the LessonMutation object of the builder.
 func (_u *LessonUpdate) Mutation() *LessonMutation {
 	return _u.mutation
@@ -234,6 +250,27 @@ func (_u *LessonUpdate) RemoveProgress(v ...*LessonProgress) *LessonUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProgresIDs(ids...)
+}
+
+// ClearAttachments clears all "attachments" edges to the Asset entity.
+func (_u *LessonUpdate) ClearAttachments() *LessonUpdate {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to Asset entities by IDs.
+func (_u *LessonUpdate) RemoveAttachmentIDs(ids ...uuid.UUID) *LessonUpdate {
+	_u.mutation.RemoveAttachmentIDs(ids...)
+	return _u
+}
+
+// RemoveAttachments removes "attachments" edges to Asset entities.
+func (_u *LessonUpdate) RemoveAttachments(v ...*Asset) *LessonUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttachmentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -446,6 +483,51 @@ func (_u *LessonUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttachmentsIDs(); len(nodes) > 0 && !_u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttachmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -640,6 +722,21 @@ func (_u *LessonUpdateOne) AddProgress(v ...*LessonProgress) *LessonUpdateOne {
 	return _u.AddProgresIDs(ids...)
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Asset entity by IDs.
+func (_u *LessonUpdateOne) AddAttachmentIDs(ids ...uuid.UUID) *LessonUpdateOne {
+	_u.mutation.AddAttachmentIDs(ids...)
+	return _u
+}
+
+// AddAttachments adds the "attachments" edges to the Asset entity.
+func (_u *LessonUpdateOne) AddAttachments(v ...*Asset) *LessonUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttachmentIDs(ids...)
+}
+
 // Mutation returns the LessonMutation object of the builder.
 func (_u *LessonUpdateOne) Mutation() *LessonMutation {
 	return _u.mutation
@@ -670,6 +767,27 @@ func (_u *LessonUpdateOne) RemoveProgress(v ...*LessonProgress) *LessonUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveProgresIDs(ids...)
+}
+
+// ClearAttachments clears all "attachments" edges to the Asset entity.
+func (_u *LessonUpdateOne) ClearAttachments() *LessonUpdateOne {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to Asset entities by IDs.
+func (_u *LessonUpdateOne) RemoveAttachmentIDs(ids ...uuid.UUID) *LessonUpdateOne {
+	_u.mutation.RemoveAttachmentIDs(ids...)
+	return _u
+}
+
+// RemoveAttachments removes "attachments" edges to Asset entities.
+func (_u *LessonUpdateOne) RemoveAttachments(v ...*Asset) *LessonUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttachmentIDs(ids...)
 }
 
 // Where appends a list predicates to the LessonUpdate builder.
@@ -905,6 +1023,51 @@ func (_u *LessonUpdateOne) sqlSave(ctx context.Context) (_node *Lesson, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(lessonprogress.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttachmentsIDs(); len(nodes) > 0 && !_u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttachmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   lesson.AttachmentsTable,
+			Columns: []string{lesson.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

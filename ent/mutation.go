@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"lectern/ent/apitoken"
+	"lectern/ent/asset"
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
@@ -21,6 +22,7 @@ import (
 	"lectern/ent/predicate"
 	"lectern/ent/recoverycode"
 	"lectern/ent/review"
+	"lectern/ent/schematype"
 	"lectern/ent/section"
 	"lectern/ent/session"
 	"lectern/ent/tag"
@@ -44,6 +46,7 @@ const (
 
 	// Node types.
 	TypeAPIToken       = "APIToken"
+	TypeAsset          = "Asset"
 	TypeAuditEvent     = "AuditEvent"
 	TypeCourse         = "Course"
 	TypeCourseMember   = "CourseMember"
@@ -810,6 +813,2050 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// AssetMutation represents an operation that mutates the Asset nodes in the graph.
+type AssetMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *uuid.UUID
+	created_at        *time.Time
+	updated_at        *time.Time
+	purpose           *asset.Purpose
+	status            *asset.Status
+	filename          *string
+	declared_type     *string
+	content_type      *string
+	byte_size         *int64
+	addbyte_size      *int64
+	checksum_sha256   *string
+	object_key        *string
+	width             *int
+	addwidth          *int
+	height            *int
+	addheight         *int
+	renditions        *[]schematype.Rendition
+	appendrenditions  []schematype.Rendition
+	rejection_reason  *string
+	failure_reason    *string
+	upload_expires_at *time.Time
+	completed_at      *time.Time
+	title             *string
+	attached_at       *time.Time
+	clearedFields     map[string]struct{}
+	owner             *uuid.UUID
+	clearedowner      bool
+	course            *uuid.UUID
+	clearedcourse     bool
+	lesson            *uuid.UUID
+	clearedlesson     bool
+	cover_of          *uuid.UUID
+	clearedcover_of   bool
+	avatar_of         *uuid.UUID
+	clearedavatar_of  bool
+	done              bool
+	oldValue          func(context.Context) (*Asset, error)
+	predicates        []predicate.Asset
+}
+
+var _ ent.Mutation = (*AssetMutation)(nil)
+
+// assetOption allows management of the mutation configuration using functional options.
+type assetOption func(*AssetMutation)
+
+// newAssetMutation creates new mutation for the Asset entity.
+func newAssetMutation(c config, op Op, opts ...assetOption) *AssetMutation {
+	m := &AssetMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAsset,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAssetID sets the ID field of the mutation.
+func withAssetID(id uuid.UUID) assetOption {
+	return func(m *AssetMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Asset
+		)
+		m.oldValue = func(ctx context.Context) (*Asset, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Asset.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAsset sets the old Asset of the mutation.
+func withAsset(node *Asset) assetOption {
+	return func(m *AssetMutation) {
+		m.oldValue = func(context.Context) (*Asset, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AssetMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AssetMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Asset entities.
+func (m *AssetMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AssetMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AssetMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Asset.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AssetMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AssetMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AssetMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AssetMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AssetMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AssetMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetOwnerID sets the "owner_id" field.
+func (m *AssetMutation) SetOwnerID(u uuid.UUID) {
+	m.owner = &u
+}
+
+// OwnerID returns the value of the "owner_id" field in the mutation.
+func (m *AssetMutation) OwnerID() (r uuid.UUID, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwnerID returns the old "owner_id" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldOwnerID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwnerID: %w", err)
+	}
+	return oldValue.OwnerID, nil
+}
+
+// ResetOwnerID resets all changes to the "owner_id" field.
+func (m *AssetMutation) ResetOwnerID() {
+	m.owner = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *AssetMutation) SetPurpose(a asset.Purpose) {
+	m.purpose = &a
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *AssetMutation) Purpose() (r asset.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldPurpose(ctx context.Context) (v asset.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *AssetMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AssetMutation) SetStatus(a asset.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AssetMutation) Status() (r asset.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldStatus(ctx context.Context) (v asset.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AssetMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetFilename sets the "filename" field.
+func (m *AssetMutation) SetFilename(s string) {
+	m.filename = &s
+}
+
+// Filename returns the value of the "filename" field in the mutation.
+func (m *AssetMutation) Filename() (r string, exists bool) {
+	v := m.filename
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFilename returns the old "filename" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldFilename(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFilename is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFilename requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFilename: %w", err)
+	}
+	return oldValue.Filename, nil
+}
+
+// ResetFilename resets all changes to the "filename" field.
+func (m *AssetMutation) ResetFilename() {
+	m.filename = nil
+}
+
+// SetDeclaredType sets the "declared_type" field.
+func (m *AssetMutation) SetDeclaredType(s string) {
+	m.declared_type = &s
+}
+
+// DeclaredType returns the value of the "declared_type" field in the mutation.
+func (m *AssetMutation) DeclaredType() (r string, exists bool) {
+	v := m.declared_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeclaredType returns the old "declared_type" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldDeclaredType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeclaredType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeclaredType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeclaredType: %w", err)
+	}
+	return oldValue.DeclaredType, nil
+}
+
+// ResetDeclaredType resets all changes to the "declared_type" field.
+func (m *AssetMutation) ResetDeclaredType() {
+	m.declared_type = nil
+}
+
+// SetContentType sets the "content_type" field.
+func (m *AssetMutation) SetContentType(s string) {
+	m.content_type = &s
+}
+
+// ContentType returns the value of the "content_type" field in the mutation.
+func (m *AssetMutation) ContentType() (r string, exists bool) {
+	v := m.content_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentType returns the old "content_type" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldContentType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentType: %w", err)
+	}
+	return oldValue.ContentType, nil
+}
+
+// ResetContentType resets all changes to the "content_type" field.
+func (m *AssetMutation) ResetContentType() {
+	m.content_type = nil
+}
+
+// SetByteSize sets the "byte_size" field.
+func (m *AssetMutation) SetByteSize(i int64) {
+	m.byte_size = &i
+	m.addbyte_size = nil
+}
+
+// ByteSize returns the value of the "byte_size" field in the mutation.
+func (m *AssetMutation) ByteSize() (r int64, exists bool) {
+	v := m.byte_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldByteSize returns the old "byte_size" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldByteSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldByteSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldByteSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldByteSize: %w", err)
+	}
+	return oldValue.ByteSize, nil
+}
+
+// AddByteSize adds i to the "byte_size" field.
+func (m *AssetMutation) AddByteSize(i int64) {
+	if m.addbyte_size != nil {
+		*m.addbyte_size += i
+	} else {
+		m.addbyte_size = &i
+	}
+}
+
+// AddedByteSize returns the value that was added to the "byte_size" field in this mutation.
+func (m *AssetMutation) AddedByteSize() (r int64, exists bool) {
+	v := m.addbyte_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetByteSize resets all changes to the "byte_size" field.
+func (m *AssetMutation) ResetByteSize() {
+	m.byte_size = nil
+	m.addbyte_size = nil
+}
+
+// SetChecksumSha256 sets the "checksum_sha256" field.
+func (m *AssetMutation) SetChecksumSha256(s string) {
+	m.checksum_sha256 = &s
+}
+
+// ChecksumSha256 returns the value of the "checksum_sha256" field in the mutation.
+func (m *AssetMutation) ChecksumSha256() (r string, exists bool) {
+	v := m.checksum_sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChecksumSha256 returns the old "checksum_sha256" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldChecksumSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChecksumSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChecksumSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChecksumSha256: %w", err)
+	}
+	return oldValue.ChecksumSha256, nil
+}
+
+// ResetChecksumSha256 resets all changes to the "checksum_sha256" field.
+func (m *AssetMutation) ResetChecksumSha256() {
+	m.checksum_sha256 = nil
+}
+
+// SetObjectKey sets the "object_key" field.
+func (m *AssetMutation) SetObjectKey(s string) {
+	m.object_key = &s
+}
+
+// ObjectKey returns the value of the "object_key" field in the mutation.
+func (m *AssetMutation) ObjectKey() (r string, exists bool) {
+	v := m.object_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObjectKey returns the old "object_key" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldObjectKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObjectKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObjectKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObjectKey: %w", err)
+	}
+	return oldValue.ObjectKey, nil
+}
+
+// ResetObjectKey resets all changes to the "object_key" field.
+func (m *AssetMutation) ResetObjectKey() {
+	m.object_key = nil
+}
+
+// SetWidth sets the "width" field.
+func (m *AssetMutation) SetWidth(i int) {
+	m.width = &i
+	m.addwidth = nil
+}
+
+// Width returns the value of the "width" field in the mutation.
+func (m *AssetMutation) Width() (r int, exists bool) {
+	v := m.width
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWidth returns the old "width" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldWidth(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWidth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWidth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWidth: %w", err)
+	}
+	return oldValue.Width, nil
+}
+
+// AddWidth adds i to the "width" field.
+func (m *AssetMutation) AddWidth(i int) {
+	if m.addwidth != nil {
+		*m.addwidth += i
+	} else {
+		m.addwidth = &i
+	}
+}
+
+// AddedWidth returns the value that was added to the "width" field in this mutation.
+func (m *AssetMutation) AddedWidth() (r int, exists bool) {
+	v := m.addwidth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearWidth clears the value of the "width" field.
+func (m *AssetMutation) ClearWidth() {
+	m.width = nil
+	m.addwidth = nil
+	m.clearedFields[asset.FieldWidth] = struct{}{}
+}
+
+// WidthCleared returns if the "width" field was cleared in this mutation.
+func (m *AssetMutation) WidthCleared() bool {
+	_, ok := m.clearedFields[asset.FieldWidth]
+	return ok
+}
+
+// ResetWidth resets all changes to the "width" field.
+func (m *AssetMutation) ResetWidth() {
+	m.width = nil
+	m.addwidth = nil
+	delete(m.clearedFields, asset.FieldWidth)
+}
+
+// SetHeight sets the "height" field.
+func (m *AssetMutation) SetHeight(i int) {
+	m.height = &i
+	m.addheight = nil
+}
+
+// Height returns the value of the "height" field in the mutation.
+func (m *AssetMutation) Height() (r int, exists bool) {
+	v := m.height
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeight returns the old "height" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldHeight(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeight is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeight requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeight: %w", err)
+	}
+	return oldValue.Height, nil
+}
+
+// AddHeight adds i to the "height" field.
+func (m *AssetMutation) AddHeight(i int) {
+	if m.addheight != nil {
+		*m.addheight += i
+	} else {
+		m.addheight = &i
+	}
+}
+
+// AddedHeight returns the value that was added to the "height" field in this mutation.
+func (m *AssetMutation) AddedHeight() (r int, exists bool) {
+	v := m.addheight
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHeight clears the value of the "height" field.
+func (m *AssetMutation) ClearHeight() {
+	m.height = nil
+	m.addheight = nil
+	m.clearedFields[asset.FieldHeight] = struct{}{}
+}
+
+// HeightCleared returns if the "height" field was cleared in this mutation.
+func (m *AssetMutation) HeightCleared() bool {
+	_, ok := m.clearedFields[asset.FieldHeight]
+	return ok
+}
+
+// ResetHeight resets all changes to the "height" field.
+func (m *AssetMutation) ResetHeight() {
+	m.height = nil
+	m.addheight = nil
+	delete(m.clearedFields, asset.FieldHeight)
+}
+
+// SetRenditions sets the "renditions" field.
+func (m *AssetMutation) SetRenditions(s []schematype.Rendition) {
+	m.renditions = &s
+	m.appendrenditions = nil
+}
+
+// Renditions returns the value of the "renditions" field in the mutation.
+func (m *AssetMutation) Renditions() (r []schematype.Rendition, exists bool) {
+	v := m.renditions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRenditions returns the old "renditions" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldRenditions(ctx context.Context) (v []schematype.Rendition, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRenditions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRenditions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRenditions: %w", err)
+	}
+	return oldValue.Renditions, nil
+}
+
+// AppendRenditions adds s to the "renditions" field.
+func (m *AssetMutation) AppendRenditions(s []schematype.Rendition) {
+	m.appendrenditions = append(m.appendrenditions, s...)
+}
+
+// AppendedRenditions returns the list of values that were appended to the "renditions" field in this mutation.
+func (m *AssetMutation) AppendedRenditions() ([]schematype.Rendition, bool) {
+	if len(m.appendrenditions) == 0 {
+		return nil, false
+	}
+	return m.appendrenditions, true
+}
+
+// ClearRenditions clears the value of the "renditions" field.
+func (m *AssetMutation) ClearRenditions() {
+	m.renditions = nil
+	m.appendrenditions = nil
+	m.clearedFields[asset.FieldRenditions] = struct{}{}
+}
+
+// RenditionsCleared returns if the "renditions" field was cleared in this mutation.
+func (m *AssetMutation) RenditionsCleared() bool {
+	_, ok := m.clearedFields[asset.FieldRenditions]
+	return ok
+}
+
+// ResetRenditions resets all changes to the "renditions" field.
+func (m *AssetMutation) ResetRenditions() {
+	m.renditions = nil
+	m.appendrenditions = nil
+	delete(m.clearedFields, asset.FieldRenditions)
+}
+
+// SetRejectionReason sets the "rejection_reason" field.
+func (m *AssetMutation) SetRejectionReason(s string) {
+	m.rejection_reason = &s
+}
+
+// RejectionReason returns the value of the "rejection_reason" field in the mutation.
+func (m *AssetMutation) RejectionReason() (r string, exists bool) {
+	v := m.rejection_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRejectionReason returns the old "rejection_reason" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldRejectionReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRejectionReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRejectionReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRejectionReason: %w", err)
+	}
+	return oldValue.RejectionReason, nil
+}
+
+// ClearRejectionReason clears the value of the "rejection_reason" field.
+func (m *AssetMutation) ClearRejectionReason() {
+	m.rejection_reason = nil
+	m.clearedFields[asset.FieldRejectionReason] = struct{}{}
+}
+
+// RejectionReasonCleared returns if the "rejection_reason" field was cleared in this mutation.
+func (m *AssetMutation) RejectionReasonCleared() bool {
+	_, ok := m.clearedFields[asset.FieldRejectionReason]
+	return ok
+}
+
+// ResetRejectionReason resets all changes to the "rejection_reason" field.
+func (m *AssetMutation) ResetRejectionReason() {
+	m.rejection_reason = nil
+	delete(m.clearedFields, asset.FieldRejectionReason)
+}
+
+// SetFailureReason sets the "failure_reason" field.
+func (m *AssetMutation) SetFailureReason(s string) {
+	m.failure_reason = &s
+}
+
+// FailureReason returns the value of the "failure_reason" field in the mutation.
+func (m *AssetMutation) FailureReason() (r string, exists bool) {
+	v := m.failure_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailureReason returns the old "failure_reason" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldFailureReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailureReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailureReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailureReason: %w", err)
+	}
+	return oldValue.FailureReason, nil
+}
+
+// ClearFailureReason clears the value of the "failure_reason" field.
+func (m *AssetMutation) ClearFailureReason() {
+	m.failure_reason = nil
+	m.clearedFields[asset.FieldFailureReason] = struct{}{}
+}
+
+// FailureReasonCleared returns if the "failure_reason" field was cleared in this mutation.
+func (m *AssetMutation) FailureReasonCleared() bool {
+	_, ok := m.clearedFields[asset.FieldFailureReason]
+	return ok
+}
+
+// ResetFailureReason resets all changes to the "failure_reason" field.
+func (m *AssetMutation) ResetFailureReason() {
+	m.failure_reason = nil
+	delete(m.clearedFields, asset.FieldFailureReason)
+}
+
+// SetUploadExpiresAt sets the "upload_expires_at" field.
+func (m *AssetMutation) SetUploadExpiresAt(t time.Time) {
+	m.upload_expires_at = &t
+}
+
+// UploadExpiresAt returns the value of the "upload_expires_at" field in the mutation.
+func (m *AssetMutation) UploadExpiresAt() (r time.Time, exists bool) {
+	v := m.upload_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUploadExpiresAt returns the old "upload_expires_at" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldUploadExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUploadExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUploadExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUploadExpiresAt: %w", err)
+	}
+	return oldValue.UploadExpiresAt, nil
+}
+
+// ResetUploadExpiresAt resets all changes to the "upload_expires_at" field.
+func (m *AssetMutation) ResetUploadExpiresAt() {
+	m.upload_expires_at = nil
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *AssetMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *AssetMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *AssetMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[asset.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *AssetMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[asset.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *AssetMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, asset.FieldCompletedAt)
+}
+
+// SetCourseID sets the "course_id" field.
+func (m *AssetMutation) SetCourseID(u uuid.UUID) {
+	m.course = &u
+}
+
+// CourseID returns the value of the "course_id" field in the mutation.
+func (m *AssetMutation) CourseID() (r uuid.UUID, exists bool) {
+	v := m.course
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCourseID returns the old "course_id" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldCourseID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCourseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCourseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCourseID: %w", err)
+	}
+	return oldValue.CourseID, nil
+}
+
+// ClearCourseID clears the value of the "course_id" field.
+func (m *AssetMutation) ClearCourseID() {
+	m.course = nil
+	m.clearedFields[asset.FieldCourseID] = struct{}{}
+}
+
+// CourseIDCleared returns if the "course_id" field was cleared in this mutation.
+func (m *AssetMutation) CourseIDCleared() bool {
+	_, ok := m.clearedFields[asset.FieldCourseID]
+	return ok
+}
+
+// ResetCourseID resets all changes to the "course_id" field.
+func (m *AssetMutation) ResetCourseID() {
+	m.course = nil
+	delete(m.clearedFields, asset.FieldCourseID)
+}
+
+// SetLessonID sets the "lesson_id" field.
+func (m *AssetMutation) SetLessonID(u uuid.UUID) {
+	m.lesson = &u
+}
+
+// LessonID returns the value of the "lesson_id" field in the mutation.
+func (m *AssetMutation) LessonID() (r uuid.UUID, exists bool) {
+	v := m.lesson
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLessonID returns the old "lesson_id" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldLessonID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLessonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLessonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLessonID: %w", err)
+	}
+	return oldValue.LessonID, nil
+}
+
+// ClearLessonID clears the value of the "lesson_id" field.
+func (m *AssetMutation) ClearLessonID() {
+	m.lesson = nil
+	m.clearedFields[asset.FieldLessonID] = struct{}{}
+}
+
+// LessonIDCleared returns if the "lesson_id" field was cleared in this mutation.
+func (m *AssetMutation) LessonIDCleared() bool {
+	_, ok := m.clearedFields[asset.FieldLessonID]
+	return ok
+}
+
+// ResetLessonID resets all changes to the "lesson_id" field.
+func (m *AssetMutation) ResetLessonID() {
+	m.lesson = nil
+	delete(m.clearedFields, asset.FieldLessonID)
+}
+
+// SetTitle sets the "title" field.
+func (m *AssetMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *AssetMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldTitle(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ClearTitle clears the value of the "title" field.
+func (m *AssetMutation) ClearTitle() {
+	m.title = nil
+	m.clearedFields[asset.FieldTitle] = struct{}{}
+}
+
+// TitleCleared returns if the "title" field was cleared in this mutation.
+func (m *AssetMutation) TitleCleared() bool {
+	_, ok := m.clearedFields[asset.FieldTitle]
+	return ok
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *AssetMutation) ResetTitle() {
+	m.title = nil
+	delete(m.clearedFields, asset.FieldTitle)
+}
+
+// SetAttachedAt sets the "attached_at" field.
+func (m *AssetMutation) SetAttachedAt(t time.Time) {
+	m.attached_at = &t
+}
+
+// AttachedAt returns the value of the "attached_at" field in the mutation.
+func (m *AssetMutation) AttachedAt() (r time.Time, exists bool) {
+	v := m.attached_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttachedAt returns the old "attached_at" field's value of the Asset entity.
+// If the Asset object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssetMutation) OldAttachedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttachedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttachedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttachedAt: %w", err)
+	}
+	return oldValue.AttachedAt, nil
+}
+
+// ClearAttachedAt clears the value of the "attached_at" field.
+func (m *AssetMutation) ClearAttachedAt() {
+	m.attached_at = nil
+	m.clearedFields[asset.FieldAttachedAt] = struct{}{}
+}
+
+// AttachedAtCleared returns if the "attached_at" field was cleared in this mutation.
+func (m *AssetMutation) AttachedAtCleared() bool {
+	_, ok := m.clearedFields[asset.FieldAttachedAt]
+	return ok
+}
+
+// ResetAttachedAt resets all changes to the "attached_at" field.
+func (m *AssetMutation) ResetAttachedAt() {
+	m.attached_at = nil
+	delete(m.clearedFields, asset.FieldAttachedAt)
+}
+
+// ClearOwner clears the "owner" edge to the User entity.
+func (m *AssetMutation) ClearOwner() {
+	m.clearedowner = true
+	m.clearedFields[asset.FieldOwnerID] = struct{}{}
+}
+
+// OwnerCleared reports if the "owner" edge to the User entity was cleared.
+func (m *AssetMutation) OwnerCleared() bool {
+	return m.clearedowner
+}
+
+// OwnerIDs returns the "owner" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OwnerID instead. It exists only for internal usage by the builders.
+func (m *AssetMutation) OwnerIDs() (ids []uuid.UUID) {
+	if id := m.owner; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOwner resets all changes to the "owner" edge.
+func (m *AssetMutation) ResetOwner() {
+	m.owner = nil
+	m.clearedowner = false
+}
+
+// ClearCourse clears the "course" edge to the Course entity.
+func (m *AssetMutation) ClearCourse() {
+	m.clearedcourse = true
+	m.clearedFields[asset.FieldCourseID] = struct{}{}
+}
+
+// CourseCleared reports if the "course" edge to the Course entity was cleared.
+func (m *AssetMutation) CourseCleared() bool {
+	return m.CourseIDCleared() || m.clearedcourse
+}
+
+// CourseIDs returns the "course" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CourseID instead. It exists only for internal usage by the builders.
+func (m *AssetMutation) CourseIDs() (ids []uuid.UUID) {
+	if id := m.course; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCourse resets all changes to the "course" edge.
+func (m *AssetMutation) ResetCourse() {
+	m.course = nil
+	m.clearedcourse = false
+}
+
+// ClearLesson clears the "lesson" edge to the Lesson entity.
+func (m *AssetMutation) ClearLesson() {
+	m.clearedlesson = true
+	m.clearedFields[asset.FieldLessonID] = struct{}{}
+}
+
+// LessonCleared reports if the "lesson" edge to the Lesson entity was cleared.
+func (m *AssetMutation) LessonCleared() bool {
+	return m.LessonIDCleared() || m.clearedlesson
+}
+
+// LessonIDs returns the "lesson" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// LessonID instead. It exists only for internal usage by the builders.
+func (m *AssetMutation) LessonIDs() (ids []uuid.UUID) {
+	if id := m.lesson; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetLesson resets all changes to the "lesson" edge.
+func (m *AssetMutation) ResetLesson() {
+	m.lesson = nil
+	m.clearedlesson = false
+}
+
+// SetCoverOfID sets the "cover_of" edge to the Course entity by id.
+func (m *AssetMutation) SetCoverOfID(id uuid.UUID) {
+	m.cover_of = &id
+}
+
+// ClearCoverOf clears the "cover_of" edge to the Course entity.
+func (m *AssetMutation) ClearCoverOf() {
+	m.clearedcover_of = true
+}
+
+// CoverOfCleared reports if the "cover_of" edge to the Course entity was cleared.
+func (m *AssetMutation) CoverOfCleared() bool {
+	return m.clearedcover_of
+}
+
+// CoverOfID returns the "cover_of" edge ID in the mutation.
+func (m *AssetMutation) CoverOfID() (id uuid.UUID, exists bool) {
+	if m.cover_of != nil {
+		return *m.cover_of, true
+	}
+	return
+}
+
+// CoverOfIDs returns the "cover_of" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CoverOfID instead. It exists only for internal usage by the builders.
+func (m *AssetMutation) CoverOfIDs() (ids []uuid.UUID) {
+	if id := m.cover_of; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCoverOf resets all changes to the "cover_of" edge.
+func (m *AssetMutation) ResetCoverOf() {
+	m.cover_of = nil
+	m.clearedcover_of = false
+}
+
+// SetAvatarOfID sets the "avatar_of" edge to the User entity by id.
+func (m *AssetMutation) SetAvatarOfID(id uuid.UUID) {
+	m.avatar_of = &id
+}
+
+// ClearAvatarOf clears the "avatar_of" edge to the User entity.
+func (m *AssetMutation) ClearAvatarOf() {
+	m.clearedavatar_of = true
+}
+
+// AvatarOfCleared reports if the "avatar_of" edge to the User entity was cleared.
+func (m *AssetMutation) AvatarOfCleared() bool {
+	return m.clearedavatar_of
+}
+
+// AvatarOfID returns the "avatar_of" edge ID in the mutation.
+func (m *AssetMutation) AvatarOfID() (id uuid.UUID, exists bool) {
+	if m.avatar_of != nil {
+		return *m.avatar_of, true
+	}
+	return
+}
+
+// AvatarOfIDs returns the "avatar_of" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AvatarOfID instead. It exists only for internal usage by the builders.
+func (m *AssetMutation) AvatarOfIDs() (ids []uuid.UUID) {
+	if id := m.avatar_of; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAvatarOf resets all changes to the "avatar_of" edge.
+func (m *AssetMutation) ResetAvatarOf() {
+	m.avatar_of = nil
+	m.clearedavatar_of = false
+}
+
+// Where appends a list predicates to the AssetMutation builder.
+func (m *AssetMutation) Where(ps ...predicate.Asset) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AssetMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AssetMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Asset, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AssetMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AssetMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Asset).
+func (m *AssetMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AssetMutation) Fields() []string {
+	fields := make([]string, 0, 22)
+	if m.created_at != nil {
+		fields = append(fields, asset.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, asset.FieldUpdatedAt)
+	}
+	if m.owner != nil {
+		fields = append(fields, asset.FieldOwnerID)
+	}
+	if m.purpose != nil {
+		fields = append(fields, asset.FieldPurpose)
+	}
+	if m.status != nil {
+		fields = append(fields, asset.FieldStatus)
+	}
+	if m.filename != nil {
+		fields = append(fields, asset.FieldFilename)
+	}
+	if m.declared_type != nil {
+		fields = append(fields, asset.FieldDeclaredType)
+	}
+	if m.content_type != nil {
+		fields = append(fields, asset.FieldContentType)
+	}
+	if m.byte_size != nil {
+		fields = append(fields, asset.FieldByteSize)
+	}
+	if m.checksum_sha256 != nil {
+		fields = append(fields, asset.FieldChecksumSha256)
+	}
+	if m.object_key != nil {
+		fields = append(fields, asset.FieldObjectKey)
+	}
+	if m.width != nil {
+		fields = append(fields, asset.FieldWidth)
+	}
+	if m.height != nil {
+		fields = append(fields, asset.FieldHeight)
+	}
+	if m.renditions != nil {
+		fields = append(fields, asset.FieldRenditions)
+	}
+	if m.rejection_reason != nil {
+		fields = append(fields, asset.FieldRejectionReason)
+	}
+	if m.failure_reason != nil {
+		fields = append(fields, asset.FieldFailureReason)
+	}
+	if m.upload_expires_at != nil {
+		fields = append(fields, asset.FieldUploadExpiresAt)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, asset.FieldCompletedAt)
+	}
+	if m.course != nil {
+		fields = append(fields, asset.FieldCourseID)
+	}
+	if m.lesson != nil {
+		fields = append(fields, asset.FieldLessonID)
+	}
+	if m.title != nil {
+		fields = append(fields, asset.FieldTitle)
+	}
+	if m.attached_at != nil {
+		fields = append(fields, asset.FieldAttachedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AssetMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case asset.FieldCreatedAt:
+		return m.CreatedAt()
+	case asset.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case asset.FieldOwnerID:
+		return m.OwnerID()
+	case asset.FieldPurpose:
+		return m.Purpose()
+	case asset.FieldStatus:
+		return m.Status()
+	case asset.FieldFilename:
+		return m.Filename()
+	case asset.FieldDeclaredType:
+		return m.DeclaredType()
+	case asset.FieldContentType:
+		return m.ContentType()
+	case asset.FieldByteSize:
+		return m.ByteSize()
+	case asset.FieldChecksumSha256:
+		return m.ChecksumSha256()
+	case asset.FieldObjectKey:
+		return m.ObjectKey()
+	case asset.FieldWidth:
+		return m.Width()
+	case asset.FieldHeight:
+		return m.Height()
+	case asset.FieldRenditions:
+		return m.Renditions()
+	case asset.FieldRejectionReason:
+		return m.RejectionReason()
+	case asset.FieldFailureReason:
+		return m.FailureReason()
+	case asset.FieldUploadExpiresAt:
+		return m.UploadExpiresAt()
+	case asset.FieldCompletedAt:
+		return m.CompletedAt()
+	case asset.FieldCourseID:
+		return m.CourseID()
+	case asset.FieldLessonID:
+		return m.LessonID()
+	case asset.FieldTitle:
+		return m.Title()
+	case asset.FieldAttachedAt:
+		return m.AttachedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AssetMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case asset.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case asset.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case asset.FieldOwnerID:
+		return m.OldOwnerID(ctx)
+	case asset.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case asset.FieldStatus:
+		return m.OldStatus(ctx)
+	case asset.FieldFilename:
+		return m.OldFilename(ctx)
+	case asset.FieldDeclaredType:
+		return m.OldDeclaredType(ctx)
+	case asset.FieldContentType:
+		return m.OldContentType(ctx)
+	case asset.FieldByteSize:
+		return m.OldByteSize(ctx)
+	case asset.FieldChecksumSha256:
+		return m.OldChecksumSha256(ctx)
+	case asset.FieldObjectKey:
+		return m.OldObjectKey(ctx)
+	case asset.FieldWidth:
+		return m.OldWidth(ctx)
+	case asset.FieldHeight:
+		return m.OldHeight(ctx)
+	case asset.FieldRenditions:
+		return m.OldRenditions(ctx)
+	case asset.FieldRejectionReason:
+		return m.OldRejectionReason(ctx)
+	case asset.FieldFailureReason:
+		return m.OldFailureReason(ctx)
+	case asset.FieldUploadExpiresAt:
+		return m.OldUploadExpiresAt(ctx)
+	case asset.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
+	case asset.FieldCourseID:
+		return m.OldCourseID(ctx)
+	case asset.FieldLessonID:
+		return m.OldLessonID(ctx)
+	case asset.FieldTitle:
+		return m.OldTitle(ctx)
+	case asset.FieldAttachedAt:
+		return m.OldAttachedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Asset field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssetMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case asset.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case asset.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case asset.FieldOwnerID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwnerID(v)
+		return nil
+	case asset.FieldPurpose:
+		v, ok := value.(asset.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case asset.FieldStatus:
+		v, ok := value.(asset.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case asset.FieldFilename:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFilename(v)
+		return nil
+	case asset.FieldDeclaredType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeclaredType(v)
+		return nil
+	case asset.FieldContentType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentType(v)
+		return nil
+	case asset.FieldByteSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetByteSize(v)
+		return nil
+	case asset.FieldChecksumSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChecksumSha256(v)
+		return nil
+	case asset.FieldObjectKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObjectKey(v)
+		return nil
+	case asset.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWidth(v)
+		return nil
+	case asset.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeight(v)
+		return nil
+	case asset.FieldRenditions:
+		v, ok := value.([]schematype.Rendition)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRenditions(v)
+		return nil
+	case asset.FieldRejectionReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRejectionReason(v)
+		return nil
+	case asset.FieldFailureReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailureReason(v)
+		return nil
+	case asset.FieldUploadExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUploadExpiresAt(v)
+		return nil
+	case asset.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
+	case asset.FieldCourseID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCourseID(v)
+		return nil
+	case asset.FieldLessonID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLessonID(v)
+		return nil
+	case asset.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case asset.FieldAttachedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttachedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Asset field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AssetMutation) AddedFields() []string {
+	var fields []string
+	if m.addbyte_size != nil {
+		fields = append(fields, asset.FieldByteSize)
+	}
+	if m.addwidth != nil {
+		fields = append(fields, asset.FieldWidth)
+	}
+	if m.addheight != nil {
+		fields = append(fields, asset.FieldHeight)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AssetMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case asset.FieldByteSize:
+		return m.AddedByteSize()
+	case asset.FieldWidth:
+		return m.AddedWidth()
+	case asset.FieldHeight:
+		return m.AddedHeight()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssetMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case asset.FieldByteSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddByteSize(v)
+		return nil
+	case asset.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWidth(v)
+		return nil
+	case asset.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHeight(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Asset numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AssetMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(asset.FieldWidth) {
+		fields = append(fields, asset.FieldWidth)
+	}
+	if m.FieldCleared(asset.FieldHeight) {
+		fields = append(fields, asset.FieldHeight)
+	}
+	if m.FieldCleared(asset.FieldRenditions) {
+		fields = append(fields, asset.FieldRenditions)
+	}
+	if m.FieldCleared(asset.FieldRejectionReason) {
+		fields = append(fields, asset.FieldRejectionReason)
+	}
+	if m.FieldCleared(asset.FieldFailureReason) {
+		fields = append(fields, asset.FieldFailureReason)
+	}
+	if m.FieldCleared(asset.FieldCompletedAt) {
+		fields = append(fields, asset.FieldCompletedAt)
+	}
+	if m.FieldCleared(asset.FieldCourseID) {
+		fields = append(fields, asset.FieldCourseID)
+	}
+	if m.FieldCleared(asset.FieldLessonID) {
+		fields = append(fields, asset.FieldLessonID)
+	}
+	if m.FieldCleared(asset.FieldTitle) {
+		fields = append(fields, asset.FieldTitle)
+	}
+	if m.FieldCleared(asset.FieldAttachedAt) {
+		fields = append(fields, asset.FieldAttachedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AssetMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AssetMutation) ClearField(name string) error {
+	switch name {
+	case asset.FieldWidth:
+		m.ClearWidth()
+		return nil
+	case asset.FieldHeight:
+		m.ClearHeight()
+		return nil
+	case asset.FieldRenditions:
+		m.ClearRenditions()
+		return nil
+	case asset.FieldRejectionReason:
+		m.ClearRejectionReason()
+		return nil
+	case asset.FieldFailureReason:
+		m.ClearFailureReason()
+		return nil
+	case asset.FieldCompletedAt:
+		m.ClearCompletedAt()
+		return nil
+	case asset.FieldCourseID:
+		m.ClearCourseID()
+		return nil
+	case asset.FieldLessonID:
+		m.ClearLessonID()
+		return nil
+	case asset.FieldTitle:
+		m.ClearTitle()
+		return nil
+	case asset.FieldAttachedAt:
+		m.ClearAttachedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Asset nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AssetMutation) ResetField(name string) error {
+	switch name {
+	case asset.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case asset.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case asset.FieldOwnerID:
+		m.ResetOwnerID()
+		return nil
+	case asset.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case asset.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case asset.FieldFilename:
+		m.ResetFilename()
+		return nil
+	case asset.FieldDeclaredType:
+		m.ResetDeclaredType()
+		return nil
+	case asset.FieldContentType:
+		m.ResetContentType()
+		return nil
+	case asset.FieldByteSize:
+		m.ResetByteSize()
+		return nil
+	case asset.FieldChecksumSha256:
+		m.ResetChecksumSha256()
+		return nil
+	case asset.FieldObjectKey:
+		m.ResetObjectKey()
+		return nil
+	case asset.FieldWidth:
+		m.ResetWidth()
+		return nil
+	case asset.FieldHeight:
+		m.ResetHeight()
+		return nil
+	case asset.FieldRenditions:
+		m.ResetRenditions()
+		return nil
+	case asset.FieldRejectionReason:
+		m.ResetRejectionReason()
+		return nil
+	case asset.FieldFailureReason:
+		m.ResetFailureReason()
+		return nil
+	case asset.FieldUploadExpiresAt:
+		m.ResetUploadExpiresAt()
+		return nil
+	case asset.FieldCompletedAt:
+		m.ResetCompletedAt()
+		return nil
+	case asset.FieldCourseID:
+		m.ResetCourseID()
+		return nil
+	case asset.FieldLessonID:
+		m.ResetLessonID()
+		return nil
+	case asset.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case asset.FieldAttachedAt:
+		m.ResetAttachedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Asset field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AssetMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.owner != nil {
+		edges = append(edges, asset.EdgeOwner)
+	}
+	if m.course != nil {
+		edges = append(edges, asset.EdgeCourse)
+	}
+	if m.lesson != nil {
+		edges = append(edges, asset.EdgeLesson)
+	}
+	if m.cover_of != nil {
+		edges = append(edges, asset.EdgeCoverOf)
+	}
+	if m.avatar_of != nil {
+		edges = append(edges, asset.EdgeAvatarOf)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AssetMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case asset.EdgeOwner:
+		if id := m.owner; id != nil {
+			return []ent.Value{*id}
+		}
+	case asset.EdgeCourse:
+		if id := m.course; id != nil {
+			return []ent.Value{*id}
+		}
+	case asset.EdgeLesson:
+		if id := m.lesson; id != nil {
+			return []ent.Value{*id}
+		}
+	case asset.EdgeCoverOf:
+		if id := m.cover_of; id != nil {
+			return []ent.Value{*id}
+		}
+	case asset.EdgeAvatarOf:
+		if id := m.avatar_of; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AssetMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AssetMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AssetMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedowner {
+		edges = append(edges, asset.EdgeOwner)
+	}
+	if m.clearedcourse {
+		edges = append(edges, asset.EdgeCourse)
+	}
+	if m.clearedlesson {
+		edges = append(edges, asset.EdgeLesson)
+	}
+	if m.clearedcover_of {
+		edges = append(edges, asset.EdgeCoverOf)
+	}
+	if m.clearedavatar_of {
+		edges = append(edges, asset.EdgeAvatarOf)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AssetMutation) EdgeCleared(name string) bool {
+	switch name {
+	case asset.EdgeOwner:
+		return m.clearedowner
+	case asset.EdgeCourse:
+		return m.clearedcourse
+	case asset.EdgeLesson:
+		return m.clearedlesson
+	case asset.EdgeCoverOf:
+		return m.clearedcover_of
+	case asset.EdgeAvatarOf:
+		return m.clearedavatar_of
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AssetMutation) ClearEdge(name string) error {
+	switch name {
+	case asset.EdgeOwner:
+		m.ClearOwner()
+		return nil
+	case asset.EdgeCourse:
+		m.ClearCourse()
+		return nil
+	case asset.EdgeLesson:
+		m.ClearLesson()
+		return nil
+	case asset.EdgeCoverOf:
+		m.ClearCoverOf()
+		return nil
+	case asset.EdgeAvatarOf:
+		m.ClearAvatarOf()
+		return nil
+	}
+	return fmt.Errorf("unknown Asset unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AssetMutation) ResetEdge(name string) error {
+	switch name {
+	case asset.EdgeOwner:
+		m.ResetOwner()
+		return nil
+	case asset.EdgeCourse:
+		m.ResetCourse()
+		return nil
+	case asset.EdgeLesson:
+		m.ResetLesson()
+		return nil
+	case asset.EdgeCoverOf:
+		m.ResetCoverOf()
+		return nil
+	case asset.EdgeAvatarOf:
+		m.ResetAvatarOf()
+		return nil
+	}
+	return fmt.Errorf("unknown Asset edge %s", name)
 }
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -1671,6 +3718,11 @@ type CourseMutation struct {
 	reviews             map[uuid.UUID]struct{}
 	removedreviews      map[uuid.UUID]struct{}
 	clearedreviews      bool
+	assets              map[uuid.UUID]struct{}
+	removedassets       map[uuid.UUID]struct{}
+	clearedassets       bool
+	cover               *uuid.UUID
+	clearedcover        bool
 	done                bool
 	oldValue            func(context.Context) (*Course, error)
 	predicates          []predicate.Course
@@ -2535,6 +4587,55 @@ func (m *CourseMutation) ResetVersion() {
 	m.addversion = nil
 }
 
+// SetCoverID sets the "cover_id" field.
+func (m *CourseMutation) SetCoverID(u uuid.UUID) {
+	m.cover = &u
+}
+
+// CoverID returns the value of the "cover_id" field in the mutation.
+func (m *CourseMutation) CoverID() (r uuid.UUID, exists bool) {
+	v := m.cover
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCoverID returns the old "cover_id" field's value of the Course entity.
+// If the Course object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CourseMutation) OldCoverID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCoverID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCoverID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCoverID: %w", err)
+	}
+	return oldValue.CoverID, nil
+}
+
+// ClearCoverID clears the value of the "cover_id" field.
+func (m *CourseMutation) ClearCoverID() {
+	m.cover = nil
+	m.clearedFields[course.FieldCoverID] = struct{}{}
+}
+
+// CoverIDCleared returns if the "cover_id" field was cleared in this mutation.
+func (m *CourseMutation) CoverIDCleared() bool {
+	_, ok := m.clearedFields[course.FieldCoverID]
+	return ok
+}
+
+// ResetCoverID resets all changes to the "cover_id" field.
+func (m *CourseMutation) ResetCoverID() {
+	m.cover = nil
+	delete(m.clearedFields, course.FieldCoverID)
+}
+
 // SetRatingAverage sets the "rating_average" field.
 func (m *CourseMutation) SetRatingAverage(f float64) {
 	m.rating_average = &f
@@ -2969,6 +5070,87 @@ func (m *CourseMutation) ResetReviews() {
 	m.removedreviews = nil
 }
 
+// AddAssetIDs adds the "assets" edge to the Asset entity by ids.
+func (m *CourseMutation) AddAssetIDs(ids ...uuid.UUID) {
+	if m.assets == nil {
+		m.assets = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.assets[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssets clears the "assets" edge to the Asset entity.
+func (m *CourseMutation) ClearAssets() {
+	m.clearedassets = true
+}
+
+// AssetsCleared reports if the "assets" edge to the Asset entity was cleared.
+func (m *CourseMutation) AssetsCleared() bool {
+	return m.clearedassets
+}
+
+// RemoveAssetIDs removes the "assets" edge to the Asset entity by IDs.
+func (m *CourseMutation) RemoveAssetIDs(ids ...uuid.UUID) {
+	if m.removedassets == nil {
+		m.removedassets = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.assets, ids[i])
+		m.removedassets[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssets returns the removed IDs of the "assets" edge to the Asset entity.
+func (m *CourseMutation) RemovedAssetsIDs() (ids []uuid.UUID) {
+	for id := range m.removedassets {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssetsIDs returns the "assets" edge IDs in the mutation.
+func (m *CourseMutation) AssetsIDs() (ids []uuid.UUID) {
+	for id := range m.assets {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssets resets all changes to the "assets" edge.
+func (m *CourseMutation) ResetAssets() {
+	m.assets = nil
+	m.clearedassets = false
+	m.removedassets = nil
+}
+
+// ClearCover clears the "cover" edge to the Asset entity.
+func (m *CourseMutation) ClearCover() {
+	m.clearedcover = true
+	m.clearedFields[course.FieldCoverID] = struct{}{}
+}
+
+// CoverCleared reports if the "cover" edge to the Asset entity was cleared.
+func (m *CourseMutation) CoverCleared() bool {
+	return m.CoverIDCleared() || m.clearedcover
+}
+
+// CoverIDs returns the "cover" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CoverID instead. It exists only for internal usage by the builders.
+func (m *CourseMutation) CoverIDs() (ids []uuid.UUID) {
+	if id := m.cover; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCover resets all changes to the "cover" edge.
+func (m *CourseMutation) ResetCover() {
+	m.cover = nil
+	m.clearedcover = false
+}
+
 // Where appends a list predicates to the CourseMutation builder.
 func (m *CourseMutation) Where(ps ...predicate.Course) {
 	m.predicates = append(m.predicates, ps...)
@@ -3003,7 +5185,7 @@ func (m *CourseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CourseMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, course.FieldCreatedAt)
 	}
@@ -3055,6 +5237,9 @@ func (m *CourseMutation) Fields() []string {
 	if m.version != nil {
 		fields = append(fields, course.FieldVersion)
 	}
+	if m.cover != nil {
+		fields = append(fields, course.FieldCoverID)
+	}
 	if m.rating_average != nil {
 		fields = append(fields, course.FieldRatingAverage)
 	}
@@ -3100,6 +5285,8 @@ func (m *CourseMutation) Field(name string) (ent.Value, bool) {
 		return m.RatingSum()
 	case course.FieldVersion:
 		return m.Version()
+	case course.FieldCoverID:
+		return m.CoverID()
 	case course.FieldRatingAverage:
 		return m.RatingAverage()
 	}
@@ -3145,6 +5332,8 @@ func (m *CourseMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldRatingSum(ctx)
 	case course.FieldVersion:
 		return m.OldVersion(ctx)
+	case course.FieldCoverID:
+		return m.OldCoverID(ctx)
 	case course.FieldRatingAverage:
 		return m.OldRatingAverage(ctx)
 	}
@@ -3275,6 +5464,13 @@ func (m *CourseMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetVersion(v)
 		return nil
+	case course.FieldCoverID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCoverID(v)
+		return nil
 	case course.FieldRatingAverage:
 		v, ok := value.(float64)
 		if !ok {
@@ -3390,6 +5586,9 @@ func (m *CourseMutation) ClearedFields() []string {
 	if m.FieldCleared(course.FieldPublishedAt) {
 		fields = append(fields, course.FieldPublishedAt)
 	}
+	if m.FieldCleared(course.FieldCoverID) {
+		fields = append(fields, course.FieldCoverID)
+	}
 	return fields
 }
 
@@ -3406,6 +5605,9 @@ func (m *CourseMutation) ClearField(name string) error {
 	switch name {
 	case course.FieldPublishedAt:
 		m.ClearPublishedAt()
+		return nil
+	case course.FieldCoverID:
+		m.ClearCoverID()
 		return nil
 	}
 	return fmt.Errorf("unknown Course nullable field %s", name)
@@ -3466,6 +5668,9 @@ func (m *CourseMutation) ResetField(name string) error {
 	case course.FieldVersion:
 		m.ResetVersion()
 		return nil
+	case course.FieldCoverID:
+		m.ResetCoverID()
+		return nil
 	case course.FieldRatingAverage:
 		m.ResetRatingAverage()
 		return nil
@@ -3475,7 +5680,7 @@ func (m *CourseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CourseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 9)
 	if m.members != nil {
 		edges = append(edges, course.EdgeMembers)
 	}
@@ -3496,6 +5701,12 @@ func (m *CourseMutation) AddedEdges() []string {
 	}
 	if m.reviews != nil {
 		edges = append(edges, course.EdgeReviews)
+	}
+	if m.assets != nil {
+		edges = append(edges, course.EdgeAssets)
+	}
+	if m.cover != nil {
+		edges = append(edges, course.EdgeCover)
 	}
 	return edges
 }
@@ -3546,13 +5757,23 @@ func (m *CourseMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case course.EdgeAssets:
+		ids := make([]ent.Value, 0, len(m.assets))
+		for id := range m.assets {
+			ids = append(ids, id)
+		}
+		return ids
+	case course.EdgeCover:
+		if id := m.cover; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CourseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 9)
 	if m.removedmembers != nil {
 		edges = append(edges, course.EdgeMembers)
 	}
@@ -3573,6 +5794,9 @@ func (m *CourseMutation) RemovedEdges() []string {
 	}
 	if m.removedreviews != nil {
 		edges = append(edges, course.EdgeReviews)
+	}
+	if m.removedassets != nil {
+		edges = append(edges, course.EdgeAssets)
 	}
 	return edges
 }
@@ -3623,13 +5847,19 @@ func (m *CourseMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case course.EdgeAssets:
+		ids := make([]ent.Value, 0, len(m.removedassets))
+		for id := range m.removedassets {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CourseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 9)
 	if m.clearedmembers {
 		edges = append(edges, course.EdgeMembers)
 	}
@@ -3650,6 +5880,12 @@ func (m *CourseMutation) ClearedEdges() []string {
 	}
 	if m.clearedreviews {
 		edges = append(edges, course.EdgeReviews)
+	}
+	if m.clearedassets {
+		edges = append(edges, course.EdgeAssets)
+	}
+	if m.clearedcover {
+		edges = append(edges, course.EdgeCover)
 	}
 	return edges
 }
@@ -3672,6 +5908,10 @@ func (m *CourseMutation) EdgeCleared(name string) bool {
 		return m.clearedenrollments
 	case course.EdgeReviews:
 		return m.clearedreviews
+	case course.EdgeAssets:
+		return m.clearedassets
+	case course.EdgeCover:
+		return m.clearedcover
 	}
 	return false
 }
@@ -3680,6 +5920,9 @@ func (m *CourseMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *CourseMutation) ClearEdge(name string) error {
 	switch name {
+	case course.EdgeCover:
+		m.ClearCover()
+		return nil
 	}
 	return fmt.Errorf("unknown Course unique edge %s", name)
 }
@@ -3708,6 +5951,12 @@ func (m *CourseMutation) ResetEdge(name string) error {
 		return nil
 	case course.EdgeReviews:
 		m.ResetReviews()
+		return nil
+	case course.EdgeAssets:
+		m.ResetAssets()
+		return nil
+	case course.EdgeCover:
+		m.ResetCover()
 		return nil
 	}
 	return fmt.Errorf("unknown Course edge %s", name)
@@ -7089,6 +9338,9 @@ type LessonMutation struct {
 	progress           map[uuid.UUID]struct{}
 	removedprogress    map[uuid.UUID]struct{}
 	clearedprogress    bool
+	attachments        map[uuid.UUID]struct{}
+	removedattachments map[uuid.UUID]struct{}
+	clearedattachments bool
 	done               bool
 	oldValue           func(context.Context) (*Lesson, error)
 	predicates         []predicate.Lesson
@@ -7791,6 +10043,60 @@ func (m *LessonMutation) ResetProgress() {
 	m.removedprogress = nil
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Asset entity by ids.
+func (m *LessonMutation) AddAttachmentIDs(ids ...uuid.UUID) {
+	if m.attachments == nil {
+		m.attachments = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.attachments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttachments clears the "attachments" edge to the Asset entity.
+func (m *LessonMutation) ClearAttachments() {
+	m.clearedattachments = true
+}
+
+// AttachmentsCleared reports if the "attachments" edge to the Asset entity was cleared.
+func (m *LessonMutation) AttachmentsCleared() bool {
+	return m.clearedattachments
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to the Asset entity by IDs.
+func (m *LessonMutation) RemoveAttachmentIDs(ids ...uuid.UUID) {
+	if m.removedattachments == nil {
+		m.removedattachments = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.attachments, ids[i])
+		m.removedattachments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttachments returns the removed IDs of the "attachments" edge to the Asset entity.
+func (m *LessonMutation) RemovedAttachmentsIDs() (ids []uuid.UUID) {
+	for id := range m.removedattachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttachmentsIDs returns the "attachments" edge IDs in the mutation.
+func (m *LessonMutation) AttachmentsIDs() (ids []uuid.UUID) {
+	for id := range m.attachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttachments resets all changes to the "attachments" edge.
+func (m *LessonMutation) ResetAttachments() {
+	m.attachments = nil
+	m.clearedattachments = false
+	m.removedattachments = nil
+}
+
 // Where appends a list predicates to the LessonMutation builder.
 func (m *LessonMutation) Where(ps ...predicate.Lesson) {
 	m.predicates = append(m.predicates, ps...)
@@ -8147,7 +10453,7 @@ func (m *LessonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *LessonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.course != nil {
 		edges = append(edges, lesson.EdgeCourse)
 	}
@@ -8156,6 +10462,9 @@ func (m *LessonMutation) AddedEdges() []string {
 	}
 	if m.progress != nil {
 		edges = append(edges, lesson.EdgeProgress)
+	}
+	if m.attachments != nil {
+		edges = append(edges, lesson.EdgeAttachments)
 	}
 	return edges
 }
@@ -8178,15 +10487,24 @@ func (m *LessonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case lesson.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.attachments))
+		for id := range m.attachments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *LessonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedprogress != nil {
 		edges = append(edges, lesson.EdgeProgress)
+	}
+	if m.removedattachments != nil {
+		edges = append(edges, lesson.EdgeAttachments)
 	}
 	return edges
 }
@@ -8201,13 +10519,19 @@ func (m *LessonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case lesson.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.removedattachments))
+		for id := range m.removedattachments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *LessonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedcourse {
 		edges = append(edges, lesson.EdgeCourse)
 	}
@@ -8216,6 +10540,9 @@ func (m *LessonMutation) ClearedEdges() []string {
 	}
 	if m.clearedprogress {
 		edges = append(edges, lesson.EdgeProgress)
+	}
+	if m.clearedattachments {
+		edges = append(edges, lesson.EdgeAttachments)
 	}
 	return edges
 }
@@ -8230,6 +10557,8 @@ func (m *LessonMutation) EdgeCleared(name string) bool {
 		return m.clearedsection
 	case lesson.EdgeProgress:
 		return m.clearedprogress
+	case lesson.EdgeAttachments:
+		return m.clearedattachments
 	}
 	return false
 }
@@ -8260,6 +10589,9 @@ func (m *LessonMutation) ResetEdge(name string) error {
 		return nil
 	case lesson.EdgeProgress:
 		m.ResetProgress()
+		return nil
+	case lesson.EdgeAttachments:
+		m.ResetAttachments()
 		return nil
 	}
 	return fmt.Errorf("unknown Lesson edge %s", name)
@@ -13911,6 +16243,11 @@ type UserMutation struct {
 	recovery_codes        map[uuid.UUID]struct{}
 	removedrecovery_codes map[uuid.UUID]struct{}
 	clearedrecovery_codes bool
+	assets                map[uuid.UUID]struct{}
+	removedassets         map[uuid.UUID]struct{}
+	clearedassets         bool
+	avatar                *uuid.UUID
+	clearedavatar         bool
 	audit_events          map[uuid.UUID]struct{}
 	removedaudit_events   map[uuid.UUID]struct{}
 	clearedaudit_events   bool
@@ -14589,6 +16926,55 @@ func (m *UserMutation) ResetDisabledAt() {
 	delete(m.clearedFields, user.FieldDisabledAt)
 }
 
+// SetAvatarID sets the "avatar_id" field.
+func (m *UserMutation) SetAvatarID(u uuid.UUID) {
+	m.avatar = &u
+}
+
+// AvatarID returns the value of the "avatar_id" field in the mutation.
+func (m *UserMutation) AvatarID() (r uuid.UUID, exists bool) {
+	v := m.avatar
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAvatarID returns the old "avatar_id" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldAvatarID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAvatarID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAvatarID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAvatarID: %w", err)
+	}
+	return oldValue.AvatarID, nil
+}
+
+// ClearAvatarID clears the value of the "avatar_id" field.
+func (m *UserMutation) ClearAvatarID() {
+	m.avatar = nil
+	m.clearedFields[user.FieldAvatarID] = struct{}{}
+}
+
+// AvatarIDCleared returns if the "avatar_id" field was cleared in this mutation.
+func (m *UserMutation) AvatarIDCleared() bool {
+	_, ok := m.clearedFields[user.FieldAvatarID]
+	return ok
+}
+
+// ResetAvatarID resets all changes to the "avatar_id" field.
+func (m *UserMutation) ResetAvatarID() {
+	m.avatar = nil
+	delete(m.clearedFields, user.FieldAvatarID)
+}
+
 // AddMembershipIDs adds the "memberships" edge to the CourseMember entity by ids.
 func (m *UserMutation) AddMembershipIDs(ids ...uuid.UUID) {
 	if m.memberships == nil {
@@ -15021,6 +17407,87 @@ func (m *UserMutation) ResetRecoveryCodes() {
 	m.removedrecovery_codes = nil
 }
 
+// AddAssetIDs adds the "assets" edge to the Asset entity by ids.
+func (m *UserMutation) AddAssetIDs(ids ...uuid.UUID) {
+	if m.assets == nil {
+		m.assets = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.assets[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssets clears the "assets" edge to the Asset entity.
+func (m *UserMutation) ClearAssets() {
+	m.clearedassets = true
+}
+
+// AssetsCleared reports if the "assets" edge to the Asset entity was cleared.
+func (m *UserMutation) AssetsCleared() bool {
+	return m.clearedassets
+}
+
+// RemoveAssetIDs removes the "assets" edge to the Asset entity by IDs.
+func (m *UserMutation) RemoveAssetIDs(ids ...uuid.UUID) {
+	if m.removedassets == nil {
+		m.removedassets = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.assets, ids[i])
+		m.removedassets[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssets returns the removed IDs of the "assets" edge to the Asset entity.
+func (m *UserMutation) RemovedAssetsIDs() (ids []uuid.UUID) {
+	for id := range m.removedassets {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssetsIDs returns the "assets" edge IDs in the mutation.
+func (m *UserMutation) AssetsIDs() (ids []uuid.UUID) {
+	for id := range m.assets {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssets resets all changes to the "assets" edge.
+func (m *UserMutation) ResetAssets() {
+	m.assets = nil
+	m.clearedassets = false
+	m.removedassets = nil
+}
+
+// ClearAvatar clears the "avatar" edge to the Asset entity.
+func (m *UserMutation) ClearAvatar() {
+	m.clearedavatar = true
+	m.clearedFields[user.FieldAvatarID] = struct{}{}
+}
+
+// AvatarCleared reports if the "avatar" edge to the Asset entity was cleared.
+func (m *UserMutation) AvatarCleared() bool {
+	return m.AvatarIDCleared() || m.clearedavatar
+}
+
+// AvatarIDs returns the "avatar" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AvatarID instead. It exists only for internal usage by the builders.
+func (m *UserMutation) AvatarIDs() (ids []uuid.UUID) {
+	if id := m.avatar; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAvatar resets all changes to the "avatar" edge.
+func (m *UserMutation) ResetAvatar() {
+	m.avatar = nil
+	m.clearedavatar = false
+}
+
 // AddAuditEventIDs adds the "audit_events" edge to the AuditEvent entity by ids.
 func (m *UserMutation) AddAuditEventIDs(ids ...uuid.UUID) {
 	if m.audit_events == nil {
@@ -15109,7 +17576,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -15149,6 +17616,9 @@ func (m *UserMutation) Fields() []string {
 	if m.disabled_at != nil {
 		fields = append(fields, user.FieldDisabledAt)
 	}
+	if m.avatar != nil {
+		fields = append(fields, user.FieldAvatarID)
+	}
 	return fields
 }
 
@@ -15183,6 +17653,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.MfaEnabledAt()
 	case user.FieldDisabledAt:
 		return m.DisabledAt()
+	case user.FieldAvatarID:
+		return m.AvatarID()
 	}
 	return nil, false
 }
@@ -15218,6 +17690,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldMfaEnabledAt(ctx)
 	case user.FieldDisabledAt:
 		return m.OldDisabledAt(ctx)
+	case user.FieldAvatarID:
+		return m.OldAvatarID(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -15318,6 +17792,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDisabledAt(v)
 		return nil
+	case user.FieldAvatarID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAvatarID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -15381,6 +17862,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldDisabledAt) {
 		fields = append(fields, user.FieldDisabledAt)
 	}
+	if m.FieldCleared(user.FieldAvatarID) {
+		fields = append(fields, user.FieldAvatarID)
+	}
 	return fields
 }
 
@@ -15412,6 +17896,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldDisabledAt:
 		m.ClearDisabledAt()
+		return nil
+	case user.FieldAvatarID:
+		m.ClearAvatarID()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -15460,13 +17947,16 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldDisabledAt:
 		m.ResetDisabledAt()
 		return nil
+	case user.FieldAvatarID:
+		m.ResetAvatarID()
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.memberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -15490,6 +17980,12 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.recovery_codes != nil {
 		edges = append(edges, user.EdgeRecoveryCodes)
+	}
+	if m.assets != nil {
+		edges = append(edges, user.EdgeAssets)
+	}
+	if m.avatar != nil {
+		edges = append(edges, user.EdgeAvatar)
 	}
 	if m.audit_events != nil {
 		edges = append(edges, user.EdgeAuditEvents)
@@ -15549,6 +18045,16 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAssets:
+		ids := make([]ent.Value, 0, len(m.assets))
+		for id := range m.assets {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeAvatar:
+		if id := m.avatar; id != nil {
+			return []ent.Value{*id}
+		}
 	case user.EdgeAuditEvents:
 		ids := make([]ent.Value, 0, len(m.audit_events))
 		for id := range m.audit_events {
@@ -15561,7 +18067,7 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.removedmemberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -15585,6 +18091,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedrecovery_codes != nil {
 		edges = append(edges, user.EdgeRecoveryCodes)
+	}
+	if m.removedassets != nil {
+		edges = append(edges, user.EdgeAssets)
 	}
 	if m.removedaudit_events != nil {
 		edges = append(edges, user.EdgeAuditEvents)
@@ -15644,6 +18153,12 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAssets:
+		ids := make([]ent.Value, 0, len(m.removedassets))
+		for id := range m.removedassets {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeAuditEvents:
 		ids := make([]ent.Value, 0, len(m.removedaudit_events))
 		for id := range m.removedaudit_events {
@@ -15656,7 +18171,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.clearedmemberships {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -15680,6 +18195,12 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedrecovery_codes {
 		edges = append(edges, user.EdgeRecoveryCodes)
+	}
+	if m.clearedassets {
+		edges = append(edges, user.EdgeAssets)
+	}
+	if m.clearedavatar {
+		edges = append(edges, user.EdgeAvatar)
 	}
 	if m.clearedaudit_events {
 		edges = append(edges, user.EdgeAuditEvents)
@@ -15707,6 +18228,10 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedmfa_challenges
 	case user.EdgeRecoveryCodes:
 		return m.clearedrecovery_codes
+	case user.EdgeAssets:
+		return m.clearedassets
+	case user.EdgeAvatar:
+		return m.clearedavatar
 	case user.EdgeAuditEvents:
 		return m.clearedaudit_events
 	}
@@ -15717,6 +18242,9 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *UserMutation) ClearEdge(name string) error {
 	switch name {
+	case user.EdgeAvatar:
+		m.ClearAvatar()
+		return nil
 	}
 	return fmt.Errorf("unknown User unique edge %s", name)
 }
@@ -15748,6 +18276,12 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeRecoveryCodes:
 		m.ResetRecoveryCodes()
+		return nil
+	case user.EdgeAssets:
+		m.ResetAssets()
+		return nil
+	case user.EdgeAvatar:
+		m.ResetAvatar()
 		return nil
 	case user.EdgeAuditEvents:
 		m.ResetAuditEvents()

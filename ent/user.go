@@ -4,6 +4,7 @@ package ent
 
 import (
 	"fmt"
+	"lectern/ent/asset"
 	"lectern/ent/user"
 	"strings"
 	"time"
@@ -44,6 +45,8 @@ type User struct {
 	MfaEnabledAt *time.Time `json:"mfa_enabled_at,omitempty"`
 	// DisabledAt holds the value of the "disabled_at" field.
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	// AvatarID holds the value of the "avatar_id" field.
+	AvatarID *uuid.UUID `json:"avatar_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -68,11 +71,17 @@ type UserEdges struct {
 	MfaChallenges []*MFAChallenge `json:"mfa_challenges,omitempty"`
 	// RecoveryCodes holds the value of the recovery_codes edge.
 	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
+	// Assets holds the value of the assets edge.
+	Assets []*Asset `json:"assets,omitempty"`
+	// The profile picture; null when the user has none.
+	Avatar *Asset `json:"avatar,omitempty"`
 	// AuditEvents holds the value of the audit_events edge.
 	AuditEvents []*AuditEvent `json:"audit_events,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [11]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 
 	namedMemberships   map[string][]*CourseMember
 	namedEnrollments   map[string][]*Enrollment
@@ -82,6 +91,7 @@ type UserEdges struct {
 	namedEmailTokens   map[string][]*EmailToken
 	namedMfaChallenges map[string][]*MFAChallenge
 	namedRecoveryCodes map[string][]*RecoveryCode
+	namedAssets        map[string][]*Asset
 	namedAuditEvents   map[string][]*AuditEvent
 }
 
@@ -157,10 +167,30 @@ func (e UserEdges) RecoveryCodesOrErr() ([]*RecoveryCode, error) {
 	return nil, &NotLoadedError{edge: "recovery_codes"}
 }
 
+// AssetsOrErr returns the Assets value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AssetsOrErr() ([]*Asset, error) {
+	if e.loadedTypes[8] {
+		return e.Assets, nil
+	}
+	return nil, &NotLoadedError{edge: "assets"}
+}
+
+// AvatarOrErr returns the Avatar value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UserEdges) AvatarOrErr() (*Asset, error) {
+	if e.Avatar != nil {
+		return e.Avatar, nil
+	} else if e.loadedTypes[9] {
+		return nil, &NotFoundError{label: asset.Label}
+	}
+	return nil, &NotLoadedError{edge: "avatar"}
+}
+
 // AuditEventsOrErr returns the AuditEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[10] {
 		return e.AuditEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "audit_events"}
@@ -171,6 +201,8 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case user.FieldAvatarID:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case user.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
 		case user.FieldEmail, user.FieldDisplayName, user.FieldBio, user.FieldRole, user.FieldPasswordHash, user.FieldTotpSecret, user.FieldTotpPendingSecret:
@@ -284,6 +316,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.DisabledAt = new(time.Time)
 				*_m.DisabledAt = value.Time
 			}
+		case user.FieldAvatarID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field avatar_id", values[i])
+			} else if value.Valid {
+				_m.AvatarID = new(uuid.UUID)
+				*_m.AvatarID = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -335,6 +374,16 @@ func (_m *User) QueryMfaChallenges() *MFAChallengeQuery {
 // QueryRecoveryCodes queries the "recovery_codes" edge of the User entity.
 func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
 	return NewUserClient(_m.config).QueryRecoveryCodes(_m)
+}
+
+// QueryAssets queries the "assets" edge of the User entity.
+func (_m *User) QueryAssets() *AssetQuery {
+	return NewUserClient(_m.config).QueryAssets(_m)
+}
+
+// QueryAvatar queries the "avatar" edge of the User entity.
+func (_m *User) QueryAvatar() *AssetQuery {
+	return NewUserClient(_m.config).QueryAvatar(_m)
 }
 
 // QueryAuditEvents queries the "audit_events" edge of the User entity.
@@ -405,6 +454,11 @@ func (_m *User) String() string {
 	if v := _m.DisabledAt; v != nil {
 		builder.WriteString("disabled_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.AvatarID; v != nil {
+		builder.WriteString("avatar_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()
@@ -599,6 +653,30 @@ func (_m *User) appendNamedRecoveryCodes(name string, edges ...*RecoveryCode) {
 		_m.Edges.namedRecoveryCodes[name] = []*RecoveryCode{}
 	} else {
 		_m.Edges.namedRecoveryCodes[name] = append(_m.Edges.namedRecoveryCodes[name], edges...)
+	}
+}
+
+// NamedAssets returns the Assets named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAssets(name string) ([]*Asset, error) {
+	if _m.Edges.namedAssets == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAssets[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAssets(name string, edges ...*Asset) {
+	if _m.Edges.namedAssets == nil {
+		_m.Edges.namedAssets = make(map[string][]*Asset)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAssets[name] = []*Asset{}
+	} else {
+		_m.Edges.namedAssets[name] = append(_m.Edges.namedAssets[name], edges...)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -220,6 +221,17 @@ var matrix = map[string]map[string]string{
 	"Mutation.moveFaqEntry":       courseWriting,
 	"Mutation.deleteFaqEntry":     courseWriting,
 
+	// Uploads are anyone's (an avatar); which purposes a role may upload
+	// for, and where a file may go, is decided by the service.
+	"Mutation.createUpload":           learning,
+	"Mutation.completeUpload":         learning,
+	"Mutation.setAvatar":              learning,
+	"Mutation.removeAvatar":           learning,
+	"Mutation.setCourseCover":         courseWriting,
+	"Mutation.removeCourseCover":      courseWriting,
+	"Mutation.addLessonAttachment":    courseWriting,
+	"Mutation.removeLessonAttachment": courseWriting,
+
 	"Query.auditEvents":    administration,
 	"Mutation.setUserRole": administration,
 	"Mutation.disableUser": administration,
@@ -272,6 +284,8 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	reviewID := gid.New("Review", uuid.New()).String()
 	sectionID := gid.New("Section", uuid.New()).String()
 	faqID := gid.New("FAQEntry", uuid.New()).String()
+	uploadID := gid.New("Upload", uuid.New()).String()
+	assetID := gid.New("Asset", uuid.New()).String()
 	docs := map[string]string{
 		"Query.node":    `{ node(id: "Q291cnNlOpRqGRLdpElek3NAwsGSfws") { id } }`,
 		"Query.nodes":   `{ nodes(ids: []) { id } }`,
@@ -329,6 +343,15 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Mutation.updateFaqEntry":     `mutation { updateFaqEntry(input: {id: "` + faqID + `", question: "Q"}) { userErrors { code } } }`,
 		"Mutation.moveFaqEntry":       `mutation { moveFaqEntry(input: {id: "` + faqID + `", position: 0}) { userErrors { code } } }`,
 		"Mutation.deleteFaqEntry":     `mutation { deleteFaqEntry(id: "` + faqID + `") { userErrors { code } } }`,
+
+		"Mutation.createUpload":           `mutation { createUpload(input: {purpose: AVATAR, filename: "a.png", contentType: "image/png", byteSize: 10, checksumSha256: "` + strings.Repeat("ab", 32) + `"}) { userErrors { code } } }`,
+		"Mutation.completeUpload":         `mutation { completeUpload(id: "` + uploadID + `") { userErrors { code } } }`,
+		"Mutation.setAvatar":              `mutation { setAvatar(uploadId: "` + uploadID + `") { userErrors { code } } }`,
+		"Mutation.removeAvatar":           `mutation { removeAvatar { userErrors { code } } }`,
+		"Mutation.setCourseCover":         `mutation { setCourseCover(input: {courseId: "` + courseID + `", uploadId: "` + uploadID + `"}) { userErrors { code } } }`,
+		"Mutation.removeCourseCover":      `mutation { removeCourseCover(courseId: "` + courseID + `") { userErrors { code } } }`,
+		"Mutation.addLessonAttachment":    `mutation { addLessonAttachment(input: {lessonId: "` + lessonID + `", uploadId: "` + uploadID + `", title: "Slides"}) { userErrors { code } } }`,
+		"Mutation.removeLessonAttachment": `mutation { removeLessonAttachment(id: "` + assetID + `") { userErrors { code } } }`,
 
 		"Query.auditEvents":    `{ auditEvents(first: 5) { totalCount } }`,
 		"Mutation.setUserRole": `mutation { setUserRole(input: {userId: "` + userID + `", role: ADMIN}) { userErrors { code } } }`,

@@ -39,6 +39,7 @@ func benchHandler(b *testing.B, db *database.DB) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cfg.Storage.Dir = b.TempDir()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := app.Build(cfg, db, logger)
 	if err != nil {

@@ -42,6 +42,9 @@ func (r *sectionResolver) Lessons(ctx context.Context, obj *ent.Section) ([]*ent
 	return catalog.Lessons(ctx, obj)
 }
 
+// Asset returns AssetResolver implementation.
+func (r *Resolver) Asset() AssetResolver { return &assetResolver{r} }
+
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
@@ -67,6 +70,7 @@ func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
+	assetResolver      struct{ *Resolver }
 	auditEventResolver struct{ *Resolver }
 	courseResolver     struct{ *Resolver }
 	enrollmentResolver struct{ *Resolver }

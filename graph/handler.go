@@ -19,6 +19,7 @@ import (
 	"lectern/internal/database"
 	"lectern/internal/learning"
 	"lectern/internal/loader"
+	"lectern/internal/media"
 )
 
 // Options are the dependencies of the GraphQL handler.
@@ -41,6 +42,8 @@ type Options struct {
 	// Catalog answers the public course catalogue (listings, filters,
 	// lookups).
 	Catalog *catalog.Service
+	// Media is the service behind uploads and asset URLs.
+	Media *media.Service
 	// Introspection answers __schema and __type queries.
 	Introspection bool
 	// HideSuggestions leaves "Did you mean …?" out of validation errors.
@@ -61,6 +64,7 @@ func NewHandler(o Options) http.Handler {
 			auth:      o.Auth,
 			learning:  o.Learning,
 			authoring: o.Authoring,
+			media:     o.Media,
 		},
 	})}
 	srv := handler.New(es)

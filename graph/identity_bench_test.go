@@ -68,6 +68,7 @@ func eachBenchDialect(b *testing.B, fn func(b *testing.B, h http.Handler)) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			cfg.Storage.Dir = b.TempDir()
 			a, err := app.Build(cfg, db, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			if err != nil {
 				b.Fatal(err)

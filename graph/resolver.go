@@ -10,6 +10,7 @@ import (
 	"lectern/internal/authoring"
 	"lectern/internal/catalog"
 	"lectern/internal/learning"
+	"lectern/internal/media"
 )
 
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
@@ -24,4 +25,5 @@ type Resolver struct {
 	auth      *auth.Service
 	learning  *learning.Service
 	authoring *authoring.Service
+	media     *media.Service
 }

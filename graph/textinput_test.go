@@ -192,11 +192,14 @@ func stagedApp(t testing.TB, db *database.DB, clock func() time.Time) http.Handl
 		config.VarSMTPURL:            "smtp://127.0.0.1:2525",
 		config.VarAllowSQLite:        "true",
 		config.VarTOTPEncryptionKeys: "test:Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4=",
+		config.VarStorageSigningKey:  "Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4=",
+		config.VarAPIBaseURL:         "https://api.example.com",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("stage config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	a, err := app.Build(cfg, db, logger, app.WithClock(clock))
 	if err != nil {

@@ -52,6 +52,8 @@ const (
 	FieldRatingSum = "rating_sum"
 	// FieldVersion holds the string denoting the version field in the database.
 	FieldVersion = "version"
+	// FieldCoverID holds the string denoting the cover_id field in the database.
+	FieldCoverID = "cover_id"
 	// FieldRatingAverage holds the string denoting the rating_average field in the database.
 	FieldRatingAverage = "rating_average"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
@@ -68,6 +70,10 @@ const (
 	EdgeEnrollments = "enrollments"
 	// EdgeReviews holds the string denoting the reviews edge name in mutations.
 	EdgeReviews = "reviews"
+	// EdgeAssets holds the string denoting the assets edge name in mutations.
+	EdgeAssets = "assets"
+	// EdgeCover holds the string denoting the cover edge name in mutations.
+	EdgeCover = "cover"
 	// EdgeCourseTags holds the string denoting the course_tags edge name in mutations.
 	EdgeCourseTags = "course_tags"
 	// Table holds the table name of the course in the database.
@@ -119,6 +125,20 @@ const (
 	ReviewsInverseTable = "reviews"
 	// ReviewsColumn is the table column denoting the reviews relation/edge.
 	ReviewsColumn = "course_id"
+	// AssetsTable is the table that holds the assets relation/edge.
+	AssetsTable = "assets"
+	// AssetsInverseTable is the table name for the Asset entity.
+	// It exists in this package in order to avoid circular dependency with the "asset" package.
+	AssetsInverseTable = "assets"
+	// AssetsColumn is the table column denoting the assets relation/edge.
+	AssetsColumn = "course_id"
+	// CoverTable is the table that holds the cover relation/edge.
+	CoverTable = "courses"
+	// CoverInverseTable is the table name for the Asset entity.
+	// It exists in this package in order to avoid circular dependency with the "asset" package.
+	CoverInverseTable = "assets"
+	// CoverColumn is the table column denoting the cover relation/edge.
+	CoverColumn = "cover_id"
 	// CourseTagsTable is the table that holds the course_tags relation/edge.
 	CourseTagsTable = "course_tags"
 	// CourseTagsInverseTable is the table name for the CourseTag entity.
@@ -148,6 +168,7 @@ var Columns = []string{
 	FieldRatingCount,
 	FieldRatingSum,
 	FieldVersion,
+	FieldCoverID,
 	FieldRatingAverage,
 }
 
@@ -363,6 +384,11 @@ func ByVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVersion, opts...).ToFunc()
 }
 
+// ByCoverID orders the results by the cover_id field.
+func ByCoverID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCoverID, opts...).ToFunc()
+}
+
 // ByRatingAverage orders the results by the rating_average field.
 func ByRatingAverage(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRatingAverage, opts...).ToFunc()
@@ -466,6 +492,27 @@ func ByReviews(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByAssetsCount orders the results by assets count.
+func ByAssetsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAssetsStep(), opts...)
+	}
+}
+
+// ByAssets orders the results by assets terms.
+func ByAssets(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAssetsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCoverField orders the results by cover field.
+func ByCoverField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCoverStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByCourseTagsCount orders the results by course_tags count.
 func ByCourseTagsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -526,6 +573,20 @@ func newReviewsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ReviewsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ReviewsTable, ReviewsColumn),
+	)
+}
+func newAssetsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AssetsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AssetsTable, AssetsColumn),
+	)
+}
+func newCoverStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CoverInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, true, CoverTable, CoverColumn),
 	)
 }
 func newCourseTagsStep() *sqlgraph.Step {

@@ -121,6 +121,11 @@ func Version(v int) predicate.Course {
 	return predicate.Course(sql.FieldEQ(FieldVersion, v))
 }
 
+// CoverID applies equality check predicate on the "cover_id" field. It's identical to CoverIDEQ.
+func CoverID(v uuid.UUID) predicate.Course {
+	return predicate.Course(sql.FieldEQ(FieldCoverID, v))
+}
+
 // RatingAverage applies equality check predicate on the "rating_average" field. It's identical to RatingAverageEQ.
 func RatingAverage(v float64) predicate.Course {
 	return predicate.Course(sql.FieldEQ(FieldRatingAverage, v))
@@ -821,6 +826,36 @@ func VersionLTE(v int) predicate.Course {
 	return predicate.Course(sql.FieldLTE(FieldVersion, v))
 }
 
+// CoverIDEQ applies the EQ predicate on the "cover_id" field.
+func CoverIDEQ(v uuid.UUID) predicate.Course {
+	return predicate.Course(sql.FieldEQ(FieldCoverID, v))
+}
+
+// CoverIDNEQ applies the NEQ predicate on the "cover_id" field.
+func CoverIDNEQ(v uuid.UUID) predicate.Course {
+	return predicate.Course(sql.FieldNEQ(FieldCoverID, v))
+}
+
+// CoverIDIn applies the In predicate on the "cover_id" field.
+func CoverIDIn(vs ...uuid.UUID) predicate.Course {
+	return predicate.Course(sql.FieldIn(FieldCoverID, vs...))
+}
+
+// CoverIDNotIn applies the NotIn predicate on the "cover_id" field.
+func CoverIDNotIn(vs ...uuid.UUID) predicate.Course {
+	return predicate.Course(sql.FieldNotIn(FieldCoverID, vs...))
+}
+
+// CoverIDIsNil applies the IsNil predicate on the "cover_id" field.
+func CoverIDIsNil() predicate.Course {
+	return predicate.Course(sql.FieldIsNull(FieldCoverID))
+}
+
+// CoverIDNotNil applies the NotNil predicate on the "cover_id" field.
+func CoverIDNotNil() predicate.Course {
+	return predicate.Course(sql.FieldNotNull(FieldCoverID))
+}
+
 // RatingAverageEQ applies the EQ predicate on the "rating_average" field.
 func RatingAverageEQ(v float64) predicate.Course {
 	return predicate.Course(sql.FieldEQ(FieldRatingAverage, v))
@@ -1014,6 +1049,52 @@ func HasReviews() predicate.Course {
 func HasReviewsWith(preds ...predicate.Review) predicate.Course {
 	return predicate.Course(func(s *sql.Selector) {
 		step := newReviewsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAssets applies the HasEdge predicate on the "assets" edge.
+func HasAssets() predicate.Course {
+	return predicate.Course(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AssetsTable, AssetsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAssetsWith applies the HasEdge predicate on the "assets" edge with a given conditions (other predicates).
+func HasAssetsWith(preds ...predicate.Asset) predicate.Course {
+	return predicate.Course(func(s *sql.Selector) {
+		step := newAssetsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCover applies the HasEdge predicate on the "cover" edge.
+func HasCover() predicate.Course {
+	return predicate.Course(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, CoverTable, CoverColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCoverWith applies the HasEdge predicate on the "cover" edge with a given conditions (other predicates).
+func HasCoverWith(preds ...predicate.Asset) predicate.Course {
+	return predicate.Course(func(s *sql.Selector) {
+		step := newCoverStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -41,6 +41,80 @@ var (
 			},
 		},
 	}
+	// AssetsColumns holds the columns for the "assets" table.
+	AssetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"COURSE_COVER", "AVATAR", "LESSON_ATTACHMENT"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "PROCESSING", "READY", "REJECTED", "FAILED"}, Default: "PENDING"},
+		{Name: "filename", Type: field.TypeString},
+		{Name: "declared_type", Type: field.TypeString},
+		{Name: "content_type", Type: field.TypeString},
+		{Name: "byte_size", Type: field.TypeInt64},
+		{Name: "checksum_sha256", Type: field.TypeString},
+		{Name: "object_key", Type: field.TypeString, Unique: true},
+		{Name: "width", Type: field.TypeInt, Nullable: true},
+		{Name: "height", Type: field.TypeInt, Nullable: true},
+		{Name: "renditions", Type: field.TypeJSON, Nullable: true},
+		{Name: "rejection_reason", Type: field.TypeString, Nullable: true},
+		{Name: "failure_reason", Type: field.TypeString, Nullable: true},
+		{Name: "upload_expires_at", Type: field.TypeTime},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "title", Type: field.TypeString, Nullable: true},
+		{Name: "attached_at", Type: field.TypeTime, Nullable: true},
+		{Name: "course_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "lesson_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "owner_id", Type: field.TypeUUID},
+	}
+	// AssetsTable holds the schema information for the "assets" table.
+	AssetsTable = &schema.Table{
+		Name:       "assets",
+		Columns:    AssetsColumns,
+		PrimaryKey: []*schema.Column{AssetsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "assets_courses_assets",
+				Columns:    []*schema.Column{AssetsColumns[20]},
+				RefColumns: []*schema.Column{CoursesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "assets_lessons_attachments",
+				Columns:    []*schema.Column{AssetsColumns[21]},
+				RefColumns: []*schema.Column{LessonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "assets_users_assets",
+				Columns:    []*schema.Column{AssetsColumns[22]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "asset_lesson_id_attached_at",
+				Unique:  false,
+				Columns: []*schema.Column{AssetsColumns[21], AssetsColumns[19]},
+			},
+			{
+				Name:    "asset_course_id",
+				Unique:  false,
+				Columns: []*schema.Column{AssetsColumns[20]},
+			},
+			{
+				Name:    "asset_status_upload_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{AssetsColumns[4], AssetsColumns[16]},
+			},
+			{
+				Name:    "asset_owner_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AssetsColumns[22], AssetsColumns[1]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -110,12 +184,21 @@ var (
 		{Name: "rating_sum", Type: field.TypeInt, Default: 0},
 		{Name: "version", Type: field.TypeInt, Default: 1},
 		{Name: "rating_average", Type: field.TypeFloat64, Default: 0},
+		{Name: "cover_id", Type: field.TypeUUID, Unique: true, Nullable: true},
 	}
 	// CoursesTable holds the schema information for the "courses" table.
 	CoursesTable = &schema.Table{
 		Name:       "courses",
 		Columns:    CoursesColumns,
 		PrimaryKey: []*schema.Column{CoursesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "courses_assets_cover_of",
+				Columns:    []*schema.Column{CoursesColumns[19]},
+				RefColumns: []*schema.Column{AssetsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "course_status_published_at",
@@ -700,16 +783,26 @@ var (
 		{Name: "totp_last_step", Type: field.TypeInt64, Default: 0},
 		{Name: "mfa_enabled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "avatar_id", Type: field.TypeUUID, Unique: true, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "users_assets_avatar_of",
+				Columns:    []*schema.Column{UsersColumns[14]},
+				RefColumns: []*schema.Column{AssetsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AssetsTable,
 		AuditEventsTable,
 		CoursesTable,
 		CourseMembersTable,
@@ -741,11 +834,30 @@ func init() {
 		"api_token_hash":   "length(token_hash) = 32",
 		"api_token_name":   "length(name) BETWEEN 1 AND 100",
 	}
+	AssetsTable.ForeignKeys[0].RefTable = CoursesTable
+	AssetsTable.ForeignKeys[1].RefTable = LessonsTable
+	AssetsTable.ForeignKeys[2].RefTable = UsersTable
+	AssetsTable.Annotation = &entsql.Annotation{
+		Table: "assets",
+	}
+	AssetsTable.Annotation.Checks = map[string]string{
+		"asset_checksum": "length(checksum_sha256) = 64",
+		"asset_course":   "course_id IS NULL OR purpose IN ('COURSE_COVER', 'LESSON_ATTACHMENT')",
+		"asset_filename": "length(filename) BETWEEN 1 AND 255",
+		"asset_lesson":   "lesson_id IS NULL OR (purpose = 'LESSON_ATTACHMENT' AND course_id IS NOT NULL AND attached_at IS NOT NULL AND title IS NOT NULL)",
+		"asset_pixels":   "coalesce(width, 1) > 0 AND coalesce(height, 1) > 0",
+		"asset_purpose":  "purpose IN ('COURSE_COVER', 'AVATAR', 'LESSON_ATTACHMENT')",
+		"asset_reason":   "CASE WHEN status = 'REJECTED' THEN rejection_reason IS NOT NULL ELSE rejection_reason IS NULL END AND CASE WHEN status = 'FAILED' THEN failure_reason IS NOT NULL ELSE failure_reason IS NULL END",
+		"asset_size":     "byte_size > 0",
+		"asset_status":   "status IN ('PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED')",
+		"asset_title":    "title IS NULL OR length(title) BETWEEN 1 AND 200",
+	}
 	AuditEventsTable.ForeignKeys[0].RefTable = UsersTable
 	AuditEventsTable.Annotation = &entsql.Annotation{}
 	AuditEventsTable.Annotation.Checks = map[string]string{
 		"audit_event_action": "length(action) BETWEEN 1 AND 64",
 	}
+	CoursesTable.ForeignKeys[0].RefTable = AssetsTable
 	CoursesTable.Annotation = &entsql.Annotation{}
 	CoursesTable.Annotation.Checks = map[string]string{
 		"course_counters":    "enrollment_count >= 0 AND lesson_count >= 0 AND rating_count >= 0 AND rating_sum BETWEEN rating_count AND 5 * rating_count",
@@ -848,6 +960,7 @@ func init() {
 	ThrottleBucketsTable.Annotation.Checks = map[string]string{
 		"throttle_bucket_count": "count >= 0",
 	}
+	UsersTable.ForeignKeys[0].RefTable = AssetsTable
 	UsersTable.Annotation = &entsql.Annotation{}
 	UsersTable.Annotation.Checks = map[string]string{
 		"user_bio":             "length(bio) BETWEEN 0 AND 2000",

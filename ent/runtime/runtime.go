@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"lectern/ent/apitoken"
+	"lectern/ent/asset"
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
@@ -52,6 +53,49 @@ func init() {
 	apitokenDescID := apitokenMixinFields0[0].Descriptor()
 	// apitoken.DefaultID holds the default value on creation for the id field.
 	apitoken.DefaultID = apitokenDescID.Default.(func() uuid.UUID)
+	assetMixin := schema.Asset{}.Mixin()
+	assetInters := schema.Asset{}.Interceptors()
+	asset.Interceptors[0] = assetInters[0]
+	assetMixinFields0 := assetMixin[0].Fields()
+	_ = assetMixinFields0
+	assetMixinFields1 := assetMixin[1].Fields()
+	_ = assetMixinFields1
+	assetFields := schema.Asset{}.Fields()
+	_ = assetFields
+	// assetDescCreatedAt is the schema descriptor for created_at field.
+	assetDescCreatedAt := assetMixinFields1[0].Descriptor()
+	// asset.DefaultCreatedAt holds the default value on creation for the created_at field.
+	asset.DefaultCreatedAt = assetDescCreatedAt.Default.(func() time.Time)
+	// assetDescUpdatedAt is the schema descriptor for updated_at field.
+	assetDescUpdatedAt := assetMixinFields1[1].Descriptor()
+	// asset.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	asset.DefaultUpdatedAt = assetDescUpdatedAt.Default.(func() time.Time)
+	// asset.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	asset.UpdateDefaultUpdatedAt = assetDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// assetDescFilename is the schema descriptor for filename field.
+	assetDescFilename := assetFields[3].Descriptor()
+	// asset.FilenameValidator is a validator for the "filename" field. It is called by the builders before save.
+	asset.FilenameValidator = assetDescFilename.Validators[0].(func(string) error)
+	// assetDescByteSize is the schema descriptor for byte_size field.
+	assetDescByteSize := assetFields[6].Descriptor()
+	// asset.ByteSizeValidator is a validator for the "byte_size" field. It is called by the builders before save.
+	asset.ByteSizeValidator = assetDescByteSize.Validators[0].(func(int64) error)
+	// assetDescWidth is the schema descriptor for width field.
+	assetDescWidth := assetFields[9].Descriptor()
+	// asset.WidthValidator is a validator for the "width" field. It is called by the builders before save.
+	asset.WidthValidator = assetDescWidth.Validators[0].(func(int) error)
+	// assetDescHeight is the schema descriptor for height field.
+	assetDescHeight := assetFields[10].Descriptor()
+	// asset.HeightValidator is a validator for the "height" field. It is called by the builders before save.
+	asset.HeightValidator = assetDescHeight.Validators[0].(func(int) error)
+	// assetDescTitle is the schema descriptor for title field.
+	assetDescTitle := assetFields[18].Descriptor()
+	// asset.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	asset.TitleValidator = assetDescTitle.Validators[0].(func(string) error)
+	// assetDescID is the schema descriptor for id field.
+	assetDescID := assetMixinFields0[0].Descriptor()
+	// asset.DefaultID holds the default value on creation for the id field.
+	asset.DefaultID = assetDescID.Default.(func() uuid.UUID)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditeventMixinFields0 := auditeventMixin[0].Fields()
 	_ = auditeventMixinFields0
@@ -207,7 +251,7 @@ func init() {
 	// course.VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	course.VersionValidator = courseDescVersion.Validators[0].(func(int) error)
 	// courseDescRatingAverage is the schema descriptor for rating_average field.
-	courseDescRatingAverage := courseFields[15].Descriptor()
+	courseDescRatingAverage := courseFields[16].Descriptor()
 	// course.DefaultRatingAverage holds the default value on creation for the rating_average field.
 	course.DefaultRatingAverage = courseDescRatingAverage.Default.(float64)
 	// course.RatingAverageValidator is a validator for the "rating_average" field. It is called by the builders before save.

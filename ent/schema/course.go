@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
 )
 
 // Course is the unit of the catalogue: sections of lessons, an FAQ, tags and
@@ -60,6 +61,7 @@ func (Course) Fields() []ent.Field {
 		// is still current.
 		field.Int("version").Default(1).Positive().
 			Comment("Changes with every update of the course; send it back as expectedVersion to update."),
+		field.UUID("cover_id", uuid.UUID{}).Optional().Nillable().Annotations(hidden()),
 		field.Float("rating_average").Default(0).Min(0).Max(5).
 			Comment("Mean review rating, 0 when there are no reviews.").
 			Annotations(entgql.OrderField("RATING_AVERAGE")),
@@ -79,6 +81,9 @@ func (Course) Edges() []ent.Edge {
 		edge.To("enrollments", Enrollment.Type).Annotations(restrict(), hidden()),
 		edge.To("reviews", Review.Type).Annotations(restrict(), entgql.RelayConnection()).
 			Comment("Reviews, newest first by default."),
+		edge.To("assets", Asset.Type).Annotations(cascade(), hidden()),
+		edge.From("cover", Asset.Type).Ref("cover_of").Field("cover_id").Unique().
+			Comment("The cover image; null when the course has none."),
 	}
 }
 

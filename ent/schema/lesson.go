@@ -46,6 +46,8 @@ func (Lesson) Edges() []ent.Edge {
 		edge.From("course", Course.Type).Ref("lessons").Field("course_id").Unique().Required().Immutable(),
 		edge.From("section", Section.Type).Ref("lessons").Field("section_id").Unique().Required(),
 		edge.To("progress", LessonProgress.Type).Annotations(cascade(), hidden()),
+		edge.To("attachments", Asset.Type).Annotations(cascade()).
+			Comment("Files attached to the lesson, in the order they were attached."),
 	}
 }
 

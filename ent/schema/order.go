@@ -16,11 +16,21 @@ import (
 // position being there). These types are listed, never paginated; a
 // paginated query would bring its own order.
 func inPositionOrder() ent.Interceptor {
+	return inOrder("position", "id")
+}
+
+// inOrder makes every row-returning query of a type come back sorted by
+// columns, ascending.
+func inOrder(columns ...string) ent.Interceptor {
 	return intercept.Func(func(ctx context.Context, q intercept.Query) error {
 		switch qc := ent.QueryFromContext(ctx); {
 		case qc == nil:
 		case qc.Op == ent.OpQueryAll, qc.Op == ent.OpQueryFirst, qc.Op == ent.OpQueryOnly:
-			q.Order(func(s *sql.Selector) { s.OrderBy(s.C("position"), s.C("id")) })
+			q.Order(func(s *sql.Selector) {
+				for _, c := range columns {
+					s.OrderBy(s.C(c))
+				}
+			})
 		}
 		return nil
 	})

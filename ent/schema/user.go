@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"github.com/google/uuid"
 )
 
 // User is an account: a learner, an instructor or an administrator. Only the
@@ -41,6 +42,7 @@ func (User) Fields() []ent.Field {
 		field.Time("mfa_enabled_at").Optional().Nillable().Annotations(hidden()),
 		// A disabled account cannot sign in and its credentials are refused.
 		field.Time("disabled_at").Optional().Nillable().Annotations(hidden()),
+		field.UUID("avatar_id", uuid.UUID{}).Optional().Nillable().Annotations(hidden()),
 	}
 }
 
@@ -60,6 +62,9 @@ func (User) Edges() []ent.Edge {
 		edge.To("recovery_codes", RecoveryCode.Type).Annotations(cascade(), hidden()),
 		// The audit trail outlives nothing: users are never deleted, but
 		// if one were, their events would stay, anonymised.
+		edge.To("assets", Asset.Type).Annotations(cascade(), hidden()),
+		edge.From("avatar", Asset.Type).Ref("avatar_of").Field("avatar_id").Unique().
+			Comment("The profile picture; null when the user has none."),
 		edge.To("audit_events", AuditEvent.Type).Annotations(entsql.OnDelete(entsql.SetNull), hidden()),
 	}
 }

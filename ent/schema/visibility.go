@@ -38,6 +38,7 @@ type rule func(v viewer.Viewer, anonymous bool) func(*sql.Selector)
 func Install(c *gen.Client, privileged func() bool) {
 	on := func(r rule) gen.Interceptor { return visibleTo(r, privileged) }
 	c.APIToken.Intercept(on(credentialRule))
+	c.Asset.Intercept(on(assetRule))
 	c.AuditEvent.Intercept(on(adminOnly))
 	c.Course.Intercept(on(courseRule))
 	c.CourseMember.Intercept(on(inVisibleCourse))
@@ -148,6 +149,41 @@ func lessonRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 			return
 		}
 		s.Where(sql.Or(published, sql.In(s.C("course_id"), staffCourses(v))))
+	}
+}
+
+// assetRule: an upload is its uploader's; beyond them, an asset is seen
+// where it shows: as the cover of a course the viewer sees, an attachment
+// of a lesson the viewer sees, or the avatar of a user the viewer sees.
+// Seeing an attachment is not downloading it: its URL asks more (see
+// internal/media).
+func assetRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
+	if v.IsElevatedAdmin() {
+		return nil
+	}
+	return func(s *sql.Selector) {
+		c := sql.Table("courses").As("vis_ac")
+		cover := sql.Exists(sql.Select(c.C("id")).From(c).
+			Where(sql.And(sql.ColumnsEQ(c.C("cover_id"), s.C("id")), courseVisible(c.C, v, anonymous))))
+		l := sql.Table("lessons").As("vis_al")
+		lessonSeen := sql.EQ(l.C("status"), "PUBLISHED")
+		if !anonymous {
+			lessonSeen = sql.Or(lessonSeen, sql.In(l.C("course_id"), staffCourses(v)))
+		}
+		attachment := sql.And(sql.NotNull(s.C("lesson_id")), ofVisibleCourse(s, v, anonymous),
+			sql.Exists(sql.Select(l.C("id")).From(l).Where(sql.And(sql.ColumnsEQ(l.C("id"), s.C("lesson_id")), lessonSeen))))
+		u := sql.Table("users").As("vis_au")
+		userSeen := sql.NotNull(u.C("email_verified_at"))
+		if !anonymous {
+			userSeen = sql.Or(userSeen, sql.EQ(u.C("id"), v.UserID))
+		}
+		avatar := sql.Exists(sql.Select(u.C("id")).From(u).
+			Where(sql.And(sql.ColumnsEQ(u.C("avatar_id"), s.C("id")), userSeen)))
+		seen := []*sql.Predicate{cover, attachment, avatar}
+		if !anonymous {
+			seen = append(seen, sql.EQ(s.C("owner_id"), v.UserID))
+		}
+		s.Where(sql.Or(seen...))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"lectern/ent"
+	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/lesson"
@@ -21,6 +22,13 @@ type AddCourseMemberInput struct {
 	CourseID gid.ID            `json:"courseId"`
 	UserID   gid.ID            `json:"userId"`
 	Role     coursemember.Role `json:"role"`
+}
+
+type AddLessonAttachmentInput struct {
+	LessonID gid.ID `json:"lessonId"`
+	UploadID gid.ID `json:"uploadId"`
+	// 1–200 characters.
+	Title string `json:"title"`
 }
 
 // One fact about an audit event.
@@ -61,6 +69,11 @@ type ChangePasswordInput struct {
 
 type ChangePasswordPayload struct {
 	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type CompleteUploadPayload struct {
+	Asset      *ent.Asset           `json:"asset,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
@@ -161,6 +174,23 @@ type CreateSectionInput struct {
 	Title string `json:"title"`
 }
 
+type CreateUploadInput struct {
+	Purpose asset.Purpose `json:"purpose"`
+	// The file's name, offered back on download: 1–255 characters, no path separators or control characters.
+	Filename string `json:"filename"`
+	// The file's media type, e.g. image/png; the PUT must send exactly this.
+	ContentType string `json:"contentType"`
+	// The file's size in bytes; the PUT must send exactly this many.
+	ByteSize int `json:"byteSize"`
+	// The SHA-256 of the file, as 64 hex digits or 44 base64 characters.
+	ChecksumSha256 string `json:"checksumSha256"`
+}
+
+type CreateUploadPayload struct {
+	Upload     *Upload              `json:"upload,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 type DeletePayload struct {
 	// The deleted object.
 	DeletedID  *gid.ID              `json:"deletedId,omitempty"`
@@ -191,6 +221,11 @@ type EnrollmentPayload struct {
 type FAQEntryPayload struct {
 	FaqEntry   *ent.FAQEntry        `json:"faqEntry,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type HTTPHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type LessonPayload struct {
@@ -295,6 +330,11 @@ type SectionPayload struct {
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
+type SetCourseCoverInput struct {
+	CourseID gid.ID `json:"courseId"`
+	UploadID gid.ID `json:"uploadId"`
+}
+
 type SetCourseTagsInput struct {
 	CourseID gid.ID `json:"courseId"`
 	// Tag slugs; an empty list removes every tag.
@@ -377,6 +417,22 @@ type UpdateSectionInput struct {
 	Title string `json:"title"`
 }
 
+// A signed request that uploads one file, once, before expiresAt.
+type Upload struct {
+	// Pass it to completeUpload, then to the mutation that uses the file.
+	ID     gid.ID `json:"id"`
+	URL    string `json:"url"`
+	Method string `json:"method"`
+	// Send exactly these headers with the body.
+	Headers   []*HTTPHeader `json:"headers"`
+	ExpiresAt time.Time     `json:"expiresAt"`
+}
+
+type UserPayload struct {
+	User       *ent.User            `json:"user,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
 type VerifyEmailPayload struct {
 	User       *ent.User            `json:"user,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
@@ -388,6 +444,256 @@ type VerifyMfaInput struct {
 	// A 6-digit code from the authenticator app, or a recovery code.
 	Code      string             `json:"code"`
 	Transport *session.Transport `json:"transport,omitempty"`
+}
+
+// Why processing an image failed.
+type AssetFailureReason string
+
+const (
+	// The image has more than 40 megapixels.
+	AssetFailureReasonTooManyPixels AssetFailureReason = "TOO_MANY_PIXELS"
+	// The file does not decode as an image.
+	AssetFailureReasonUnreadable AssetFailureReason = "UNREADABLE"
+	// Processing kept failing on the server's side.
+	AssetFailureReasonProcessingFailed AssetFailureReason = "PROCESSING_FAILED"
+)
+
+var AllAssetFailureReason = []AssetFailureReason{
+	AssetFailureReasonTooManyPixels,
+	AssetFailureReasonUnreadable,
+	AssetFailureReasonProcessingFailed,
+}
+
+func (e AssetFailureReason) IsValid() bool {
+	switch e {
+	case AssetFailureReasonTooManyPixels, AssetFailureReasonUnreadable, AssetFailureReasonProcessingFailed:
+		return true
+	}
+	return false
+}
+
+func (e AssetFailureReason) String() string {
+	return string(e)
+}
+
+func (e *AssetFailureReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssetFailureReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssetFailureReason", str)
+	}
+	return nil
+}
+
+func (e AssetFailureReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssetFailureReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssetFailureReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why completeUpload rejected a file.
+type AssetRejectionReason string
+
+const (
+	// The upload URL expired with nothing sent.
+	AssetRejectionReasonNotUploaded AssetRejectionReason = "NOT_UPLOADED"
+	// The file is not the declared size.
+	AssetRejectionReasonSizeMismatch AssetRejectionReason = "SIZE_MISMATCH"
+	// The file's SHA-256 is not the declared one.
+	AssetRejectionReasonChecksumMismatch AssetRejectionReason = "CHECKSUM_MISMATCH"
+	// The file's first bytes show a type the purpose does not take.
+	AssetRejectionReasonContentTypeNotAllowed AssetRejectionReason = "CONTENT_TYPE_NOT_ALLOWED"
+	// The file is of an allowed type, but not the declared one.
+	AssetRejectionReasonContentTypeMismatch AssetRejectionReason = "CONTENT_TYPE_MISMATCH"
+)
+
+var AllAssetRejectionReason = []AssetRejectionReason{
+	AssetRejectionReasonNotUploaded,
+	AssetRejectionReasonSizeMismatch,
+	AssetRejectionReasonChecksumMismatch,
+	AssetRejectionReasonContentTypeNotAllowed,
+	AssetRejectionReasonContentTypeMismatch,
+}
+
+func (e AssetRejectionReason) IsValid() bool {
+	switch e {
+	case AssetRejectionReasonNotUploaded, AssetRejectionReasonSizeMismatch, AssetRejectionReasonChecksumMismatch, AssetRejectionReasonContentTypeNotAllowed, AssetRejectionReasonContentTypeMismatch:
+		return true
+	}
+	return false
+}
+
+func (e AssetRejectionReason) String() string {
+	return string(e)
+}
+
+func (e *AssetRejectionReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssetRejectionReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssetRejectionReason", str)
+	}
+	return nil
+}
+
+func (e AssetRejectionReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssetRejectionReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssetRejectionReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which rendition of an image url returns: the widest not wider than 320, 800 or 1600 pixels.
+type AssetSize string
+
+const (
+	AssetSizeSmall  AssetSize = "SMALL"
+	AssetSizeMedium AssetSize = "MEDIUM"
+	AssetSizeLarge  AssetSize = "LARGE"
+)
+
+var AllAssetSize = []AssetSize{
+	AssetSizeSmall,
+	AssetSizeMedium,
+	AssetSizeLarge,
+}
+
+func (e AssetSize) IsValid() bool {
+	switch e {
+	case AssetSizeSmall, AssetSizeMedium, AssetSizeLarge:
+		return true
+	}
+	return false
+}
+
+func (e AssetSize) String() string {
+	return string(e)
+}
+
+func (e *AssetSize) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssetSize(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssetSize", str)
+	}
+	return nil
+}
+
+func (e AssetSize) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssetSize) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssetSize) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where an asset stands.
+type AssetStatus string
+
+const (
+	// Accepted; the image's renditions are being made.
+	AssetStatusProcessing AssetStatus = "PROCESSING"
+	// Ready to use.
+	AssetStatusReady AssetStatus = "READY"
+	// The file did not match what was declared; rejectionReason says how. It was deleted.
+	AssetStatusRejected AssetStatus = "REJECTED"
+	// The image could not be processed; failureReason says why.
+	AssetStatusFailed AssetStatus = "FAILED"
+)
+
+var AllAssetStatus = []AssetStatus{
+	AssetStatusProcessing,
+	AssetStatusReady,
+	AssetStatusRejected,
+	AssetStatusFailed,
+}
+
+func (e AssetStatus) IsValid() bool {
+	switch e {
+	case AssetStatusProcessing, AssetStatusReady, AssetStatusRejected, AssetStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e AssetStatus) String() string {
+	return string(e)
+}
+
+func (e *AssetStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssetStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssetStatus", str)
+	}
+	return nil
+}
+
+func (e AssetStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssetStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssetStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Why a lesson's body is withheld from the caller.

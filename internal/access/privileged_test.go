@@ -23,6 +23,13 @@ var privileged = map[string]string{
 	"internal/seed.Demo":                "loads the demo catalogue",
 	"internal/seed.Synthetic":           "loads a synthetic catalogue",
 	"internal/seed.SetDemoPasswords":    "sets the demo accounts' passwords",
+	"internal/media.(*Service).Process": "a queued image job reads and records the asset it renders",
+	"internal/media.(*Service).Cleanup": "the media sweep reads every asset to find expired uploads and orphaned objects",
+
+	// The public rendition route answers anyone, signed in or not, with
+	// the same rule (a verified user's avatar, a published course's cover),
+	// decided in the query itself.
+	"internal/media.(*Service).openPublic": "whether a rendition belongs to a public asset",
 
 	// The identity service decides who is calling, so it reads accounts
 	// and credentials no caller may list: New gives it one system client

@@ -17,6 +17,8 @@ import (
 	"lectern/internal/jobs"
 	"lectern/internal/learning"
 	"lectern/internal/mail"
+	"lectern/internal/media"
+	"lectern/internal/storage"
 	"lectern/policy"
 )
 
@@ -49,9 +51,13 @@ type App struct {
 	// Cache answers anonymous queries from memory (and Redis); nil when
 	// CACHE_TTL is 0. Close stops it.
 	Cache *cache.Cache
+	// Store keeps uploaded files; Media runs uploads over it.
+	Store *storage.Store
+	Media *media.Service
 
 	requests atomic.Int64
 	unwatch  func()
+	ownStore bool
 }
 
 // Build assembles Lectern for cfg over db, logging through logger. It
@@ -69,6 +75,12 @@ func Build(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...Opti
 	}
 	if err == nil {
 		err = a.buildQueue(cfg, db, logger, o)
+	}
+	if err == nil {
+		err = a.buildMedia(cfg, db, logger, o)
+	}
+	if err == nil {
+		a.Authoring = authoring.New(db, a.Audit, a.Media, o.now)
 	}
 	if err == nil {
 		a.Auth, err = newAuth(cfg, db, a.Queue, a.Audit, logger, o.now)
@@ -101,6 +113,9 @@ func (a *App) Close() {
 	if a.Cache != nil {
 		a.Cache.Close()
 	}
+	if a.ownStore {
+		_ = a.Store.Close()
+	}
 }
 
 // services builds the services that need nothing from the configuration.
@@ -112,11 +127,10 @@ func services(db *database.DB, logger *slog.Logger, now func() time.Time) (*App,
 	}
 	log := audit.New(logger)
 	return &App{
-		Policy:    enforcer,
-		Access:    access.New(enforcer, db.Ent),
-		Audit:     log,
-		Catalog:   catalog.New(db.Ent, db.Dialect),
-		Learning:  learning.New(db, log, now),
-		Authoring: authoring.New(db, log, now),
+		Policy:   enforcer,
+		Access:   access.New(enforcer, db.Ent),
+		Audit:    log,
+		Catalog:  catalog.New(db.Ent, db.Dialect),
+		Learning: learning.New(db, log, now),
 	}, nil
 }

@@ -35,6 +35,7 @@ func devConfig(t *testing.T) config.Config {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	return cfg
 }
 

@@ -30,6 +30,8 @@ func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, l
 		Auth: web.Config{CookieName: name, SecureCookie: secure, OwnOrigin: cfg.PublicOrigin(),
 			AllowedOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies, Logger: logger},
 		Authenticator: a.Auth,
+		Files:         a.Store.FileHandler(),
+		Assets:        a.Media.AssetHandler(),
 	}
 	if a.Cache != nil {
 		deps.Cache = a.Cache.Middleware
@@ -60,6 +62,7 @@ func (a *App) graphQL(cfg config.Config, db *database.DB, logger *slog.Logger, l
 		Auth:            a.Auth,
 		Learning:        a.Learning,
 		Authoring:       a.Authoring,
+		Media:           a.Media,
 		Catalog:         a.Catalog,
 		Introspection:   cfg.GraphQLIntrospection,
 		HideSuggestions: !cfg.GraphQLSuggestions(),

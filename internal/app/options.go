@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"lectern/internal/jobs"
+	"lectern/internal/storage"
 )
 
 // Option adjusts Build.
@@ -14,6 +15,7 @@ type options struct {
 	now        func() time.Time
 	queue      *jobs.Queue
 	workers    bool
+	store      *storage.Store
 }
 
 // WithLoaderWait sets the dataloaders' batching window. Tests widen it so
@@ -34,6 +36,13 @@ func WithClock(now func() time.Time) Option {
 // precedence over WithWorkers.
 func WithQueue(q *jobs.Queue) Option {
 	return func(o *options) { o.queue = q }
+}
+
+// WithStore makes the app keep files in s, which the caller opened and
+// closes (tests over an S3 peer); without it the app opens the store its
+// configuration names.
+func WithStore(s *storage.Store) Option {
+	return func(o *options) { o.store = s }
 }
 
 // WithWorkers gives the app's queue its workers: email delivery and the

@@ -35,17 +35,22 @@ func (a *App) buildQueue(cfg config.Config, db *database.DB, logger *slog.Logger
 	a.Sender = sender
 	a.Queue, err = jobs.New(db, jobs.Config{
 		Workers:      a.workers(cfg, db, logger, o.now),
-		PeriodicJobs: []*river.PeriodicJob{jobs.CleanupSchedule()},
+		PeriodicJobs: []*river.PeriodicJob{jobs.CleanupSchedule(), jobs.MediaSweepSchedule()},
 	})
 	return err
 }
 
-// workers registers email delivery through a.Sender and the cleanup of
-// expired credentials and counters, both on the clock now (nil: time.Now).
+// workers registers email delivery through a.Sender, the cleanup of
+// expired credentials and counters on the clock now (nil: time.Now), and
+// media's jobs: image processing, object deletion and the media sweep.
 func (a *App) workers(cfg config.Config, db *database.DB, logger *slog.Logger, now func() time.Time) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, jobs.NewEmailWorker(db, a.Mailer, a.Sender, logger))
 	river.AddWorker(w, jobs.NewCleanupWorker(auth.NewJanitor(db, cfg.SessionIdleTimeout, now), logger))
+	media := mediaJobs{a}
+	river.AddWorker(w, jobs.NewProcessImageWorker(media))
+	river.AddWorker(w, jobs.NewDeleteObjectsWorker(media))
+	river.AddWorker(w, jobs.NewMediaSweepWorker(media, logger))
 	return w
 }
 

@@ -74,6 +74,20 @@ const (
 	// UserLearnerOfCourse: the user is enrolled in or has reviewed the
 	// course, so cannot join its staff.
 	UserLearnerOfCourse UserCode = "LEARNER_OF_COURSE"
+	// UserContentTypeNotAllowed: the upload's purpose does not take files
+	// of this type.
+	UserContentTypeNotAllowed UserCode = "CONTENT_TYPE_NOT_ALLOWED"
+	// UserTooLarge: the file is larger than its purpose allows.
+	UserTooLarge UserCode = "TOO_LARGE"
+	// UserNotUploaded: completeUpload found no file yet; PUT it first.
+	UserNotUploaded UserCode = "NOT_UPLOADED"
+	// UserWrongPurpose: the upload was made for another purpose.
+	UserWrongPurpose UserCode = "WRONG_PURPOSE"
+	// UserUploadNotUsable: the upload is not completed, or was rejected or
+	// failed processing.
+	UserUploadNotUsable UserCode = "UPLOAD_NOT_USABLE"
+	// UserAlreadyAttached: the upload is already in use somewhere.
+	UserAlreadyAttached UserCode = "ALREADY_ATTACHED"
 )
 
 // UserCodes lists the catalogue in order.
@@ -85,6 +99,8 @@ var UserCodes = []UserCode{
 	UserNameTaken, UserNotFound, UserSameAsCurrent, UserEmailAlreadyVerified,
 	UserEmailNotVerified, UserNotPublished, UserNotEnrolled, UserOwnCourse, UserAlreadyReviewed,
 	UserConflict, UserSlugTaken, UserNotPublishable, UserLearnerOfCourse,
+	UserContentTypeNotAllowed, UserTooLarge, UserNotUploaded, UserWrongPurpose, UserUploadNotUsable,
+	UserAlreadyAttached,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

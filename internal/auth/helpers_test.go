@@ -73,6 +73,7 @@ func harnessOn(t *testing.T, db *database.DB) *harness {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	h := &harness{
 		db: db,
 		// Microseconds, because PostgreSQL keeps no more: times read back

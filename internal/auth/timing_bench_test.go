@@ -103,6 +103,7 @@ func benchApp(b *testing.B, db *database.DB, clock *testenv.Clock) *testenv.Clie
 	if err != nil {
 		b.Fatal(err)
 	}
+	cfg.Storage.Dir = b.TempDir()
 	a, err := app.Build(cfg, db, slog.New(slog.NewJSONHandler(io.Discard, nil)), app.WithClock(clock.Now))
 	if err != nil {
 		b.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"lectern/internal/audit"
 	"lectern/internal/counter"
 	"lectern/internal/database"
+	"lectern/internal/media"
 	"lectern/internal/viewer"
 )
 
@@ -29,16 +30,17 @@ import (
 type Service struct {
 	db    *database.DB
 	audit *audit.Log
+	files *media.Service
 	now   func() time.Time
 }
 
-// New returns a Service over db recording privileged actions in log; now
-// defaults to time.Now.
-func New(db *database.DB, log *audit.Log, now func() time.Time) *Service {
+// New returns a Service over db recording privileged actions in log and
+// attaching files through files; now defaults to time.Now.
+func New(db *database.DB, log *audit.Log, files *media.Service, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, audit: log, now: now}
+	return &Service{db: db, audit: log, files: files, now: now}
 }
 
 // author returns the caller when they may write courses at all: signed in

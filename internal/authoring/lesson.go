@@ -222,6 +222,9 @@ func (s *Service) DeleteLesson(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		tx.Touch(cache.Course(l.CourseID))
+		if err := s.discardAttachments(ctx, tx, lesson.ID(l.ID)); err != nil {
+			return err
+		}
 		if err := tx.Lesson.DeleteOne(l).Exec(ctx); err != nil {
 			return err
 		}

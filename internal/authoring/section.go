@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
+	"lectern/ent/lesson"
 	"lectern/ent/section"
 	"lectern/internal/access"
 	"lectern/internal/apperr"
@@ -140,6 +141,9 @@ func (s *Service) DeleteSection(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		tx.Touch(cache.Course(sec.CourseID))
+		if err := s.discardAttachments(ctx, tx, lesson.SectionID(sec.ID)); err != nil {
+			return err
+		}
 		if err := tx.Section.DeleteOne(sec).Exec(ctx); err != nil {
 			return err
 		}

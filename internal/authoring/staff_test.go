@@ -217,7 +217,7 @@ func TestAddCourseMemberRefusesOwnerRole(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		db := testenv.Fresh(t, dialect, testenv.DemoSignIn)
-		svc := authoring.New(db, audit.New(nil), nil)
+		svc := authoring.New(db, audit.New(nil), nil, nil)
 		amara, kenji := userRow(t, db, amaraEmail), userRow(t, db, kenjiEmail)
 		c := courseRow(t, db, backendCourse)
 		ctx := viewer.NewContext(context.Background(), viewer.Viewer{UserID: amara, Role: viewer.RoleInstructor,

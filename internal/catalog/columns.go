@@ -22,8 +22,8 @@ import (
 var courseByHand = map[string]bool{"owner": true, "instructors": true, "viewerEnrollment": true}
 
 // courseEdges are Course's ent edges in the schema: ent loads them itself,
-// and none needs a column of the course row.
-var courseEdges = map[string]bool{"sections": true, "faq": true, "tags": true, "reviews": true}
+// and adds the one column of the course row an edge needs (cover_id).
+var courseEdges = map[string]bool{"sections": true, "faq": true, "tags": true, "reviews": true, "cover": true}
 
 // selectCourse makes q read only the columns that the selection at path
 // (below the field being resolved) needs, when that selection holds a

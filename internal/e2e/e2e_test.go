@@ -586,6 +586,7 @@ func lecternEnv(set []string) []string {
 		config.VarPublicBaseURL, config.VarMailFrom, config.VarSMTPURL, config.VarCORSOrigins, config.VarSessionIdleTimeout,
 		config.VarSessionMaxAge, config.VarTrustedProxies, config.VarGraphQLIntrospection, config.VarTOTPEncryptionKeys,
 		config.VarDebugAddr, config.VarGOGC, config.VarGOMEMLIMIT, config.VarStorageURL,
+		config.VarStorageSigningKey, config.VarAPIBaseURL, config.VarAssetsPublicBaseURL, config.VarUploadDailyBytes,
 	}
 	var env []string
 	for _, kv := range os.Environ() {

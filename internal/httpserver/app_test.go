@@ -27,7 +27,8 @@ func newApp(t *testing.T, db *database.DB, vars map[string]string) http.Handler 
 	required := map[string]string{}
 	if env := vars["APP_ENV"]; env != "" && env != "dev" {
 		required = map[string]string{"PUBLIC_BASE_URL": "https://courses.example.com", "SMTP_URL": "smtp://127.0.0.1:2525",
-			"TOTP_ENCRYPTION_KEYS": "test:Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4="}
+			"TOTP_ENCRYPTION_KEYS": "test:Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4=",
+			"STORAGE_SIGNING_KEY":  "Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4=", "API_BASE_URL": "https://api.example.com"}
 	}
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := vars[k]; ok {
@@ -38,6 +39,7 @@ func newApp(t *testing.T, db *database.DB, vars map[string]string) http.Handler 
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	a, err := app.Build(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("app: %v", err)

@@ -198,6 +198,7 @@ func corsApp(t *testing.T, db *database.DB, allowed string) *testenv.Client {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	a, err := app.Build(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("app: %v", err)

@@ -1,8 +1,10 @@
 package httpserver
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"lectern/internal/apperr"
 	"lectern/internal/auth/web"
@@ -14,6 +16,12 @@ func routes(mux *http.ServeMux, d Deps) {
 	mux.Handle("/v1/graphql", graphqlRoute(d))
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(d.Ready, d.Logger))
+	if d.Files != nil {
+		mux.Handle(filesRoute, transfer(transferTimeout, d.Files))
+	}
+	if d.Assets != nil {
+		mux.Handle("GET /v1/assets/", transfer(transferTimeout, d.Assets))
+	}
 	if d.Playground != nil {
 		mux.Handle("GET /{$}", d.Playground)
 		mux.Handle("GET /playground/", d.Playground)
@@ -35,6 +43,29 @@ func graphqlRoute(d Deps) http.Handler {
 	h = web.Authenticate(d.Auth, d.Authenticator)(h)
 	h = graphqlRequest(d.MaxBodyBytes, h)
 	return web.CORS(d.Auth)(h)
+}
+
+// filesRoute is where the file store's signed URLs point.
+const filesRoute = "/v1/files/"
+
+// transferTimeout bounds one file transfer: as long as an upload URL
+// lives, since a 50 MB upload on a slow link takes minutes, not the
+// seconds an API request gets.
+const transferTimeout = 15 * time.Minute
+
+// transfer gives a file transfer its own deadline, for the request's
+// context and for reading and writing the connection (the server's
+// timeouts are sized for API requests).
+func transfer(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		end := time.Now().Add(d)
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(end)
+		_ = rc.SetWriteDeadline(end)
+		ctx, cancel := context.WithDeadline(r.Context(), end)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // healthz answers while the process is alive; it checks nothing else, so an

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"lectern/graph"
@@ -42,6 +43,12 @@ type Deps struct {
 	// Cache, when set, answers anonymous GraphQL queries from memory
 	// (internal/cache); it runs after authentication.
 	Cache func(http.Handler) http.Handler
+	// Files serves the file store's signed uploads and downloads at
+	// /v1/files/ (storage.Store.FileHandler); nil serves none.
+	Files http.Handler
+	// Assets serves public image renditions at /v1/assets/
+	// (media.Service.AssetHandler); nil serves none.
+	Assets http.Handler
 }
 
 // Checker reports whether the service can take traffic; an error says why not.
@@ -97,6 +104,11 @@ func securityHeaders(hsts bool, next http.Handler) http.Handler {
 // calls under it are cancelled when it passes.
 func deadline(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, filesRoute) {
+			// File transfers set their own, longer deadline (transfer).
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -48,15 +48,20 @@ func NewCleanupWorker(c Cleaner, logger *slog.Logger) *CleanupWorker {
 
 // Work runs one pass. A failure is retried by River.
 func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
-	deleted, err := w.cleaner.Cleanup(ctx)
+	return runCleaner(ctx, w.cleaner, w.logger, job.ID, "cleanup")
+}
+
+// runCleaner runs one pass of c and logs what it deleted under name.
+func runCleaner(ctx context.Context, c Cleaner, logger *slog.Logger, jobID int64, name string) error {
+	deleted, err := c.Cleanup(ctx)
 	if err != nil {
-		return fmt.Errorf("cleanup: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	attrs := []any{slog.Int64("job_id", job.ID)}
+	attrs := []any{slog.Int64("job_id", jobID)}
 	for kind, n := range deleted {
 		attrs = append(attrs, slog.Int(kind, n))
 	}
-	w.logger.InfoContext(ctx, "cleanup done", attrs...)
+	logger.InfoContext(ctx, name+" done", attrs...)
 	return nil
 }
 

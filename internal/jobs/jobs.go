@@ -45,11 +45,13 @@ type Config struct {
 // DefaultQueues returns the queues a worker process serves when Config
 // names none. Email has its own queue so a slow mail server cannot hold up
 // other jobs, and few workers so a burst does not trip the server's rate
-// limits.
+// limits. Images have theirs so a burst of uploads holds at most two
+// decoded images in memory.
 func DefaultQueues() map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
 		river.QueueDefault: {MaxWorkers: 4},
 		QueueEmail:         {MaxWorkers: 2},
+		QueueMedia:         {MaxWorkers: 2},
 	}
 }
 

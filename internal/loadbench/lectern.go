@@ -29,6 +29,9 @@ type app struct {
 	dir     string // DATA_DIR, and the working directory of every command
 	dbURL   string
 	totpKey string // TOTP_ENCRYPTION_KEYS, which stage requires
+	// storageKey is STORAGE_SIGNING_KEY, which stage requires of the
+	// file store.
+	storageKey string
 	// cacheEnv sets the public-read cache (-cache).
 	cacheEnv []string
 }
@@ -48,7 +51,8 @@ func build(ctx context.Context, dir, dbURL string) (*app, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	a := &app{bin: filepath.Join(dir, "lectern"), dir: dir, dbURL: dbURL, totpKey: "bench:" + base64.StdEncoding.EncodeToString(key)}
+	a := &app{bin: filepath.Join(dir, "lectern"), dir: dir, dbURL: dbURL, totpKey: "bench:" + base64.StdEncoding.EncodeToString(key),
+		storageKey: base64.StdEncoding.EncodeToString(key)}
 	log.Printf("building %s", a.bin)
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", a.bin, ".")
 	cmd.Dir = filepath.Dir(gomod)
@@ -78,6 +82,8 @@ func (a *app) env(extra ...string) []string {
 		"PUBLIC_BASE_URL=https://lectern.invalid",
 		"SMTP_URL=smtp://127.0.0.1:25",
 		"TOTP_ENCRYPTION_KEYS="+a.totpKey,
+		"STORAGE_SIGNING_KEY="+a.storageKey,
+		"API_BASE_URL=https://lectern.invalid",
 		"DATABASE_URL="+a.dbURL,
 		"DATA_DIR="+a.dir,
 		"LOG_LEVEL=warn",

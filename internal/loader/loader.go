@@ -29,6 +29,7 @@ type Loaders struct {
 	staff       *memo[uuid.UUID, []*ent.CourseMember]
 	enrollments *memo[uuid.UUID, *ent.Enrollment]
 	roles       *memo[uuid.UUID, coursemember.Role]
+	published   *memo[uuid.UUID, bool]
 }
 
 // New returns fresh loaders reading through client; wait is the Node
@@ -42,6 +43,7 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 		staff:       newMemo(staff(client)),
 		enrollments: newMemo(enrollments(client)),
 		roles:       newMemo(roles(client)),
+		published:   newMemo(published(client)),
 	}
 }
 
@@ -67,11 +69,19 @@ func (l *Loaders) CourseRole(ctx context.Context, courseID uuid.UUID) (coursemem
 	return l.roles.get(ctx, courseID)
 }
 
+// CoursePublished reports whether a course is published, which decides
+// whether its cover is public. The first call fetches the answer for every
+// course the request has read, in one query.
+func (l *Loaders) CoursePublished(ctx context.Context, courseID uuid.UUID) (bool, error) {
+	return l.published.get(ctx, courseID)
+}
+
 // sawCourses announces courses the request has read.
 func (l *Loaders) sawCourses(ids []uuid.UUID) {
 	l.staff.expect(ids)
 	l.enrollments.expect(ids)
 	l.roles.expect(ids)
+	l.published.expect(ids)
 }
 
 type ctxKey struct{}

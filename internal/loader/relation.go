@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"lectern/ent"
+	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
 	"lectern/internal/viewer"
@@ -56,6 +57,23 @@ func roles(client *ent.Client) fetchFunc[uuid.UUID, coursemember.Role] {
 		}
 		for _, m := range members {
 			found[m.CourseID] = m.Role
+		}
+		return found, nil
+	}
+}
+
+// published loads which of the courses are published.
+func published(client *ent.Client) fetchFunc[uuid.UUID, bool] {
+	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]bool, error) {
+		ids, err := client.Course.Query().
+			Where(course.IDIn(keys...), course.StatusEQ(course.StatusPUBLISHED)).
+			IDs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load published courses: %w", err)
+		}
+		found := make(map[uuid.UUID]bool, len(keys))
+		for _, id := range ids {
+			found[id] = true
 		}
 		return found, nil
 	}

@@ -53,6 +53,7 @@ func NewClient(t testing.TB, db *database.DB, opts ...app.Option) *Client {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	cfg.TOTPEncryptionKeys = []sealed.Key{TOTPKey()}
 	logs := &Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -121,6 +121,7 @@ func NewCachedClient(t testing.TB, db *database.DB, edit func(*config.Config), o
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.Storage.Dir = t.TempDir()
 	cfg.TOTPEncryptionKeys = []sealed.Key{TOTPKey()}
 	if edit != nil {
 		edit(&cfg)

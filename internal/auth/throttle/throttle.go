@@ -54,7 +54,7 @@ type Limiter struct {
 	db  *database.DB
 	now func() time.Time
 
-	hitSQL, undoSQL, blockedSQL, clearSQL, pruneSQL string
+	hitSQL, takeSQL, giveSQL, undoSQL, blockedSQL, clearSQL, pruneSQL string
 }
 
 // The statements are written with PostgreSQL's $n placeholders; SQLite
@@ -67,6 +67,16 @@ ON CONFLICT ("key") DO UPDATE SET
 	"count" = CASE WHEN throttle_buckets.window_ends_at <= $4 THEN 1 ELSE throttle_buckets."count" + 1 END,
 	window_ends_at = CASE WHEN throttle_buckets.window_ends_at <= $4 THEN excluded.window_ends_at ELSE throttle_buckets.window_ends_at END
 RETURNING "count", window_ends_at`
+	// takeSQL adds $5 to the count unless that would pass the limit $6:
+	// the WHERE of DO UPDATE then leaves the row alone and nothing is
+	// returned.
+	takeSQL = `INSERT INTO throttle_buckets (id, "key", "count", window_ends_at) VALUES ($1, $2, $5, $3)
+ON CONFLICT ("key") DO UPDATE SET
+	"count" = CASE WHEN throttle_buckets.window_ends_at <= $4 THEN excluded."count" ELSE throttle_buckets."count" + excluded."count" END,
+	window_ends_at = CASE WHEN throttle_buckets.window_ends_at <= $4 THEN excluded.window_ends_at ELSE throttle_buckets.window_ends_at END
+WHERE throttle_buckets.window_ends_at <= $4 OR throttle_buckets."count" + excluded."count" <= $6
+RETURNING "count"`
+	giveSQL    = `UPDATE throttle_buckets SET "count" = CASE WHEN "count" > $3 THEN "count" - $3 ELSE 0 END WHERE "key" = $1 AND window_ends_at > $2`
 	undoSQL    = `UPDATE throttle_buckets SET "count" = "count" - 1 WHERE "key" = $1 AND "count" > 0 AND window_ends_at > $2`
 	blockedSQL = `SELECT "count", window_ends_at FROM throttle_buckets WHERE "key" = $1 AND window_ends_at > $2`
 	clearSQL   = `DELETE FROM throttle_buckets WHERE "key" = $1`
@@ -85,7 +95,7 @@ func New(db *database.DB, now func() time.Time) *Limiter {
 	}
 	return &Limiter{
 		db: db, now: now,
-		hitSQL: spell(hitSQL), undoSQL: spell(undoSQL), blockedSQL: spell(blockedSQL), clearSQL: spell(clearSQL),
+		hitSQL: spell(hitSQL), takeSQL: spell(takeSQL), giveSQL: spell(giveSQL), undoSQL: spell(undoSQL), blockedSQL: spell(blockedSQL), clearSQL: spell(clearSQL),
 		pruneSQL: spell(pruneSQL),
 	}
 }
@@ -115,6 +125,57 @@ func (l *Limiter) Hit(ctx context.Context, r Rule, subject string) error {
 	}
 	if count > r.Limit {
 		return apperr.Limited(ends.Sub(now))
+	}
+	return nil
+}
+
+// Take counts n units of r (bytes uploaded, say) for subject when they fit
+// within Limit in the current window, and counts nothing when they do not:
+// it then returns a RATE_LIMITED *apperr.Error carrying the time until the
+// window ends (the whole Window when n alone is over Limit, which no wait
+// would cure within one window). Unlike Hit, a refused Take costs the
+// subject nothing, so a large request that does not fit leaves room for a
+// smaller one. It returns a plain error for an invalid rule or n, or when
+// the database fails.
+func (l *Limiter) Take(ctx context.Context, r Rule, subject string, n int) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("throttle: take %s: n %d is not positive", r.Name, n)
+	}
+	if n > r.Limit {
+		return apperr.Limited(r.Window)
+	}
+	now := l.clock()
+	var count int
+	err := l.db.SQL.QueryRowContext(ctx, l.takeSQL, uuid.New(), r.key(subject), now.Add(r.Window), now, n, r.Limit).Scan(&count)
+	if errors.Is(err, sql.ErrNoRows) {
+		var ends time.Time
+		err = l.db.SQL.QueryRowContext(ctx, l.blockedSQL, r.key(subject), now).Scan(&count, &ends)
+		if errors.Is(err, sql.ErrNoRows) { // the window ended in between
+			return apperr.Limited(time.Second)
+		}
+		if err == nil {
+			return apperr.Limited(ends.Sub(now))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("throttle: take %s: %w", r.Name, err)
+	}
+	return nil
+}
+
+// Give takes back n units counted by Take in the current window, for an
+// operation that failed after taking them; never below zero. It does
+// nothing when the window has ended. It returns an error for an invalid
+// rule or when the database fails.
+func (l *Limiter) Give(ctx context.Context, r Rule, subject string, n int) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if _, err := l.db.SQL.ExecContext(ctx, l.giveSQL, r.key(subject), l.clock(), n); err != nil {
+		return fmt.Errorf("throttle: give %s: %w", r.Name, err)
 	}
 	return nil
 }
