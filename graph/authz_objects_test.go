@@ -197,6 +197,9 @@ var objCases = []objCase{
 		doc: `mutation($id: ID!) { moveFaqEntry(input: {id: $id, position: 1}) { faqEntry { id } userErrors { code field message } } }`},
 	{op: "deleteFaqEntry", target: objFAQ, want: editCourse,
 		doc: `mutation($id: ID!) { deleteFaqEntry(id: $id) { deletedId userErrors { code field message } } }`},
+	// The draft has no cover: those who may remove one find nothing to do.
+	{op: "removeCourseCover", target: objDraft, want: editCourse, idempotent: []string{asInstructor, asOwner, asAdminMFA},
+		doc: `mutation($id: ID!) { removeCourseCover(courseId: $id) { course { id } userErrors { code field message } } }`},
 
 	// Enrolling is for anyone with a verified address except the course's
 	// staff; enrolling again changes nothing.
@@ -321,6 +324,14 @@ var objProgress = map[string]string{
 var objElsewhere = map[string]string{
 	"revokeSession":  "a caller's own credentials: anyone else's session is NOT_FOUND (internal/auth)",
 	"revokeApiToken": "a caller's own credentials: anyone else's token is NOT_FOUND (internal/auth)",
+	// Each caller needs an upload of their own, which this fixture does not
+	// make; the course or lesson they name is decided by the same rule as
+	// every course write (editCourse), through the same code.
+	"completeUpload":         "an upload is its uploader's alone: anyone else's is NOT_FOUND (internal/media flow tests)",
+	"setAvatar":              "the caller's own upload on the caller's own profile (internal/media flow tests)",
+	"setCourseCover":         "the caller's own upload on a course they may edit (internal/media flow tests)",
+	"addLessonAttachment":    "the caller's own upload on a lesson they may edit (internal/media flow tests)",
+	"removeLessonAttachment": "an attachment of a lesson the caller may edit (internal/media flow tests)",
 }
 
 // objBug is a cell where the code disagrees with its documentation: the

@@ -44,8 +44,8 @@ func (s *Service) changeCover(ctx context.Context, courseID uuid.UUID, uploadID 
 			return err
 		}
 		tx.Touch(cache.Course(courseID))
-		if uploadID != nil && c.CoverID != nil && *c.CoverID == *uploadID {
-			out = c // already the cover
+		if uploadID == nil && c.CoverID == nil || uploadID != nil && c.CoverID != nil && *c.CoverID == *uploadID {
+			out = c // nothing to do: no cover to remove, or already the cover
 			return nil
 		}
 		var next *ent.Asset

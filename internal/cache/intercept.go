@@ -44,7 +44,7 @@ func Intercept() ent.Interceptor {
 func public(q ent.Query) bool {
 	switch q.(type) {
 	case *ent.CourseQuery, *ent.SectionQuery, *ent.LessonQuery, *ent.FAQEntryQuery, *ent.ReviewQuery,
-		*ent.CourseTagQuery, *ent.TagQuery, *ent.CourseMemberQuery, *ent.UserQuery:
+		*ent.CourseTagQuery, *ent.TagQuery, *ent.CourseMemberQuery, *ent.UserQuery, *ent.AssetQuery:
 		return true
 	}
 	return false
@@ -92,6 +92,16 @@ func rowTags(v ent.Value) (tags []string, known bool) {
 		for _, m := range rows {
 			add(Course, m.CourseID)
 			add(User, m.UserID)
+		}
+	case []*ent.Asset:
+		// A cover or attachment shows on its course's pages, an avatar on
+		// its owner's profile.
+		for _, a := range rows {
+			if a.CourseID != nil {
+				add(Course, *a.CourseID)
+			} else {
+				add(User, a.OwnerID)
+			}
 		}
 	case []*ent.Tag:
 		for _, t := range rows {

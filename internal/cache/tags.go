@@ -28,7 +28,7 @@ func Tag(id uuid.UUID) string { return "tag:" + id.String() }
 
 // Tables are the tables whose rows anonymous callers can read; writes to
 // them invalidate (see database.DB.Watch).
-var Tables = []string{"courses", "sections", "lessons", "faq_entries", "reviews", "course_tags", "tags", "course_members", "users"}
+var Tables = []string{"courses", "sections", "lessons", "faq_entries", "reviews", "course_tags", "tags", "course_members", "users", "assets"}
 
 // recorder collects what one response depends on while it is computed.
 type recorder struct {

@@ -36,13 +36,16 @@ func (s *Service) changeAvatar(ctx context.Context, uploadID *uuid.UUID) (*ent.U
 		if err != nil {
 			return err
 		}
-		if uploadID != nil && u.AvatarID != nil && *u.AvatarID == *uploadID {
-			out = u // already the avatar
+		if uploadID == nil && u.AvatarID == nil || uploadID != nil && u.AvatarID != nil && *u.AvatarID == *uploadID {
+			out = u // nothing to do: no avatar to remove, or already the avatar
 			return nil
 		}
 		var next *ent.Asset
 		if uploadID != nil {
 			if next, err = s.Claim(ctx, tx, v.UserID, *uploadID, asset.PurposeAVATAR, "uploadId"); err != nil {
+				return err
+			}
+			if err := tx.Asset.UpdateOne(next).SetAttachedAt(s.now().UTC()).Exec(ctx); err != nil {
 				return err
 			}
 		}

@@ -131,7 +131,7 @@ func (s *Service) lock(ctx context.Context, tx *database.Tx, id uuid.UUID) error
 // attached reports whether a shows anywhere: as a cover, an avatar or a
 // lesson's attachment.
 func attached(ctx context.Context, tx *database.Tx, a *ent.Asset) (bool, error) {
-	if a.LessonID != nil || a.CourseID != nil {
+	if a.AttachedAt != nil || a.LessonID != nil || a.CourseID != nil {
 		return true, nil
 	}
 	return tx.Asset.Query().Where(asset.ID(a.ID), asset.Or(asset.HasCoverOf(), asset.HasAvatarOf())).Exist(ctx)
@@ -150,13 +150,24 @@ func Discard(ctx context.Context, tx *database.Tx, queue *jobs.Queue, assets ...
 		return nil
 	}
 	ids := make([]uuid.UUID, len(assets))
-	var keys []string
 	for i, a := range assets {
 		ids[i] = a.ID
-		keys = append(keys, Keys(a)...)
 	}
 	if _, err := tx.Asset.Delete().Where(asset.IDIn(ids...)).Exec(ctx); err != nil {
 		return err
+	}
+	return deleteObjects(ctx, tx, queue, assets)
+}
+
+// deleteObjects enqueues, in tx, the deletion of the objects of assets
+// whose rows tx deletes.
+func deleteObjects(ctx context.Context, tx *database.Tx, queue *jobs.Queue, assets []*ent.Asset) error {
+	var keys []string
+	for _, a := range assets {
+		keys = append(keys, Keys(a)...)
+	}
+	if len(keys) == 0 {
+		return nil
 	}
 	_, err := queue.InsertTx(ctx, tx, jobs.DeleteObjectsArgs{Keys: keys}, nil)
 	return err

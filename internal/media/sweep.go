@@ -3,11 +3,13 @@ package media
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"lectern/ent"
 	"lectern/ent/asset"
 	"lectern/internal/database"
 	"lectern/internal/viewer"
@@ -53,21 +55,35 @@ func (s *Service) expireUploads(ctx context.Context) (int, error) {
 			// Nothing unattached shows anywhere public.
 			tx.Touch()
 			stale, err := tx.Asset.Query().Where(
-				asset.CreatedAtLT(s.now().Add(-pendingTTL)),
-				asset.LessonIDIsNil(), asset.CourseIDIsNil(),
+				asset.CreatedAtLT(s.now().Add(-pendingTTL)), asset.AttachedAtIsNil(),
 				asset.Not(asset.HasCoverOf()), asset.Not(asset.HasAvatarOf()),
 			).Limit(sweepBatch).All(ctx)
+			if err != nil || len(stale) == 0 {
+				return err
+			}
+			ids := make([]uuid.UUID, len(stale))
+			for i, a := range stale {
+				ids[i] = a.ID
+			}
+			// An upload attached since it was read stays: every attach sets
+			// attached_at under the row's lock, and PostgreSQL checks the
+			// condition again on the row as that attach left it.
+			if _, err := tx.Asset.Delete().Where(asset.IDIn(ids...), asset.AttachedAtIsNil()).Exec(ctx); err != nil {
+				return err
+			}
+			kept, err := tx.Asset.Query().Where(asset.IDIn(ids...)).IDs(ctx)
 			if err != nil {
 				return err
 			}
-			n = len(stale)
-			return s.Discard(ctx, tx, stale...)
+			gone := slices.DeleteFunc(stale, func(a *ent.Asset) bool { return slices.Contains(kept, a.ID) })
+			n = len(gone)
+			return deleteObjects(ctx, tx, s.queue, gone)
 		})
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("expire uploads: %w", err)
 		}
-		if n < sweepBatch {
+		if n == 0 {
 			return total, nil
 		}
 	}
