@@ -1107,6 +1107,7 @@ func (v *MeViewerUser) GetEmailVerified() *bool { return v.EmailVerified }
 //
 // NodeByIDNode is implemented by the following types:
 // NodeByIDNodeApiToken
+// NodeByIDNodeAsset
 // NodeByIDNodeAuditEvent
 // NodeByIDNodeCourse
 // NodeByIDNodeEnrollment
@@ -1134,6 +1135,7 @@ type NodeByIDNode interface {
 }
 
 func (v *NodeByIDNodeApiToken) implementsGraphQLInterfaceNodeByIDNode()       {}
+func (v *NodeByIDNodeAsset) implementsGraphQLInterfaceNodeByIDNode()          {}
 func (v *NodeByIDNodeAuditEvent) implementsGraphQLInterfaceNodeByIDNode()     {}
 func (v *NodeByIDNodeCourse) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeEnrollment) implementsGraphQLInterfaceNodeByIDNode()     {}
@@ -1162,6 +1164,9 @@ func __unmarshalNodeByIDNode(b []byte, v *NodeByIDNode) error {
 	switch tn.TypeName {
 	case "ApiToken":
 		*v = new(NodeByIDNodeApiToken)
+		return json.Unmarshal(b, *v)
+	case "Asset":
+		*v = new(NodeByIDNodeAsset)
 		return json.Unmarshal(b, *v)
 	case "AuditEvent":
 		*v = new(NodeByIDNodeAuditEvent)
@@ -1215,6 +1220,14 @@ func __marshalNodeByIDNode(v *NodeByIDNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeByIDNodeApiToken
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeByIDNodeAsset:
+		typename = "Asset"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeByIDNodeAsset
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeByIDNodeAuditEvent:
@@ -1325,6 +1338,19 @@ func (v *NodeByIDNodeApiToken) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeByIDNodeApiToken.Id, and is useful for accessing the field via an interface.
 func (v *NodeByIDNodeApiToken) GetId() string { return v.Id }
+
+// NodeByIDNodeAsset includes the requested fields of the GraphQL type Asset.
+type NodeByIDNodeAsset struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeByIDNodeAsset.Typename, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeAsset) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeByIDNodeAsset.Id, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeAsset) GetId() string { return v.Id }
 
 // NodeByIDNodeAuditEvent includes the requested fields of the GraphQL type AuditEvent.
 // The GraphQL type's documentation follows.
@@ -1885,6 +1911,18 @@ const (
 	UserErrorCodeNotPublishable UserErrorCode = "NOT_PUBLISHABLE"
 	// The user is enrolled in or has reviewed the course, so cannot join its staff.
 	UserErrorCodeLearnerOfCourse UserErrorCode = "LEARNER_OF_COURSE"
+	// The upload's purpose does not take files of this content type.
+	UserErrorCodeContentTypeNotAllowed UserErrorCode = "CONTENT_TYPE_NOT_ALLOWED"
+	// The file is larger than its purpose allows.
+	UserErrorCodeTooLarge UserErrorCode = "TOO_LARGE"
+	// completeUpload found no uploaded file yet: send the PUT first.
+	UserErrorCodeNotUploaded UserErrorCode = "NOT_UPLOADED"
+	// The upload was made for another purpose.
+	UserErrorCodeWrongPurpose UserErrorCode = "WRONG_PURPOSE"
+	// The upload is not completed, or was rejected or failed processing.
+	UserErrorCodeUploadNotUsable UserErrorCode = "UPLOAD_NOT_USABLE"
+	// The upload is already in use somewhere.
+	UserErrorCodeAlreadyAttached UserErrorCode = "ALREADY_ATTACHED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -1915,6 +1953,12 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeSlugTaken,
 	UserErrorCodeNotPublishable,
 	UserErrorCodeLearnerOfCourse,
+	UserErrorCodeContentTypeNotAllowed,
+	UserErrorCodeTooLarge,
+	UserErrorCodeNotUploaded,
+	UserErrorCodeWrongPurpose,
+	UserErrorCodeUploadNotUsable,
+	UserErrorCodeAlreadyAttached,
 }
 
 // A global role.
