@@ -51,7 +51,7 @@ func (r *mutationResolver) CreateUpload(ctx context.Context, input model.CreateU
 
 // CompleteUpload is the resolver for the completeUpload field.
 func (r *mutationResolver) CompleteUpload(ctx context.Context, id gid.ID) (*model.CompleteUploadPayload, error) {
-	return respond(ctx, completeUploadPayload)(checked(id.Require(uploadType, "id"), func() (*ent.Asset, error) {
+	return respond(ctx, completeUploadPayload)(checked(requireUpload(id, "id"), func() (*ent.Asset, error) {
 		return r.media.CompleteUpload(ctx, id.UUID)
 	}))
 }

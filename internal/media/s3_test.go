@@ -6,14 +6,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"image"
-	"image/color"
 	"image/jpeg"
-	"image/png"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -26,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -61,7 +56,7 @@ func TestS3AttachmentFlow(t *testing.T) {
 		f := newS3Flow(t, dialect)
 		instructor := f.signIn(t, "INSTRUCTOR")
 		const filename = "Résumé week 1.pdf"
-		pdf := s3PDF(5000)
+		pdf := flowPDF(5000)
 
 		up := f.createUpload(t, instructor, "LESSON_ATTACHMENT", filename, "application/pdf", pdf)
 		if up.Method != http.MethodPut {
@@ -100,7 +95,7 @@ func TestS3AttachmentFlow(t *testing.T) {
 			map[string]any{"course": s3CourseSlug, "lesson": s3LessonSlug})
 		var lesson struct{ Attachments []s3Attachment }
 		r.Field(t, "lesson", &lesson)
-		assetID := gid.New("Asset", s3UUID(t, up.ID)).String()
+		assetID := gid.New("Asset", flowUUID(t, up.ID)).String()
 		i := slices.IndexFunc(lesson.Attachments, func(a s3Attachment) bool { return a.ID == assetID })
 		if i < 0 {
 			t.Fatalf("the lesson's attachments %s lack %s", r.Raw, assetID)
@@ -150,7 +145,7 @@ func TestS3RefusesOffContractPUT(t *testing.T) {
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		f := newS3Flow(t, dialect)
 		instructor := f.signIn(t, "INSTRUCTOR")
-		pdf := s3PDF(3000)
+		pdf := flowPDF(3000)
 
 		up := f.createUpload(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
 		for name, send := range map[string]struct {
@@ -210,7 +205,7 @@ func TestS3AvatarFlow(t *testing.T) {
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		f := newS3Flow(t, dialect)
 		learner := f.signIn(t, "LEARNER")
-		pic := s3PNG(t, 1000, 800)
+		pic := flowPNG(t, 1000, 800)
 
 		up := f.createUpload(t, learner, "AVATAR", "me.png", "image/png", pic)
 		if code, body := s3Put(t, up, pic, nil); code != http.StatusOK {
@@ -222,7 +217,7 @@ func TestS3AvatarFlow(t *testing.T) {
 		}
 		f.assertObjects(t, "uploads/", 1)
 
-		id := s3UUID(t, up.ID)
+		id := flowUUID(t, up.ID)
 		if err := f.app.Media.Process(context.Background(), id, false); err != nil {
 			t.Fatalf("Process: %v", err)
 		}
@@ -313,7 +308,7 @@ func newS3Flow(t *testing.T, dialect string) *s3Flow {
 	clock := testenv.NewWallClock()
 	client, a := testenv.NewCachedClient(t, db, nil, app.WithStore(store), app.WithClock(clock.Now),
 		app.WithLoaderWait(50*time.Millisecond))
-	t.Cleanup(func() { s3AssertNoErrorLogs(t, client.Logs) })
+	t.Cleanup(func() { flowNoErrorLogs(t, client.Logs) })
 	return &s3Flow{client: client, app: a, store: store, peer: peer, clock: clock}
 }
 
@@ -508,15 +503,6 @@ func s3Fetch(t *testing.T, raw string) (*http.Response, []byte) {
 	return resp, b
 }
 
-func s3UUID(t *testing.T, globalID string) uuid.UUID {
-	t.Helper()
-	id, err := gid.Parse(globalID)
-	if err != nil {
-		t.Fatalf("global ID %q: %v", globalID, err)
-	}
-	return id.UUID
-}
-
 // s3DevConfig is the configuration NewCachedClient builds the app with.
 func s3DevConfig(t *testing.T) config.Config {
 	t.Helper()
@@ -525,46 +511,6 @@ func s3DevConfig(t *testing.T) config.Config {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-// s3AssertNoErrorLogs fails the test for every ERROR the app logged: a
-// failure of the server's (a store it could not read, a write to public
-// tables without cache tags).
-func s3AssertNoErrorLogs(t *testing.T, logs *testenv.Buffer) {
-	t.Helper()
-	for line := range bytes.Lines(logs.Bytes()) {
-		var rec struct{ Level string }
-		if json.Unmarshal(line, &rec) == nil && rec.Level == slog.LevelError.String() {
-			t.Errorf("the app logged an error: %s", bytes.TrimSpace(line))
-		}
-	}
-}
-
-// s3PDF returns a PDF of about n bytes.
-func s3PDF(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n")
-	for i := 0; b.Len() < n-6; i++ {
-		fmt.Fprintf(&b, "%% line %d of the test document\n", i)
-	}
-	b.WriteString("%%EOF\n")
-	return b.Bytes()
-}
-
-// s3PNG returns an opaque w×h PNG.
-func s3PNG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			m.SetRGBA(x, y, color.RGBA{R: uint8(x * 255 / w), G: uint8(y * 255 / h), B: uint8((x ^ y) & 0xff), A: 0xff})
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, m); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 // setS3Env gives the AWS SDK the test credentials and keeps the machine's

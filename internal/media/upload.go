@@ -129,7 +129,7 @@ func (in UploadInput) check(r rules) (contentType, checksum string, err error) {
 	}
 	contentType, _, perr := mime.ParseMediaType(in.ContentType)
 	switch {
-	case len(in.ContentType) > 255 || perr != nil:
+	case len(in.ContentType) > 255 || perr != nil || !strings.Contains(contentType, "/"):
 		add(apperr.UserInvalid, "not a media type such as image/png", "contentType")
 	case !r.allows(contentType):
 		add(apperr.UserContentTypeNotAllowed, "this purpose takes "+strings.Join(r.types, ", "), "contentType")
