@@ -11,6 +11,69 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
+// Why processing an image failed.
+type AssetFailureReason string
+
+const (
+	// The image has more than 40 megapixels.
+	AssetFailureReasonTooManyPixels AssetFailureReason = "TOO_MANY_PIXELS"
+	// The file does not decode as an image.
+	AssetFailureReasonUnreadable AssetFailureReason = "UNREADABLE"
+	// Processing kept failing on the server's side.
+	AssetFailureReasonProcessingFailed AssetFailureReason = "PROCESSING_FAILED"
+)
+
+var AllAssetFailureReason = []AssetFailureReason{
+	AssetFailureReasonTooManyPixels,
+	AssetFailureReasonUnreadable,
+	AssetFailureReasonProcessingFailed,
+}
+
+// Why completeUpload rejected a file.
+type AssetRejectionReason string
+
+const (
+	// The upload URL expired with nothing sent.
+	AssetRejectionReasonNotUploaded AssetRejectionReason = "NOT_UPLOADED"
+	// The file is not the declared size.
+	AssetRejectionReasonSizeMismatch AssetRejectionReason = "SIZE_MISMATCH"
+	// The file's SHA-256 is not the declared one.
+	AssetRejectionReasonChecksumMismatch AssetRejectionReason = "CHECKSUM_MISMATCH"
+	// The file's first bytes show a type the purpose does not take.
+	AssetRejectionReasonContentTypeNotAllowed AssetRejectionReason = "CONTENT_TYPE_NOT_ALLOWED"
+	// The file is of an allowed type, but not the declared one.
+	AssetRejectionReasonContentTypeMismatch AssetRejectionReason = "CONTENT_TYPE_MISMATCH"
+)
+
+var AllAssetRejectionReason = []AssetRejectionReason{
+	AssetRejectionReasonNotUploaded,
+	AssetRejectionReasonSizeMismatch,
+	AssetRejectionReasonChecksumMismatch,
+	AssetRejectionReasonContentTypeNotAllowed,
+	AssetRejectionReasonContentTypeMismatch,
+}
+
+// Where an asset stands.
+type AssetStatus string
+
+const (
+	// Accepted; the image's renditions are being made.
+	AssetStatusProcessing AssetStatus = "PROCESSING"
+	// Ready to use.
+	AssetStatusReady AssetStatus = "READY"
+	// The file did not match what was declared; rejectionReason says how. It was deleted.
+	AssetStatusRejected AssetStatus = "REJECTED"
+	// The image could not be processed; failureReason says why.
+	AssetStatusFailed AssetStatus = "FAILED"
+)
+
+var AllAssetStatus = []AssetStatus{
+	AssetStatusProcessing,
+	AssetStatusReady,
+	AssetStatusRejected,
+	AssetStatusFailed,
+}
+
 // CataloguePageCoursesCourseConnection includes the requested fields of the GraphQL type CourseConnection.
 // The GraphQL type's documentation follows.
 //
@@ -280,6 +343,263 @@ type CompleteLessonResponse struct {
 func (v *CompleteLessonResponse) GetCompleteLesson() CompleteLessonCompleteLessonEnrollmentPayload {
 	return v.CompleteLesson
 }
+
+// CompleteUploadCompleteUploadCompleteUploadPayload includes the requested fields of the GraphQL type CompleteUploadPayload.
+type CompleteUploadCompleteUploadCompleteUploadPayload struct {
+	Asset      *CompleteUploadCompleteUploadCompleteUploadPayloadAsset                `json:"asset"`
+	UserErrors []CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetAsset returns CompleteUploadCompleteUploadCompleteUploadPayload.Asset, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayload) GetAsset() *CompleteUploadCompleteUploadCompleteUploadPayloadAsset {
+	return v.Asset
+}
+
+// GetUserErrors returns CompleteUploadCompleteUploadCompleteUploadPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayload) GetUserErrors() []CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// CompleteUploadCompleteUploadCompleteUploadPayloadAsset includes the requested fields of the GraphQL type Asset.
+type CompleteUploadCompleteUploadCompleteUploadPayloadAsset struct {
+	Id      string        `json:"id"`
+	Purpose UploadPurpose `json:"purpose"`
+	// The name the file was uploaded with, made safe: no path, no control characters.
+	Filename string `json:"filename"`
+	// The media type: as declared until the upload completes, then as read from the file's first bytes.
+	ContentType string `json:"contentType"`
+	// Size in bytes of the file as uploaded.
+	ByteSize        int                   `json:"byteSize"`
+	Status          AssetStatus           `json:"status"`
+	RejectionReason *AssetRejectionReason `json:"rejectionReason"`
+	FailureReason   *AssetFailureReason   `json:"failureReason"`
+	// Width in pixels of an image, once processed.
+	Width *int `json:"width"`
+	// Height in pixels of an image, once processed.
+	Height *int `json:"height"`
+}
+
+// GetId returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.Id, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetId() string { return v.Id }
+
+// GetPurpose returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.Purpose, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetPurpose() UploadPurpose {
+	return v.Purpose
+}
+
+// GetFilename returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.Filename, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetFilename() string {
+	return v.Filename
+}
+
+// GetContentType returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.ContentType, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetContentType() string {
+	return v.ContentType
+}
+
+// GetByteSize returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.ByteSize, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetByteSize() int { return v.ByteSize }
+
+// GetStatus returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.Status, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetStatus() AssetStatus {
+	return v.Status
+}
+
+// GetRejectionReason returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.RejectionReason, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetRejectionReason() *AssetRejectionReason {
+	return v.RejectionReason
+}
+
+// GetFailureReason returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.FailureReason, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetFailureReason() *AssetFailureReason {
+	return v.FailureReason
+}
+
+// GetWidth returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.Width, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetWidth() *int { return v.Width }
+
+// GetHeight returns CompleteUploadCompleteUploadCompleteUploadPayloadAsset.Height, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadAsset) GetHeight() *int { return v.Height }
+
+// CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError) GetCode() UserErrorCode {
+	return v.Code
+}
+
+// GetField returns CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError) GetField() []string {
+	return v.Field
+}
+
+// GetMessage returns CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *CompleteUploadCompleteUploadCompleteUploadPayloadUserErrorsUserError) GetMessage() string {
+	return v.Message
+}
+
+// CompleteUploadResponse is returned by CompleteUpload on success.
+type CompleteUploadResponse struct {
+	// Check the uploaded file: its size, SHA-256 and type read from its first
+	// bytes must match what was declared. A file that fails is REJECTED for
+	// good (rejectionReason says why) and deleted; an image goes on to be
+	// PROCESSING. Completing again returns the same asset.
+	CompleteUpload CompleteUploadCompleteUploadCompleteUploadPayload `json:"completeUpload"`
+}
+
+// GetCompleteUpload returns CompleteUploadResponse.CompleteUpload, and is useful for accessing the field via an interface.
+func (v *CompleteUploadResponse) GetCompleteUpload() CompleteUploadCompleteUploadCompleteUploadPayload {
+	return v.CompleteUpload
+}
+
+// CourseCoverCourse includes the requested fields of the GraphQL type Course.
+// The GraphQL type's documentation follows.
+//
+// A course: ordered sections of article-style lessons, an FAQ and tags. Anonymous callers see published courses only.
+type CourseCoverCourse struct {
+	Id     string       `json:"id"`
+	Status CourseStatus `json:"status"`
+	// The cover image; null when the course has none.
+	Cover *CourseCoverCourseCoverAsset `json:"cover"`
+}
+
+// GetId returns CourseCoverCourse.Id, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourse) GetId() string { return v.Id }
+
+// GetStatus returns CourseCoverCourse.Status, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourse) GetStatus() CourseStatus { return v.Status }
+
+// GetCover returns CourseCoverCourse.Cover, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourse) GetCover() *CourseCoverCourseCoverAsset { return v.Cover }
+
+// CourseCoverCourseCoverAsset includes the requested fields of the GraphQL type Asset.
+type CourseCoverCourseCoverAsset struct {
+	CoverAsset `json:"-"`
+}
+
+// GetId returns CourseCoverCourseCoverAsset.Id, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetId() string { return v.CoverAsset.Id }
+
+// GetStatus returns CourseCoverCourseCoverAsset.Status, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetStatus() AssetStatus { return v.CoverAsset.Status }
+
+// GetRejectionReason returns CourseCoverCourseCoverAsset.RejectionReason, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetRejectionReason() *AssetRejectionReason {
+	return v.CoverAsset.RejectionReason
+}
+
+// GetFailureReason returns CourseCoverCourseCoverAsset.FailureReason, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetFailureReason() *AssetFailureReason {
+	return v.CoverAsset.FailureReason
+}
+
+// GetContentType returns CourseCoverCourseCoverAsset.ContentType, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetContentType() string { return v.CoverAsset.ContentType }
+
+// GetWidth returns CourseCoverCourseCoverAsset.Width, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetWidth() *int { return v.CoverAsset.Width }
+
+// GetHeight returns CourseCoverCourseCoverAsset.Height, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetHeight() *int { return v.CoverAsset.Height }
+
+// GetSmall returns CourseCoverCourseCoverAsset.Small, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetSmall() *string { return v.CoverAsset.Small }
+
+// GetMedium returns CourseCoverCourseCoverAsset.Medium, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetMedium() *string { return v.CoverAsset.Medium }
+
+// GetLarge returns CourseCoverCourseCoverAsset.Large, and is useful for accessing the field via an interface.
+func (v *CourseCoverCourseCoverAsset) GetLarge() *string { return v.CoverAsset.Large }
+
+func (v *CourseCoverCourseCoverAsset) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CourseCoverCourseCoverAsset
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CourseCoverCourseCoverAsset = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.CoverAsset)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCourseCoverCourseCoverAsset struct {
+	Id string `json:"id"`
+
+	Status AssetStatus `json:"status"`
+
+	RejectionReason *AssetRejectionReason `json:"rejectionReason"`
+
+	FailureReason *AssetFailureReason `json:"failureReason"`
+
+	ContentType string `json:"contentType"`
+
+	Width *int `json:"width"`
+
+	Height *int `json:"height"`
+
+	Small *string `json:"small"`
+
+	Medium *string `json:"medium"`
+
+	Large *string `json:"large"`
+}
+
+func (v *CourseCoverCourseCoverAsset) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CourseCoverCourseCoverAsset) __premarshalJSON() (*__premarshalCourseCoverCourseCoverAsset, error) {
+	var retval __premarshalCourseCoverCourseCoverAsset
+
+	retval.Id = v.CoverAsset.Id
+	retval.Status = v.CoverAsset.Status
+	retval.RejectionReason = v.CoverAsset.RejectionReason
+	retval.FailureReason = v.CoverAsset.FailureReason
+	retval.ContentType = v.CoverAsset.ContentType
+	retval.Width = v.CoverAsset.Width
+	retval.Height = v.CoverAsset.Height
+	retval.Small = v.CoverAsset.Small
+	retval.Medium = v.CoverAsset.Medium
+	retval.Large = v.CoverAsset.Large
+	return &retval, nil
+}
+
+// CourseCoverResponse is returned by CourseCover on success.
+type CourseCoverResponse struct {
+	// The course with this slug, or null if there is none the caller may see.
+	Course *CourseCoverCourse `json:"course"`
+}
+
+// GetCourse returns CourseCoverResponse.Course, and is useful for accessing the field via an interface.
+func (v *CourseCoverResponse) GetCourse() *CourseCoverCourse { return v.Course }
 
 // How much a learner should already know.
 type CourseLevel string
@@ -688,6 +1008,74 @@ func (v *CourseWhereInput) GetPublishedBefore() *time.Time { return v.PublishedB
 // GetSearch returns CourseWhereInput.Search, and is useful for accessing the field via an interface.
 func (v *CourseWhereInput) GetSearch() *string { return v.Search }
 
+// An image asset with the URLs of its three renditions.
+type CoverAsset struct {
+	Id              string                `json:"id"`
+	Status          AssetStatus           `json:"status"`
+	RejectionReason *AssetRejectionReason `json:"rejectionReason"`
+	FailureReason   *AssetFailureReason   `json:"failureReason"`
+	// The media type: as declared until the upload completes, then as read from the file's first bytes.
+	ContentType string `json:"contentType"`
+	// Width in pixels of an image, once processed.
+	Width *int `json:"width"`
+	// Height in pixels of an image, once processed.
+	Height *int `json:"height"`
+	// Where to read the file; null until it is READY. Covers of published
+	// courses and avatars: a stable public URL that may be cached for ever.
+	// A draft course's cover (seen by its staff): a signed URL valid 10
+	// minutes. A lesson attachment: a signed download URL valid 10 minutes,
+	// for those who may read the lesson (its staff, enrolled learners, anyone
+	// for a PUBLIC lesson); null for anyone else. size picks an image's
+	// rendition (default MEDIUM) and is ignored for attachments.
+	Small *string `json:"small"`
+	// Where to read the file; null until it is READY. Covers of published
+	// courses and avatars: a stable public URL that may be cached for ever.
+	// A draft course's cover (seen by its staff): a signed URL valid 10
+	// minutes. A lesson attachment: a signed download URL valid 10 minutes,
+	// for those who may read the lesson (its staff, enrolled learners, anyone
+	// for a PUBLIC lesson); null for anyone else. size picks an image's
+	// rendition (default MEDIUM) and is ignored for attachments.
+	Medium *string `json:"medium"`
+	// Where to read the file; null until it is READY. Covers of published
+	// courses and avatars: a stable public URL that may be cached for ever.
+	// A draft course's cover (seen by its staff): a signed URL valid 10
+	// minutes. A lesson attachment: a signed download URL valid 10 minutes,
+	// for those who may read the lesson (its staff, enrolled learners, anyone
+	// for a PUBLIC lesson); null for anyone else. size picks an image's
+	// rendition (default MEDIUM) and is ignored for attachments.
+	Large *string `json:"large"`
+}
+
+// GetId returns CoverAsset.Id, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetId() string { return v.Id }
+
+// GetStatus returns CoverAsset.Status, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetStatus() AssetStatus { return v.Status }
+
+// GetRejectionReason returns CoverAsset.RejectionReason, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetRejectionReason() *AssetRejectionReason { return v.RejectionReason }
+
+// GetFailureReason returns CoverAsset.FailureReason, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetFailureReason() *AssetFailureReason { return v.FailureReason }
+
+// GetContentType returns CoverAsset.ContentType, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetContentType() string { return v.ContentType }
+
+// GetWidth returns CoverAsset.Width, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetWidth() *int { return v.Width }
+
+// GetHeight returns CoverAsset.Height, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetHeight() *int { return v.Height }
+
+// GetSmall returns CoverAsset.Small, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetSmall() *string { return v.Small }
+
+// GetMedium returns CoverAsset.Medium, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetMedium() *string { return v.Medium }
+
+// GetLarge returns CoverAsset.Large, and is useful for accessing the field via an interface.
+func (v *CoverAsset) GetLarge() *string { return v.Large }
+
 // CreateReviewCreateReviewReviewPayload includes the requested fields of the GraphQL type ReviewPayload.
 type CreateReviewCreateReviewReviewPayload struct {
 	Review     *CreateReviewCreateReviewReviewPayloadReview               `json:"review"`
@@ -795,6 +1183,142 @@ type CreateReviewResponse struct {
 // GetCreateReview returns CreateReviewResponse.CreateReview, and is useful for accessing the field via an interface.
 func (v *CreateReviewResponse) GetCreateReview() CreateReviewCreateReviewReviewPayload {
 	return v.CreateReview
+}
+
+// CreateUploadCreateUploadCreateUploadPayload includes the requested fields of the GraphQL type CreateUploadPayload.
+type CreateUploadCreateUploadCreateUploadPayload struct {
+	Upload     *CreateUploadCreateUploadCreateUploadPayloadUpload               `json:"upload"`
+	UserErrors []CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetUpload returns CreateUploadCreateUploadCreateUploadPayload.Upload, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayload) GetUpload() *CreateUploadCreateUploadCreateUploadPayloadUpload {
+	return v.Upload
+}
+
+// GetUserErrors returns CreateUploadCreateUploadCreateUploadPayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayload) GetUserErrors() []CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// CreateUploadCreateUploadCreateUploadPayloadUpload includes the requested fields of the GraphQL type Upload.
+// The GraphQL type's documentation follows.
+//
+// A signed request that uploads one file, once, before expiresAt.
+type CreateUploadCreateUploadCreateUploadPayloadUpload struct {
+	// Pass it to completeUpload, then to the mutation that uses the file.
+	Id     string `json:"id"`
+	Url    string `json:"url"`
+	Method string `json:"method"`
+	// Send exactly these headers with the body.
+	Headers   []CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader `json:"headers"`
+	ExpiresAt time.Time                                                            `json:"expiresAt"`
+}
+
+// GetId returns CreateUploadCreateUploadCreateUploadPayloadUpload.Id, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUpload) GetId() string { return v.Id }
+
+// GetUrl returns CreateUploadCreateUploadCreateUploadPayloadUpload.Url, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUpload) GetUrl() string { return v.Url }
+
+// GetMethod returns CreateUploadCreateUploadCreateUploadPayloadUpload.Method, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUpload) GetMethod() string { return v.Method }
+
+// GetHeaders returns CreateUploadCreateUploadCreateUploadPayloadUpload.Headers, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUpload) GetHeaders() []CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader {
+	return v.Headers
+}
+
+// GetExpiresAt returns CreateUploadCreateUploadCreateUploadPayloadUpload.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUpload) GetExpiresAt() time.Time {
+	return v.ExpiresAt
+}
+
+// CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader includes the requested fields of the GraphQL type HttpHeader.
+type CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetName returns CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader.Name, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader) GetName() string {
+	return v.Name
+}
+
+// GetValue returns CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader.Value, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUploadHeadersHttpHeader) GetValue() string {
+	return v.Value
+}
+
+// CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError) GetCode() UserErrorCode {
+	return v.Code
+}
+
+// GetField returns CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError) GetField() []string {
+	return v.Field
+}
+
+// GetMessage returns CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *CreateUploadCreateUploadCreateUploadPayloadUserErrorsUserError) GetMessage() string {
+	return v.Message
+}
+
+type CreateUploadInput struct {
+	Purpose UploadPurpose `json:"purpose"`
+	// The file's name, offered back on download: 1–255 characters, no path separators or control characters.
+	Filename string `json:"filename"`
+	// The file's media type, e.g. image/png; the PUT must send exactly this.
+	ContentType string `json:"contentType"`
+	// The file's size in bytes; the PUT must send exactly this many.
+	ByteSize int `json:"byteSize"`
+	// The SHA-256 of the file, as 64 hex digits or 44 base64 characters.
+	ChecksumSha256 string `json:"checksumSha256"`
+}
+
+// GetPurpose returns CreateUploadInput.Purpose, and is useful for accessing the field via an interface.
+func (v *CreateUploadInput) GetPurpose() UploadPurpose { return v.Purpose }
+
+// GetFilename returns CreateUploadInput.Filename, and is useful for accessing the field via an interface.
+func (v *CreateUploadInput) GetFilename() string { return v.Filename }
+
+// GetContentType returns CreateUploadInput.ContentType, and is useful for accessing the field via an interface.
+func (v *CreateUploadInput) GetContentType() string { return v.ContentType }
+
+// GetByteSize returns CreateUploadInput.ByteSize, and is useful for accessing the field via an interface.
+func (v *CreateUploadInput) GetByteSize() int { return v.ByteSize }
+
+// GetChecksumSha256 returns CreateUploadInput.ChecksumSha256, and is useful for accessing the field via an interface.
+func (v *CreateUploadInput) GetChecksumSha256() string { return v.ChecksumSha256 }
+
+// CreateUploadResponse is returned by CreateUpload on success.
+type CreateUploadResponse struct {
+	// Start an upload: declare the file, get a signed PUT valid 15 minutes to a
+	// key the server chose. Send exactly `headers` with the file as the body,
+	// then call completeUpload. COURSE_COVER: JPEG, PNG or WebP up to 5 MB
+	// (instructors); AVATAR: JPEG, PNG or WebP up to 2 MB (anyone verified);
+	// LESSON_ATTACHMENT: PDF, PNG, JPEG, ZIP, plain text or Markdown up to
+	// 50 MB (instructors). Uploads are limited per user per hour and in bytes
+	// per day (RATE_LIMITED with retryAfterSeconds).
+	CreateUpload CreateUploadCreateUploadCreateUploadPayload `json:"createUpload"`
+}
+
+// GetCreateUpload returns CreateUploadResponse.CreateUpload, and is useful for accessing the field via an interface.
+func (v *CreateUploadResponse) GetCreateUpload() CreateUploadCreateUploadCreateUploadPayload {
+	return v.CreateUpload
 }
 
 // EnrollEnrollEnrollmentPayload includes the requested fields of the GraphQL type EnrollmentPayload.
@@ -1696,6 +2220,215 @@ var AllSessionTransport = []SessionTransport{
 	SessionTransportToken,
 }
 
+type SetCourseCoverInput struct {
+	CourseId string `json:"courseId"`
+	UploadId string `json:"uploadId"`
+}
+
+// GetCourseId returns SetCourseCoverInput.CourseId, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverInput) GetCourseId() string { return v.CourseId }
+
+// GetUploadId returns SetCourseCoverInput.UploadId, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverInput) GetUploadId() string { return v.UploadId }
+
+// SetCourseCoverResponse is returned by SetCourseCover on success.
+type SetCourseCoverResponse struct {
+	// Make a completed COURSE_COVER upload the course's cover; the old cover is deleted.
+	SetCourseCover SetCourseCoverSetCourseCoverCoursePayload `json:"setCourseCover"`
+}
+
+// GetSetCourseCover returns SetCourseCoverResponse.SetCourseCover, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverResponse) GetSetCourseCover() SetCourseCoverSetCourseCoverCoursePayload {
+	return v.SetCourseCover
+}
+
+// SetCourseCoverSetCourseCoverCoursePayload includes the requested fields of the GraphQL type CoursePayload.
+type SetCourseCoverSetCourseCoverCoursePayload struct {
+	Course     *SetCourseCoverSetCourseCoverCoursePayloadCourse               `json:"course"`
+	UserErrors []SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError `json:"userErrors"`
+}
+
+// GetCourse returns SetCourseCoverSetCourseCoverCoursePayload.Course, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayload) GetCourse() *SetCourseCoverSetCourseCoverCoursePayloadCourse {
+	return v.Course
+}
+
+// GetUserErrors returns SetCourseCoverSetCourseCoverCoursePayload.UserErrors, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayload) GetUserErrors() []SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError {
+	return v.UserErrors
+}
+
+// SetCourseCoverSetCourseCoverCoursePayloadCourse includes the requested fields of the GraphQL type Course.
+// The GraphQL type's documentation follows.
+//
+// A course: ordered sections of article-style lessons, an FAQ and tags. Anonymous callers see published courses only.
+type SetCourseCoverSetCourseCoverCoursePayloadCourse struct {
+	Id string `json:"id"`
+	// The cover image; null when the course has none.
+	Cover *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset `json:"cover"`
+}
+
+// GetId returns SetCourseCoverSetCourseCoverCoursePayloadCourse.Id, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourse) GetId() string { return v.Id }
+
+// GetCover returns SetCourseCoverSetCourseCoverCoursePayloadCourse.Cover, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourse) GetCover() *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset {
+	return v.Cover
+}
+
+// SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset includes the requested fields of the GraphQL type Asset.
+type SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset struct {
+	CoverAsset `json:"-"`
+}
+
+// GetId returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Id, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetId() string {
+	return v.CoverAsset.Id
+}
+
+// GetStatus returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Status, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetStatus() AssetStatus {
+	return v.CoverAsset.Status
+}
+
+// GetRejectionReason returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.RejectionReason, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetRejectionReason() *AssetRejectionReason {
+	return v.CoverAsset.RejectionReason
+}
+
+// GetFailureReason returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.FailureReason, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetFailureReason() *AssetFailureReason {
+	return v.CoverAsset.FailureReason
+}
+
+// GetContentType returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.ContentType, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetContentType() string {
+	return v.CoverAsset.ContentType
+}
+
+// GetWidth returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Width, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetWidth() *int {
+	return v.CoverAsset.Width
+}
+
+// GetHeight returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Height, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetHeight() *int {
+	return v.CoverAsset.Height
+}
+
+// GetSmall returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Small, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetSmall() *string {
+	return v.CoverAsset.Small
+}
+
+// GetMedium returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Medium, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetMedium() *string {
+	return v.CoverAsset.Medium
+}
+
+// GetLarge returns SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset.Large, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) GetLarge() *string {
+	return v.CoverAsset.Large
+}
+
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.CoverAsset)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalSetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset struct {
+	Id string `json:"id"`
+
+	Status AssetStatus `json:"status"`
+
+	RejectionReason *AssetRejectionReason `json:"rejectionReason"`
+
+	FailureReason *AssetFailureReason `json:"failureReason"`
+
+	ContentType string `json:"contentType"`
+
+	Width *int `json:"width"`
+
+	Height *int `json:"height"`
+
+	Small *string `json:"small"`
+
+	Medium *string `json:"medium"`
+
+	Large *string `json:"large"`
+}
+
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset) __premarshalJSON() (*__premarshalSetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset, error) {
+	var retval __premarshalSetCourseCoverSetCourseCoverCoursePayloadCourseCoverAsset
+
+	retval.Id = v.CoverAsset.Id
+	retval.Status = v.CoverAsset.Status
+	retval.RejectionReason = v.CoverAsset.RejectionReason
+	retval.FailureReason = v.CoverAsset.FailureReason
+	retval.ContentType = v.CoverAsset.ContentType
+	retval.Width = v.CoverAsset.Width
+	retval.Height = v.CoverAsset.Height
+	retval.Small = v.CoverAsset.Small
+	retval.Medium = v.CoverAsset.Medium
+	retval.Large = v.CoverAsset.Large
+	return &retval, nil
+}
+
+// SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError includes the requested fields of the GraphQL type UserError.
+// The GraphQL type's documentation follows.
+//
+// A user-correctable problem with a mutation's input. `field` is the path to
+// the input field at fault (for example `["input", "email"]`), or null when
+// the problem is not one field's.
+type SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError struct {
+	Code    UserErrorCode `json:"code"`
+	Field   []string      `json:"field"`
+	Message string        `json:"message"`
+}
+
+// GetCode returns SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError.Code, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError) GetCode() UserErrorCode {
+	return v.Code
+}
+
+// GetField returns SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError.Field, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError) GetField() []string {
+	return v.Field
+}
+
+// GetMessage returns SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError.Message, and is useful for accessing the field via an interface.
+func (v *SetCourseCoverSetCourseCoverCoursePayloadUserErrorsUserError) GetMessage() string {
+	return v.Message
+}
+
 type SignUpInput struct {
 	Email string `json:"email"`
 	// 12 to 128 characters; not a common password and not the email address.
@@ -1852,6 +2585,21 @@ func (v *TagsTagsTagConnectionPageInfo) GetHasNextPage() bool { return v.HasNext
 
 // GetEndCursor returns TagsTagsTagConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
 func (v *TagsTagsTagConnectionPageInfo) GetEndCursor() *string { return v.EndCursor }
+
+// UploadPurpose is enum for the field purpose
+type UploadPurpose string
+
+const (
+	UploadPurposeCourseCover      UploadPurpose = "COURSE_COVER"
+	UploadPurposeAvatar           UploadPurpose = "AVATAR"
+	UploadPurposeLessonAttachment UploadPurpose = "LESSON_ATTACHMENT"
+)
+
+var AllUploadPurpose = []UploadPurpose{
+	UploadPurposeCourseCover,
+	UploadPurposeAvatar,
+	UploadPurposeLessonAttachment,
+}
 
 // Codes of user errors. New codes may be added; existing ones never change meaning.
 type UserErrorCode string
@@ -2069,6 +2817,22 @@ type __CompleteLessonInput struct {
 // GetLessonId returns __CompleteLessonInput.LessonId, and is useful for accessing the field via an interface.
 func (v *__CompleteLessonInput) GetLessonId() string { return v.LessonId }
 
+// __CompleteUploadInput is used internally by genqlient
+type __CompleteUploadInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __CompleteUploadInput.Id, and is useful for accessing the field via an interface.
+func (v *__CompleteUploadInput) GetId() string { return v.Id }
+
+// __CourseCoverInput is used internally by genqlient
+type __CourseCoverInput struct {
+	Slug string `json:"slug"`
+}
+
+// GetSlug returns __CourseCoverInput.Slug, and is useful for accessing the field via an interface.
+func (v *__CourseCoverInput) GetSlug() string { return v.Slug }
+
 // __CoursePageInput is used internally by genqlient
 type __CoursePageInput struct {
 	Slug string `json:"slug"`
@@ -2092,6 +2856,14 @@ type __CreateReviewInput struct {
 
 // GetInput returns __CreateReviewInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateReviewInput) GetInput() CreateReviewInput { return v.Input }
+
+// __CreateUploadInput is used internally by genqlient
+type __CreateUploadInput struct {
+	Input CreateUploadInput `json:"input"`
+}
+
+// GetInput returns __CreateUploadInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateUploadInput) GetInput() CreateUploadInput { return v.Input }
 
 // __EnrollInput is used internally by genqlient
 type __EnrollInput struct {
@@ -2120,6 +2892,14 @@ type __NodeByIDInput struct {
 
 // GetId returns __NodeByIDInput.Id, and is useful for accessing the field via an interface.
 func (v *__NodeByIDInput) GetId() string { return v.Id }
+
+// __SetCourseCoverInput is used internally by genqlient
+type __SetCourseCoverInput struct {
+	Input SetCourseCoverInput `json:"input"`
+}
+
+// GetInput returns __SetCourseCoverInput.Input, and is useful for accessing the field via an interface.
+func (v *__SetCourseCoverInput) GetInput() SetCourseCoverInput { return v.Input }
 
 // __SignUpInput is used internally by genqlient
 type __SignUpInput struct {
@@ -2249,6 +3029,108 @@ func CompleteLesson(
 	}
 
 	data_ = &CompleteLessonResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CompleteUpload.
+const CompleteUpload_Operation = `
+mutation CompleteUpload ($id: ID!) {
+	completeUpload(id: $id) {
+		asset {
+			id
+			purpose
+			filename
+			contentType
+			byteSize
+			status
+			rejectionReason
+			failureReason
+			width
+			height
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Have the server check an uploaded file.
+func CompleteUpload(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *CompleteUploadResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CompleteUpload",
+		Query:  CompleteUpload_Operation,
+		Variables: &__CompleteUploadInput{
+			Id: id,
+		},
+	}
+
+	data_ = &CompleteUploadResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by CourseCover.
+const CourseCover_Operation = `
+query CourseCover ($slug: String!) {
+	course(slug: $slug) {
+		id
+		status
+		cover {
+			... CoverAsset
+		}
+	}
+}
+fragment CoverAsset on Asset {
+	id
+	status
+	rejectionReason
+	failureReason
+	contentType
+	width
+	height
+	small: url(size: SMALL)
+	medium: url(size: MEDIUM)
+	large: url(size: LARGE)
+}
+`
+
+// A course's cover.
+func CourseCover(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	slug string,
+) (data_ *CourseCoverResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CourseCover",
+		Query:  CourseCover_Operation,
+		Variables: &__CourseCoverInput{
+			Slug: slug,
+		},
+	}
+
+	data_ = &CourseCoverResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -2412,6 +3294,55 @@ func CreateReview(
 	}
 
 	data_ = &CreateReviewResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateUpload.
+const CreateUpload_Operation = `
+mutation CreateUpload ($input: CreateUploadInput!) {
+	createUpload(input: $input) {
+		upload {
+			id
+			url
+			method
+			headers {
+				name
+				value
+			}
+			expiresAt
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+`
+
+// Declare a file to upload; the answer is a signed PUT.
+func CreateUpload(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateUploadInput,
+) (data_ *CreateUploadResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateUpload",
+		Query:  CreateUpload_Operation,
+		Variables: &__CreateUploadInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateUploadResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -2635,6 +3566,63 @@ func NodeByID(
 	}
 
 	data_ = &NodeByIDResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetCourseCover.
+const SetCourseCover_Operation = `
+mutation SetCourseCover ($input: SetCourseCoverInput!) {
+	setCourseCover(input: $input) {
+		course {
+			id
+			cover {
+				... CoverAsset
+			}
+		}
+		userErrors {
+			code
+			field
+			message
+		}
+	}
+}
+fragment CoverAsset on Asset {
+	id
+	status
+	rejectionReason
+	failureReason
+	contentType
+	width
+	height
+	small: url(size: SMALL)
+	medium: url(size: MEDIUM)
+	large: url(size: LARGE)
+}
+`
+
+// Make a completed COURSE_COVER upload a course's cover.
+func SetCourseCover(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SetCourseCoverInput,
+) (data_ *SetCourseCoverResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetCourseCover",
+		Query:  SetCourseCover_Operation,
+		Variables: &__SetCourseCoverInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SetCourseCoverResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -52,10 +52,16 @@ func TestMain(m *testing.M) {
 }
 
 func TestEndToEnd(t *testing.T) {
+	onEachDatabase(t, testAPI)
+}
+
+// onEachDatabase runs test, in a subtest per database, against a server
+// started with the demo dataset on that database, then stops the server.
+func onEachDatabase(t *testing.T, test func(t *testing.T, srv *server)) {
 	t.Run("sqlite", func(t *testing.T) {
 		// Defaults: dev, so the server migrates and loads the demo data.
 		srv := startServer(t)
-		testAPI(t, srv)
+		test(t, srv)
 		srv.stop(t)
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -65,7 +71,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("lectern seed did not load the demo dataset:\n%s", out)
 		}
 		srv := startServer(t, env...)
-		testAPI(t, srv)
+		test(t, srv)
 		srv.stop(t)
 	})
 }

@@ -52,9 +52,6 @@ func New(db *database.DB, store *storage.Store, queue *jobs.Queue, cfg Config, n
 	return &Service{db: db, store: store, queue: queue, limiter: throttle.New(db, now), cfg: cfg, now: now, log: logger}
 }
 
-// Store returns the object store the service keeps files in.
-func (s *Service) Store() *storage.Store { return s.store }
-
 // Lifetimes of the flow.
 const (
 	// uploadTTL is how long the signed PUT of an upload stays valid.
@@ -66,12 +63,9 @@ const (
 	downloadTTL = 10 * time.Minute
 )
 
-// Quotas on uploading. The count bounds rows (a 1-byte upload costs a
-// row like a 50 MB one); the daily bytes bound storage and bandwidth.
-var (
-	uploadsPerHour = throttle.Rule{Name: "upload", Limit: 120, Window: time.Hour}
-	maxAttachments = 20
-)
+// uploadsPerHour bounds rows (a 1-byte upload costs a row like a 50 MB
+// one); the daily bytes (dailyBytes) bound storage and bandwidth.
+var uploadsPerHour = throttle.Rule{Name: "upload", Limit: 120, Window: time.Hour}
 
 func (s *Service) dailyBytes() throttle.Rule {
 	return throttle.Rule{Name: "upload-bytes", Limit: int(s.cfg.DailyBytes), Window: 24 * time.Hour}
@@ -114,9 +108,9 @@ func (s *Service) Claim(ctx context.Context, tx *database.Tx, ownerID, id uuid.U
 	return a, nil
 }
 
-// lock holds asset id until tx ends, so two attaches (or a complete and
-// a sweep) of one upload take turns. SQLite runs one write transaction at
-// a time already.
+// lock holds asset id until tx ends, so two attaches of one upload take
+// turns, and the sweep's delete waits for an attach and sees what it did.
+// SQLite runs one write transaction at a time already.
 func (s *Service) lock(ctx context.Context, tx *database.Tx, id uuid.UUID) error {
 	if s.db.Dialect != database.Postgres {
 		return nil
@@ -141,11 +135,6 @@ func attached(ctx context.Context, tx *database.Tx, a *ent.Asset) (bool, error) 
 // their objects, which runs only once tx has committed: a rolled-back
 // delete keeps the files.
 func (s *Service) Discard(ctx context.Context, tx *database.Tx, assets ...*ent.Asset) error {
-	return Discard(ctx, tx, s.queue, assets...)
-}
-
-// Discard is Service.Discard for callers holding only the queue.
-func Discard(ctx context.Context, tx *database.Tx, queue *jobs.Queue, assets ...*ent.Asset) error {
 	if len(assets) == 0 {
 		return nil
 	}
@@ -156,7 +145,7 @@ func Discard(ctx context.Context, tx *database.Tx, queue *jobs.Queue, assets ...
 	if _, err := tx.Asset.Delete().Where(asset.IDIn(ids...)).Exec(ctx); err != nil {
 		return err
 	}
-	return deleteObjects(ctx, tx, queue, assets)
+	return deleteObjects(ctx, tx, s.queue, assets)
 }
 
 // deleteObjects enqueues, in tx, the deletion of the objects of assets
