@@ -554,7 +554,8 @@ func readMessage(path string) (message, error) {
 // checkJobsOnce waits until River has finished every email job, then
 // checks that the journey queued exactly one per message, each completed
 // at its first attempt, and that each job claimed one delivery and sent
-// it. No other job but the periodic cleanup (unique per period) may exist.
+// it. No other job but the periodic ones (cleanup and media_sweep, each
+// unique per period) may exist.
 func checkJobsOnce(t *testing.T, dbURL string) {
 	t.Helper()
 	db, err := sql.Open("postgres", dbURL)
@@ -604,7 +605,7 @@ func checkJobsOnce(t *testing.T, dbURL string) {
 	t.Logf("river_job: %+v", jobs)
 
 	emails := map[string]int{}
-	cleanups := 0
+	periodic := map[string]int{"cleanup": 0, "media_sweep": 0} // kind -> jobs
 	var emailIDs []int64
 	for _, j := range jobs {
 		switch j.kind {
@@ -614,8 +615,8 @@ func checkJobsOnce(t *testing.T, dbURL string) {
 			if j.state != "completed" || j.attempt != 1 {
 				t.Errorf("email job %d (%s): state %s after %d attempts, want completed at the first", j.id, j.template, j.state, j.attempt)
 			}
-		case "cleanup":
-			cleanups++
+		case "cleanup", "media_sweep":
+			periodic[j.kind]++
 		default:
 			t.Errorf("unexpected job %d of kind %q (state %s)", j.id, j.kind, j.state)
 		}
@@ -624,8 +625,10 @@ func checkJobsOnce(t *testing.T, dbURL string) {
 	if len(emails) != len(want) || emails["verification"] != 1 || emails["sign_in_notice"] != 1 {
 		t.Errorf("email jobs by template: %v, want %v", emails, want)
 	}
-	if cleanups > 1 {
-		t.Errorf("%d cleanup jobs; it is unique per period, want at most 1", cleanups)
+	for kind, n := range periodic {
+		if n > 1 {
+			t.Errorf("%d %s jobs; it is unique per period, want at most 1", n, kind)
+		}
 	}
 
 	claims := map[int64]int{}
