@@ -84,9 +84,9 @@ const (
 const imgReduceGap = 2
 
 // ProcessImage decodes an uploaded JPEG, PNG or WebP from r and re-encodes it
-// at each of widths (sorted and deduplicated; widths ≤ 0 or wider than the
-// image are skipped, and if none is left one rendition at the source size is
-// made). Images are never upscaled. Opaque images become JPEG (quality 85),
+// at each of widths (sorted and deduplicated; widths ≤ 0 are skipped, and a
+// width wider than the image gives the image's own width, so the widest size
+// asked for is as sharp as the source allows). Images are never upscaled. Opaque images become JPEG (quality 85),
 // anything with a non-opaque pixel becomes PNG so transparency survives.
 //
 // The header is read first and the upload refused with ErrTooManyPixels if
@@ -308,7 +308,10 @@ func imgTIFFOrientation(t []byte) int {
 // imgTargets returns the rendition sizes in the oriented frame, narrowest
 // first.
 func imgTargets(w, h int, widths []int) []image.Point {
-	ws := slices.DeleteFunc(slices.Clone(widths), func(x int) bool { return x <= 0 || x > w })
+	ws := slices.DeleteFunc(slices.Clone(widths), func(x int) bool { return x <= 0 })
+	for i, x := range ws {
+		ws[i] = min(x, w)
+	}
 	slices.Sort(ws)
 	ws = slices.Compact(ws)
 	if len(ws) == 0 {

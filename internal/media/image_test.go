@@ -140,7 +140,8 @@ func TestProcessImageRenditionSizes(t *testing.T) {
 	}{
 		{"12MP", 4000, 3000, imgTestWidths, []image.Point{{320, 240}, {800, 600}, {1600, 1200}}},
 		{"NarrowerThanSmallestWidth", 200, 100, imgTestWidths, []image.Point{{200, 100}}},
-		{"Tall", 1000, 3000, imgTestWidths, []image.Point{{320, 960}, {800, 2400}}},
+		{"Tall", 1000, 3000, imgTestWidths, []image.Point{{320, 960}, {800, 2400}, {1000, 3000}}},
+		{"BetweenWidthsKeepsItsOwnWidthForTheWidest", 1200, 600, imgTestWidths, []image.Point{{320, 160}, {800, 400}, {1200, 600}}},
 		{"ExactWidthIsNotResampled", 800, 533, imgTestWidths, []image.Point{{320, 213}, {800, 533}}},
 		{"HeightRounds", 1001, 333, []int{320}, []image.Point{{320, 106}}},
 		{"HeightAtLeastOne", 4000, 3, []int{320}, []image.Point{{320, 1}}},

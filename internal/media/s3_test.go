@@ -222,8 +222,8 @@ func TestS3AvatarFlow(t *testing.T) {
 			t.Fatalf("Process: %v", err)
 		}
 		renditions := f.objects(t, "public/")
-		if len(renditions) != 2 {
-			t.Fatalf("renditions in the bucket = %+v, want 2 (320 and 800 wide)", renditions)
+		if len(renditions) != 3 {
+			t.Fatalf("renditions in the bucket = %+v, want 3 (320, 800 and the source's 1000 wide)", renditions)
 		}
 		for _, o := range renditions {
 			if !strings.HasPrefix(o.Key, "public/"+id.String()+"/") || !strings.HasSuffix(o.Key, ".jpg") || o.Size == 0 {
@@ -265,7 +265,7 @@ func TestS3AvatarFlow(t *testing.T) {
 		for name, tc := range map[string]struct {
 			url  string
 			w, h int
-		}{"SMALL": {*node.Avatar.Small, 320, 256}, "LARGE": {*node.Avatar.Large, 800, 640}} {
+		}{"SMALL": {*node.Avatar.Small, 320, 256}, "LARGE": {*node.Avatar.Large, 1000, 800}} {
 			key, ok := strings.CutPrefix(tc.url, base)
 			if !ok || !slices.ContainsFunc(renditions, func(o storage.Object) bool { return o.Key == key }) {
 				t.Errorf("%s url = %q, want %s followed by a rendition's key", name, tc.url, base)
