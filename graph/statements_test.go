@@ -1,13 +1,20 @@
 package graph_test
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"lectern/ent"
+	"lectern/ent/asset"
+	"lectern/ent/schematype"
 	"lectern/internal/database"
 	"lectern/internal/testenv"
+	"lectern/internal/viewer"
 )
 
 // catalogueDoc is the catalogue page: a page of courses with everything a
@@ -111,6 +118,27 @@ func TestStatementCounts(t *testing.T) {
 				if got := tablesRead(t, r); !slices.Equal(got, want) {
 					t.Errorf("first: %d read tables %v, want %v", n, got, want)
 				}
+			}
+		})
+
+		// Covers and the owners' avatars are loaded for the whole page:
+		// the statements do not grow with the number of courses.
+		t.Run("CoversAndAvatarsAreIndependentOfPageSize", func(t *testing.T) {
+			t.Parallel()
+			db := testenv.Open(t, db.Dialect)
+			seedSynthetic(t, db, 25)
+			giveCoversAndAvatars(t, db)
+			c := testenv.NewClient(t, db)
+			const doc = `query($n: Int) { courses(first: $n) { edges { node {
+				id cover { url(size: SMALL) } owner { displayName avatar { url(size: SMALL) } } } } } }`
+			counts := map[int]int{}
+			for _, n := range []int{1, 5, 20} {
+				r := c.Query(doc, map[string]any{"n": n})
+				r.Decode(t, &struct{}{})
+				counts[n] = r.Extensions.Debug.SQLQueryCount
+			}
+			if counts[1] != counts[5] || counts[5] != counts[20] {
+				t.Errorf("statements for 1, 5 and 20 courses: %v, want the same", counts)
 			}
 		})
 
@@ -235,4 +263,36 @@ func TestStatementCounts(t *testing.T) {
 			}
 		})
 	})
+}
+
+// giveCoversAndAvatars gives every course a READY cover and every user a
+// READY avatar, as completed uploads leave them.
+func giveCoversAndAvatars(t *testing.T, db *database.DB) {
+	t.Helper()
+	ctx := viewer.SystemContext(context.Background())
+	ready := func(owner uuid.UUID, purpose asset.Purpose) *ent.AssetCreate {
+		id := uuid.New()
+		return db.Ent.Asset.Create().SetID(id).SetOwnerID(owner).SetPurpose(purpose).SetStatus(asset.StatusREADY).
+			SetFilename("image.png").SetDeclaredType("image/png").SetContentType("image/png").SetByteSize(1000).
+			SetChecksumSha256(strings.Repeat("0", 64)).SetObjectKey("uploads/" + id.String()).
+			SetUploadExpiresAt(testenv.Now).SetAttachedAt(testenv.Now).
+			SetRenditions([]schematype.Rendition{{Width: 320, Height: 160, ContentType: "image/jpeg", Bytes: 100,
+				Key: "public/" + id.String() + "/" + strings.Repeat("a", 64) + ".jpg"}})
+	}
+	users, err := db.Ent.User.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		a := ready(u.ID, asset.PurposeAVATAR).SaveX(ctx)
+		db.Ent.User.UpdateOne(u).SetAvatarID(a.ID).ExecX(ctx)
+	}
+	courses, err := db.Ent.Course.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range courses {
+		a := ready(users[0].ID, asset.PurposeCOURSE_COVER).SetCourseID(c.ID).SaveX(ctx)
+		db.Ent.Course.UpdateOne(c).SetCoverID(a.ID).ExecX(ctx)
+	}
 }

@@ -24,6 +24,9 @@ import (
 var profileColumns = map[string]string{
 	"id": user.FieldID, "createdAt": user.FieldCreatedAt, "displayName": user.FieldDisplayName, "bio": user.FieldBio,
 	"email": user.FieldEmail, "role": user.FieldRole, "emailVerified": user.FieldEmailVerifiedAt, "disabled": user.FieldDisabledAt,
+	// The avatar edge needs its key, and is then loaded for every member
+	// at once (see staff).
+	"avatar": user.FieldAvatarID,
 }
 
 // staffFields are the Course fields the staff lookup serves.
@@ -88,7 +91,13 @@ func staff(client *ent.Client) fetchFunc[uuid.UUID, []*ent.CourseMember] {
 		members, err := client.CourseMember.Query().
 			Where(coursemember.CourseIDIn(keys...)).
 			Select(coursemember.FieldCourseID, coursemember.FieldUserID, coursemember.FieldRole).
-			WithUser(func(q *ent.UserQuery) { q.Select(userColumns(ctx)...) }).
+			WithUser(func(q *ent.UserQuery) {
+				cols := userColumns(ctx)
+				q.Select(cols...)
+				if slices.Contains(cols, user.FieldAvatarID) {
+					q.WithAvatar()
+				}
+			}).
 			Order(coursemember.ByCreatedAt(), coursemember.ByID()).
 			All(cache.Keyed(ctx)) // the staff of courses the response read
 		if err != nil {
