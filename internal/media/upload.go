@@ -63,9 +63,9 @@ const (
 var RejectionReasons = []string{RejectNotUploaded, RejectSizeMismatch, RejectChecksumMismatch,
 	RejectContentTypeNotAllowed, RejectContentTypeMismatch}
 
-// CreateUpload checks in against the purpose's rules and the caller's
-// allowances and returns where to PUT the file. The key is the server's;
-// the filename is kept only to offer it back on download.
+// CreateUpload checks the declaration against the purpose's rules and the
+// caller's allowances and returns where to PUT the file. The key is the
+// server's; the filename is kept only to offer it back on download.
 func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (Upload, error) {
 	v, err := access.VerifiedUser(ctx, s.db.Ent)
 	if err != nil {
