@@ -528,6 +528,36 @@ func TestUploadRejections(t *testing.T) {
 // TestAvatarImageFlow uploads a real PNG as an avatar: completed, it waits
 // for the image job; worked, it has public renditions that anyone may
 // read once it is the avatar.
+// TestCompletingAtOnce: many completeUpload calls for one upload at the
+// same moment all answer the one outcome, and the image is queued once.
+func TestCompletingAtOnce(t *testing.T) {
+	t.Parallel()
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		e := newFlowEnv(t, dialect, nil)
+		learner := e.signInDemo(t, "LEARNER")
+		pic := flowPNG(t, 400, 300)
+		up := e.createUpload(t, learner, "AVATAR", "me.png", "image/png", pic)
+		if rec := e.put(t, up, pic, nil); rec.Code != http.StatusOK {
+			t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
+		}
+		jobsBefore := e.jobCount(t, "process_image")
+		reqs := make([]*http.Request, 10)
+		for i := range reqs {
+			reqs[i] = learner.Request(t, s3CompleteDoc, map[string]any{"id": up.ID})
+		}
+		for i, r := range e.client.ServeAtOnce(t, reqs...) {
+			var p s3CompletePayload
+			r.Field(t, "completeUpload", &p)
+			if p.Asset == nil || p.Asset.Status != "PROCESSING" || len(p.UserErrors) > 0 {
+				t.Errorf("call %d: completeUpload = %s", i, r.Raw)
+			}
+		}
+		if n := e.jobCount(t, "process_image"); n != jobsBefore+1 {
+			t.Errorf("process_image jobs = %d, want %d", n, jobsBefore+1)
+		}
+	})
+}
+
 func TestAvatarImageFlow(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {

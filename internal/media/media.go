@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/singleflight"
 
 	"lectern/ent"
 	"lectern/ent/asset"
@@ -38,6 +39,8 @@ type Service struct {
 	cfg     Config
 	now     func() time.Time
 	log     *slog.Logger
+	// completing runs one check per upload at a time (CompleteUpload).
+	completing singleflight.Group
 }
 
 // New returns a Service keeping files in store and enqueuing its jobs on

@@ -211,6 +211,22 @@ func (s *Service) CompleteUpload(ctx context.Context, id uuid.UUID) (*ent.Asset,
 	if err != nil || a.Status != asset.StatusPENDING {
 		return a, err
 	}
+	// Calls for one upload at the same moment share one reading of the
+	// file: a client repeating the call cannot make this instance read a
+	// 50 MB object once per request. The reading goes on if the first
+	// caller leaves, for the others.
+	done, err, _ := s.completing.Do(a.ID.String(), func() (any, error) {
+		return s.check(context.WithoutCancel(ctx), a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return done.(*ent.Asset), nil
+}
+
+// check inspects a's file and records the verdict, deleting a rejected
+// file.
+func (s *Service) check(ctx context.Context, a *ent.Asset) (*ent.Asset, error) {
 	verdict, sniffed, err := s.inspect(ctx, a)
 	if err != nil {
 		return nil, err
