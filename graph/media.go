@@ -10,6 +10,7 @@ import (
 	"lectern/ent/asset"
 	"lectern/graph/model"
 	"lectern/internal/gid"
+	"lectern/internal/loader"
 	"lectern/internal/media"
 )
 
@@ -107,12 +108,14 @@ func (r *Resolver) attachmentReadable(ctx context.Context, a *ent.Asset) (bool, 
 	if a.LessonID == nil {
 		return false, nil
 	}
-	l, err := r.client.Lesson.Get(ctx, *a.LessonID)
-	if ent.IsNotFound(err) {
-		return false, nil
-	}
+	// The handler gives every request its loaders: a lesson's attachments
+	// look their lesson up once.
+	l, err := loader.FromContext(ctx).Lesson(ctx, *a.LessonID)
 	if err != nil {
 		return false, fmt.Errorf("attachment's lesson: %w", err)
+	}
+	if l == nil { // a lesson the caller cannot see
+		return false, nil
 	}
 	return r.access.LessonBodyReadable(ctx, l)
 }

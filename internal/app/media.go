@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"lectern/internal/config"
 	"lectern/internal/database"
+	"lectern/internal/jobs"
 	"lectern/internal/media"
 	"lectern/internal/storage"
 )
@@ -49,6 +51,14 @@ func OpenStore(ctx context.Context, cfg config.Config, logger *slog.Logger, now 
 		base = "http://" + cfg.HTTPAddr
 	}
 	return storage.Open(ctx, cfg.Storage, storage.Options{SigningSecret: key, BaseURL: base, Now: now, Logger: logger})
+}
+
+// AddMediaWorkers registers on w the workers of the jobs media enqueues:
+// image processing and object deletion. A test working the jobs itself
+// uses it as the server does.
+func (a *App) AddMediaWorkers(w *river.Workers) {
+	river.AddWorker(w, jobs.NewProcessImageWorker(mediaJobs{a}))
+	river.AddWorker(w, jobs.NewDeleteObjectsWorker(mediaJobs{a}))
 }
 
 // mediaJobs works media's jobs through a.Media and a.Store, which are

@@ -47,10 +47,8 @@ func (a *App) workers(cfg config.Config, db *database.DB, logger *slog.Logger, n
 	w := river.NewWorkers()
 	river.AddWorker(w, jobs.NewEmailWorker(db, a.Mailer, a.Sender, logger))
 	river.AddWorker(w, jobs.NewCleanupWorker(auth.NewJanitor(db, cfg.SessionIdleTimeout, now), logger))
-	media := mediaJobs{a}
-	river.AddWorker(w, jobs.NewProcessImageWorker(media))
-	river.AddWorker(w, jobs.NewDeleteObjectsWorker(media))
-	river.AddWorker(w, jobs.NewMediaSweepWorker(media, logger))
+	a.AddMediaWorkers(w)
+	river.AddWorker(w, jobs.NewMediaSweepWorker(mediaJobs{a}, logger))
 	return w
 }
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/Khan/genqlient/graphql"
 
-	"lectern/internal/seed"
+	"lectern/internal/testenv"
 )
 
 // The cover the upload test sends, and the renditions the server must make
@@ -61,7 +61,7 @@ func TestUpload(t *testing.T) {
 func testUpload(t *testing.T, srv *server) {
 	ctx, cancel := context.WithTimeout(t.Context(), suiteWait)
 	defer cancel()
-	instructor := demoAccount(t, "INSTRUCTOR")
+	instructor := testenv.DemoAccount(t, "INSTRUCTOR")
 	anon := graphql.NewClient(srv.URL+"/v1/graphql", http.DefaultClient)
 	in, err := LogInForToken(ctx, anon, instructor.Email, instructor.Password)
 	if err != nil {
@@ -227,18 +227,6 @@ func testDisguisedUpload(ctx context.Context, t *testing.T, authed graphql.Clien
 			t.Errorf("completeUpload again returned asset %s, first %s", a.Id, first)
 		}
 	}
-}
-
-// demoAccount returns the demo account with the global role.
-func demoAccount(t *testing.T, role string) seed.DemoAccount {
-	t.Helper()
-	for _, a := range seed.DemoAccounts {
-		if a.Role == role {
-			return a
-		}
-	}
-	t.Fatalf("no demo account with role %s", role)
-	return seed.DemoAccount{}
 }
 
 // createUpload declares a file and returns the signed PUT, failing on any

@@ -31,24 +31,34 @@ type Cleaner interface {
 }
 
 // CleanupWorker runs Cleaner passes.
-type CleanupWorker struct {
-	river.WorkerDefaults[CleanupArgs]
-	cleaner Cleaner
-	logger  *slog.Logger
-}
+type CleanupWorker = sweepWorker[CleanupArgs]
 
 // NewCleanupWorker returns a worker running c; a nil logger means
 // slog.Default().
 func NewCleanupWorker(c Cleaner, logger *slog.Logger) *CleanupWorker {
+	return newSweepWorker[CleanupArgs](c, logger, "cleanup")
+}
+
+// sweepWorker runs a Cleaner for jobs of kind A, logging what each pass
+// deleted under name. A periodic clean-up is one of these per kind, since
+// River finds a job's worker by its arguments' type.
+type sweepWorker[A river.JobArgs] struct {
+	river.WorkerDefaults[A]
+	cleaner Cleaner
+	logger  *slog.Logger
+	name    string
+}
+
+func newSweepWorker[A river.JobArgs](c Cleaner, logger *slog.Logger, name string) *sweepWorker[A] {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &CleanupWorker{cleaner: c, logger: logger}
+	return &sweepWorker[A]{cleaner: c, logger: logger, name: name}
 }
 
 // Work runs one pass. A failure is retried by River.
-func (w *CleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
-	return runCleaner(ctx, w.cleaner, w.logger, job.ID, "cleanup")
+func (w *sweepWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
+	return runCleaner(ctx, w.cleaner, w.logger, job.ID, w.name)
 }
 
 // runCleaner runs one pass of c and logs what it deleted under name.
@@ -67,8 +77,11 @@ func runCleaner(ctx context.Context, c Cleaner, logger *slog.Logger, jobID int64
 
 // CleanupSchedule is the periodic job that enqueues a cleanup every
 // CleanupEvery, and once at start.
-func CleanupSchedule() *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(CleanupEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return CleanupArgs{}, nil },
+func CleanupSchedule() *river.PeriodicJob { return every(CleanupEvery, CleanupArgs{}) }
+
+// every is the periodic job that enqueues args every d, and once at start.
+func every(d time.Duration, args river.JobArgs) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(d),
+		func() (river.JobArgs, *river.InsertOpts) { return args, nil },
 		&river.PeriodicJobOpts{RunOnStart: true})
 }

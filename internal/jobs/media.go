@@ -116,30 +116,14 @@ func (MediaSweepArgs) InsertOpts() river.InsertOpts {
 }
 
 // MediaSweepWorker runs a Cleaner that sweeps media.
-type MediaSweepWorker struct {
-	river.WorkerDefaults[MediaSweepArgs]
-	cleaner Cleaner
-	logger  *slog.Logger
-}
+type MediaSweepWorker = sweepWorker[MediaSweepArgs]
 
 // NewMediaSweepWorker returns a worker running c; a nil logger means
 // slog.Default().
 func NewMediaSweepWorker(c Cleaner, logger *slog.Logger) *MediaSweepWorker {
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return &MediaSweepWorker{cleaner: c, logger: logger}
-}
-
-// Work runs one pass. A failure is retried by River.
-func (w *MediaSweepWorker) Work(ctx context.Context, job *river.Job[MediaSweepArgs]) error {
-	return runCleaner(ctx, w.cleaner, w.logger, job.ID, "media sweep")
+	return newSweepWorker[MediaSweepArgs](c, logger, "media sweep")
 }
 
 // MediaSweepSchedule enqueues a media sweep every MediaSweepEvery, and
 // once at start.
-func MediaSweepSchedule() *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(MediaSweepEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return MediaSweepArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})
-}
+func MediaSweepSchedule() *river.PeriodicJob { return every(MediaSweepEvery, MediaSweepArgs{}) }

@@ -30,6 +30,7 @@ type Loaders struct {
 	enrollments *memo[uuid.UUID, *ent.Enrollment]
 	roles       *memo[uuid.UUID, coursemember.Role]
 	published   *memo[uuid.UUID, bool]
+	lessons     *memo[uuid.UUID, *ent.Lesson]
 }
 
 // New returns fresh loaders reading through client; wait is the Node
@@ -44,6 +45,7 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 		enrollments: newMemo(enrollments(client)),
 		roles:       newMemo(roles(client)),
 		published:   newMemo(published(client)),
+		lessons:     newMemo(lessons(client)),
 	}
 }
 
@@ -74,6 +76,13 @@ func (l *Loaders) CourseRole(ctx context.Context, courseID uuid.UUID) (coursemem
 // course the request has read, in one query.
 func (l *Loaders) CoursePublished(ctx context.Context, courseID uuid.UUID) (bool, error) {
 	return l.published.get(ctx, courseID)
+}
+
+// Lesson returns the lesson with id as the caller sees it (ID, course and
+// access only), or nil when they cannot; each lesson costs one query per
+// request, however many of its attachments ask.
+func (l *Loaders) Lesson(ctx context.Context, id uuid.UUID) (*ent.Lesson, error) {
+	return l.lessons.get(ctx, id)
 }
 
 // sawCourses announces courses the request has read.

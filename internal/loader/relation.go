@@ -10,6 +10,7 @@ import (
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
+	"lectern/ent/lesson"
 	"lectern/internal/viewer"
 )
 
@@ -74,6 +75,22 @@ func published(client *ent.Client) fetchFunc[uuid.UUID, bool] {
 		found := make(map[uuid.UUID]bool, len(keys))
 		for _, id := range ids {
 			found[id] = true
+		}
+		return found, nil
+	}
+}
+
+// lessons loads the lessons' IDs, courses and access.
+func lessons(client *ent.Client) fetchFunc[uuid.UUID, *ent.Lesson] {
+	return func(ctx context.Context, keys []uuid.UUID) (map[uuid.UUID]*ent.Lesson, error) {
+		rows, err := client.Lesson.Query().Where(lesson.IDIn(keys...)).
+			Select(lesson.FieldID, lesson.FieldCourseID, lesson.FieldAccess).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load lessons: %w", err)
+		}
+		found := make(map[uuid.UUID]*ent.Lesson, len(rows))
+		for _, l := range rows {
+			found[l.ID] = l
 		}
 		return found, nil
 	}

@@ -67,7 +67,7 @@ func TestFlowAttachment(t *testing.T) {
 		const filename = "Week 1 – notes.pdf"
 		pdf := flowPDF(4000)
 
-		up := e.createUpload(t, instructor, "LESSON_ATTACHMENT", filename, "application/pdf", pdf)
+		up := flowCreate(t, instructor, "LESSON_ATTACHMENT", filename, "application/pdf", pdf)
 		if up.Method != http.MethodPut {
 			t.Errorf("upload method = %q, want PUT", up.Method)
 		}
@@ -94,7 +94,7 @@ func TestFlowAttachment(t *testing.T) {
 		}
 
 		assets := e.assetCount(t)
-		a := e.completeOK(t, instructor, up.ID)
+		a := flowCompleteOK(t, instructor, up.ID)
 		if a.Status != "READY" || a.ContentType != "application/pdf" || a.ByteSize != len(pdf) || a.Filename != filename ||
 			a.RejectionReason != nil || a.FailureReason != nil {
 			t.Fatalf("completed attachment = %+v, want READY application/pdf of %d bytes named %q", a, len(pdf), filename)
@@ -102,7 +102,7 @@ func TestFlowAttachment(t *testing.T) {
 		if want := gid.New("Asset", flowUUID(t, up.ID)).String(); a.ID != want {
 			t.Errorf("asset id = %s, want %s (the upload's)", a.ID, want)
 		}
-		again := e.completeOK(t, instructor, up.ID)
+		again := flowCompleteOK(t, instructor, up.ID)
 		if again.ID != a.ID || again.Status != "READY" || again.ContentType != a.ContentType {
 			t.Errorf("second completeUpload = %+v, want the same READY asset %+v", again, a)
 		}
@@ -303,7 +303,7 @@ func TestUploadRejections(t *testing.T) {
 				"HTML": {html, "CONTENT_TYPE_NOT_ALLOWED"},
 				"JPEG": {flowJPEG(t, 64, 48), "CONTENT_TYPE_MISMATCH"}, // allowed, but not the PNG declared
 			} {
-				up := e.createUpload(t, learner, "AVATAR", "me.png", "image/png", tc.data)
+				up := flowCreate(t, learner, "AVATAR", "me.png", "image/png", tc.data)
 				key := e.key(t, up)
 				if rec := e.put(t, up, tc.data, nil); rec.Code != http.StatusOK {
 					t.Fatalf("%s: PUT = %d %s", name, rec.Code, rec.Body)
@@ -311,14 +311,14 @@ func TestUploadRejections(t *testing.T) {
 				if !e.exists(t, key) {
 					t.Fatalf("%s: the PUT stored nothing", name)
 				}
-				a := e.completeOK(t, learner, up.ID)
+				a := flowCompleteOK(t, learner, up.ID)
 				if a.Status != "REJECTED" || a.RejectionReason == nil || *a.RejectionReason != tc.reason || a.URL != nil {
 					t.Errorf("%s: completed = %+v, want REJECTED %s without a URL", name, a, tc.reason)
 				}
 				if e.exists(t, key) {
 					t.Errorf("%s: the rejected file is still stored", name)
 				}
-				if again := e.completeOK(t, learner, up.ID); again.Status != "REJECTED" || again.ID != a.ID {
+				if again := flowCompleteOK(t, learner, up.ID); again.Status != "REJECTED" || again.ID != a.ID {
 					t.Errorf("%s: completing again = %+v, want the same REJECTED asset", name, again)
 				}
 				r := learner.Query(t, flowSetAvatarDoc, map[string]any{"id": up.ID})
@@ -332,11 +332,11 @@ func TestUploadRejections(t *testing.T) {
 			pdf := flowPDF(1500)
 			other := slices.Clone(pdf)
 			other[100] ^= 1
-			up := e.createUploadSum(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", len(pdf), flowSum(other))
+			up := flowCreateSum(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", len(pdf), flowSum(other))
 			if rec := e.put(t, up, pdf, nil); rec.Code != http.StatusOK {
 				t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 			}
-			a := e.completeOK(t, instructor, up.ID)
+			a := flowCompleteOK(t, instructor, up.ID)
 			if a.Status != "REJECTED" || a.RejectionReason == nil || *a.RejectionReason != "CHECKSUM_MISMATCH" {
 				t.Errorf("completed = %+v, want REJECTED CHECKSUM_MISMATCH", a)
 			}
@@ -347,7 +347,7 @@ func TestUploadRejections(t *testing.T) {
 
 		t.Run("BodyLargerThanDeclared", func(t *testing.T) {
 			pdf := flowPDF(2000)
-			up := e.createUpload(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
+			up := flowCreate(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
 			key := e.key(t, up)
 			bigger := append(slices.Clone(pdf), "% one line too many\n"...)
 			if rec := e.put(t, up, bigger, nil); rec.Code != http.StatusRequestEntityTooLarge {
@@ -373,7 +373,7 @@ func TestUploadRejections(t *testing.T) {
 
 		t.Run("CompleteBeforePut", func(t *testing.T) {
 			pdf := flowPDF(1200)
-			up := e.createUpload(t, instructor, "LESSON_ATTACHMENT", "early.pdf", "application/pdf", pdf)
+			up := flowCreate(t, instructor, "LESSON_ATTACHMENT", "early.pdf", "application/pdf", pdf)
 			for range 2 {
 				r := instructor.Query(t, flowCompleteDoc, map[string]any{"id": up.ID})
 				var p flowCompletePayload
@@ -387,14 +387,14 @@ func TestUploadRejections(t *testing.T) {
 			if rec := e.put(t, up, pdf, nil); rec.Code != http.StatusOK {
 				t.Fatalf("PUT after the early complete = %d %s", rec.Code, rec.Body)
 			}
-			if a := e.completeOK(t, instructor, up.ID); a.Status != "READY" {
+			if a := flowCompleteOK(t, instructor, up.ID); a.Status != "READY" {
 				t.Errorf("completed after the PUT = %+v, want READY", a)
 			}
 		})
 
 		t.Run("TamperedURL", func(t *testing.T) {
 			pdf := flowPDF(1000)
-			up := e.createUpload(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
+			up := flowCreate(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
 			u, err := url.Parse(up.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -444,7 +444,7 @@ func TestUploadRejections(t *testing.T) {
 
 		t.Run("SomeoneElsesUpload", func(t *testing.T) {
 			pic := flowPNG(t, 64, 64)
-			up := e.createUpload(t, learner, "AVATAR", "me.png", "image/png", pic)
+			up := flowCreate(t, learner, "AVATAR", "me.png", "image/png", pic)
 			if rec := e.put(t, up, pic, nil); rec.Code != http.StatusOK {
 				t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 			}
@@ -458,7 +458,7 @@ func TestUploadRejections(t *testing.T) {
 			flowWantUserError(t, "completeUpload of another's upload", r, p.UserErrors, "NOT_FOUND", "id")
 
 			// Completed by its owner, it is still nobody else's.
-			if a := e.completeOK(t, learner, up.ID); a.Status != "PROCESSING" {
+			if a := flowCompleteOK(t, learner, up.ID); a.Status != "PROCESSING" {
 				t.Fatalf("completed by the owner = %+v, want PROCESSING", a)
 			}
 			r = other.Query(t, flowSetAvatarDoc, map[string]any{"id": up.ID})
@@ -480,11 +480,11 @@ func TestUploadRejections(t *testing.T) {
 
 		t.Run("WrongPurpose", func(t *testing.T) {
 			pic := flowPNG(t, 64, 64)
-			up := e.createUpload(t, instructor, "AVATAR", "me.png", "image/png", pic)
+			up := flowCreate(t, instructor, "AVATAR", "me.png", "image/png", pic)
 			if rec := e.put(t, up, pic, nil); rec.Code != http.StatusOK {
 				t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 			}
-			e.completeOK(t, instructor, up.ID)
+			flowCompleteOK(t, instructor, up.ID)
 			courseID := e.courseID(t, instructor, flowCourse)
 			r := instructor.Query(t, flowSetCoverDoc, map[string]any{"course": courseID, "upload": up.ID})
 			var cover flowCoursePayload
@@ -497,11 +497,11 @@ func TestUploadRejections(t *testing.T) {
 
 		t.Run("AttachedTwice", func(t *testing.T) {
 			pdf := flowPDF(900)
-			up := e.createUpload(t, instructor, "LESSON_ATTACHMENT", "twice.pdf", "application/pdf", pdf)
+			up := flowCreate(t, instructor, "LESSON_ATTACHMENT", "twice.pdf", "application/pdf", pdf)
 			if rec := e.put(t, up, pdf, nil); rec.Code != http.StatusOK {
 				t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 			}
-			e.completeOK(t, instructor, up.ID)
+			flowCompleteOK(t, instructor, up.ID)
 			lessonID := e.lessonID(t, instructor, flowCourse, flowEnrolledLess)
 			vars := map[string]any{"lesson": lessonID, "upload": up.ID, "title": "Twice"}
 			r := instructor.Query(t, flowAddAttachmentDoc, vars)
@@ -536,17 +536,17 @@ func TestCompletingAtOnce(t *testing.T) {
 		e := newFlowEnv(t, dialect, nil)
 		learner := e.signInDemo(t, "LEARNER")
 		pic := flowPNG(t, 400, 300)
-		up := e.createUpload(t, learner, "AVATAR", "me.png", "image/png", pic)
+		up := flowCreate(t, learner, "AVATAR", "me.png", "image/png", pic)
 		if rec := e.put(t, up, pic, nil); rec.Code != http.StatusOK {
 			t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 		}
 		jobsBefore := e.jobCount(t, "process_image")
 		reqs := make([]*http.Request, 10)
 		for i := range reqs {
-			reqs[i] = learner.Request(t, s3CompleteDoc, map[string]any{"id": up.ID})
+			reqs[i] = learner.Request(t, flowCompleteDoc, map[string]any{"id": up.ID})
 		}
 		for i, r := range e.client.ServeAtOnce(t, reqs...) {
-			var p s3CompletePayload
+			var p flowCompletePayload
 			r.Field(t, "completeUpload", &p)
 			if p.Asset == nil || p.Asset.Status != "PROCESSING" || len(p.UserErrors) > 0 {
 				t.Errorf("call %d: completeUpload = %s", i, r.Raw)
@@ -568,25 +568,25 @@ func TestAvatarImageFlow(t *testing.T) {
 			t.Fatalf("the test PNG is %d bytes, over the avatar limit", len(pic))
 		}
 
-		up := e.createUpload(t, learner, "AVATAR", "holiday.png", "image/png", pic)
+		up := flowCreate(t, learner, "AVATAR", "holiday.png", "image/png", pic)
 		if rec := e.put(t, up, pic, nil); rec.Code != http.StatusOK {
 			t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 		}
 		jobsBefore := e.jobCount(t, "process_image")
-		a := e.completeOK(t, learner, up.ID)
+		a := flowCompleteOK(t, learner, up.ID)
 		if a.Status != "PROCESSING" || a.ContentType != "image/png" || a.URL != nil || a.Width != nil {
 			t.Fatalf("completed avatar = %+v, want PROCESSING image/png without URL or size", a)
 		}
 		if n := e.jobCount(t, "process_image"); n != jobsBefore+1 {
 			t.Fatalf("process_image jobs = %d, want %d", n, jobsBefore+1)
 		}
-		e.completeOK(t, learner, up.ID) // completing again enqueues nothing more
+		flowCompleteOK(t, learner, up.ID) // completing again enqueues nothing more
 		if n := e.jobCount(t, "process_image"); n != jobsBefore+1 {
 			t.Errorf("process_image jobs after completing again = %d, want %d", n, jobsBefore+1)
 		}
 
 		e.runJobs(t)
-		a = e.completeOK(t, learner, up.ID)
+		a = flowCompleteOK(t, learner, up.ID)
 		if a.Status != "READY" || a.Width == nil || *a.Width != 2000 || a.Height == nil || *a.Height != 1000 ||
 			a.Small == nil || a.Large == nil {
 			t.Fatalf("processed avatar = %+v, want READY 2000×1000 with URLs", a)
@@ -693,11 +693,11 @@ func TestCoverOfDraftCourse(t *testing.T) {
 		courseID := e.courseID(t, instructor, flowDraftCourse)
 		pic := flowPNG(t, 1200, 600)
 
-		up := e.createUpload(t, instructor, "COURSE_COVER", "cover.png", "image/png", pic)
+		up := flowCreate(t, instructor, "COURSE_COVER", "cover.png", "image/png", pic)
 		if rec := e.put(t, up, pic, nil); rec.Code != http.StatusOK {
 			t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 		}
-		if a := e.completeOK(t, instructor, up.ID); a.Status != "PROCESSING" {
+		if a := flowCompleteOK(t, instructor, up.ID); a.Status != "PROCESSING" {
 			t.Fatalf("completed cover = %+v, want PROCESSING", a)
 		}
 		e.runJobs(t)
@@ -758,12 +758,12 @@ func TestAttachmentRemovedAfterCommit(t *testing.T) {
 		e := newFlowEnv(t, dialect, nil)
 		instructor := e.signInDemo(t, "INSTRUCTOR")
 		pdf := flowPDF(3000)
-		up := e.createUpload(t, instructor, "LESSON_ATTACHMENT", "gone.pdf", "application/pdf", pdf)
+		up := flowCreate(t, instructor, "LESSON_ATTACHMENT", "gone.pdf", "application/pdf", pdf)
 		key := e.key(t, up)
 		if rec := e.put(t, up, pdf, nil); rec.Code != http.StatusOK {
 			t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
 		}
-		a := e.completeOK(t, instructor, up.ID)
+		a := flowCompleteOK(t, instructor, up.ID)
 		lessonID := e.lessonID(t, instructor, flowCourse, flowEnrolledLess)
 		r := instructor.Query(t, flowAddAttachmentDoc, map[string]any{"lesson": lessonID, "upload": up.ID, "title": "Gone soon"})
 		var added flowLessonPayload
@@ -824,10 +824,10 @@ func TestUploadQuota(t *testing.T) {
 		instructor := e.signInDemo(t, "INSTRUCTOR")
 		zeros := strings.Repeat("0", 64)
 
-		e.createUploadSum(t, instructor, "LESSON_ATTACHMENT", "first.pdf", "application/pdf", 2<<20, zeros)
+		flowCreateSum(t, instructor, "LESSON_ATTACHMENT", "first.pdf", "application/pdf", 2<<20, zeros)
 		for _, size := range []int{2 << 20, 1<<20 + 1} {
 			before := e.assetCount(t)
-			r := e.createUploadReply(t, instructor, "LESSON_ATTACHMENT", "second.pdf", "application/pdf", size, zeros)
+			r := flowCreateReply(t, instructor, "LESSON_ATTACHMENT", "second.pdf", "application/pdf", size, zeros)
 			if len(r.Errors) != 1 || r.Errors[0].Extensions.Code != "RATE_LIMITED" {
 				t.Fatalf("createUpload of %d bytes over the daily allowance = %s, want RATE_LIMITED", size, r.Raw)
 			}
@@ -840,14 +840,14 @@ func TestUploadQuota(t *testing.T) {
 			}
 		}
 		// What was refused was not counted: the last MiB still fits.
-		e.createUploadSum(t, instructor, "LESSON_ATTACHMENT", "third.pdf", "application/pdf", 1<<20, zeros)
-		r := e.createUploadReply(t, instructor, "LESSON_ATTACHMENT", "fourth.pdf", "application/pdf", 1, zeros)
+		flowCreateSum(t, instructor, "LESSON_ATTACHMENT", "third.pdf", "application/pdf", 1<<20, zeros)
+		r := flowCreateReply(t, instructor, "LESSON_ATTACHMENT", "fourth.pdf", "application/pdf", 1, zeros)
 		if len(r.Errors) != 1 || r.Errors[0].Extensions.Code != "RATE_LIMITED" {
 			t.Errorf("createUpload past the allowance = %s, want RATE_LIMITED", r.Raw)
 		}
 		// The allowance is per user.
 		other := e.signInAs(t, "daniel.kowalski@example.com")
-		e.createUploadSum(t, other, "LESSON_ATTACHMENT", "theirs.pdf", "application/pdf", 2<<20, zeros)
+		flowCreateSum(t, other, "LESSON_ATTACHMENT", "theirs.pdf", "application/pdf", 2<<20, zeros)
 	})
 }
 
@@ -995,19 +995,19 @@ const (
 	flowNodeAvatarDoc = `query($id: ID!) { node(id: $id) { ... on User { avatar { ` + flowAssetFields + ` } } } }`
 )
 
-// createUploadReply declares a file of size bytes with checksum, as it is
+// flowCreateReply declares a file of size bytes with checksum, as it is
 // answered.
-func (e *flowEnv) createUploadReply(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, size int, checksum string) testenv.Reply {
+func flowCreateReply(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, size int, checksum string) testenv.Reply {
 	t.Helper()
 	return c.Query(t, flowCreateUploadDoc, map[string]any{"in": map[string]any{"purpose": purpose, "filename": filename,
 		"contentType": contentType, "byteSize": size, "checksumSha256": checksum}})
 }
 
-// createUploadSum declares a file and fails the test unless an upload is
+// flowCreateSum declares a file and fails the test unless an upload is
 // returned.
-func (e *flowEnv) createUploadSum(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, size int, checksum string) flowUpload {
+func flowCreateSum(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, size int, checksum string) flowUpload {
 	t.Helper()
-	r := e.createUploadReply(t, c, purpose, filename, contentType, size, checksum)
+	r := flowCreateReply(t, c, purpose, filename, contentType, size, checksum)
 	var p flowCreatePayload
 	r.Field(t, "createUpload", &p)
 	if p.Upload == nil || len(p.UserErrors) > 0 {
@@ -1016,15 +1016,15 @@ func (e *flowEnv) createUploadSum(t *testing.T, c *testenv.Caller, purpose, file
 	return *p.Upload
 }
 
-// createUpload declares data truthfully.
-func (e *flowEnv) createUpload(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, data []byte) flowUpload {
+// flowCreate declares data truthfully.
+func flowCreate(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, data []byte) flowUpload {
 	t.Helper()
-	return e.createUploadSum(t, c, purpose, filename, contentType, len(data), flowSum(data))
+	return flowCreateSum(t, c, purpose, filename, contentType, len(data), flowSum(data))
 }
 
-// completeOK completes upload id and fails the test unless an asset is
+// flowCompleteOK completes upload id and fails the test unless an asset is
 // returned.
-func (e *flowEnv) completeOK(t *testing.T, c *testenv.Caller, id string) flowAsset {
+func flowCompleteOK(t *testing.T, c *testenv.Caller, id string) flowAsset {
 	t.Helper()
 	r := c.Query(t, flowCompleteDoc, map[string]any{"id": id})
 	var p flowCompletePayload
@@ -1189,14 +1189,6 @@ func (e *flowEnv) jobCount(t *testing.T, kind string) int {
 
 // flowJobs runs media's jobs on the app's services, as the worker process
 // does (app.mediaJobs).
-type flowJobs struct{ a *app.App }
-
-func (j flowJobs) ProcessImage(ctx context.Context, id uuid.UUID, final bool) error {
-	return j.a.Media.Process(ctx, id, final)
-}
-
-func (j flowJobs) Delete(ctx context.Context, key string) error { return j.a.Store.Delete(ctx, key) }
-
 // flowJobKinds are the jobs runJobs works.
 const flowJobKinds = "'process_image', 'delete_objects'"
 
@@ -1206,8 +1198,7 @@ const flowJobKinds = "'process_image', 'delete_objects'"
 func (e *flowEnv) runJobs(t *testing.T) {
 	t.Helper()
 	workers := river.NewWorkers()
-	river.AddWorker(workers, jobs.NewProcessImageWorker(flowJobs{e.app}))
-	river.AddWorker(workers, jobs.NewDeleteObjectsWorker(flowJobs{e.app}))
+	e.app.AddMediaWorkers(workers)
 	q, err := jobs.New(e.db, jobs.Config{
 		Workers:      workers,
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}, jobs.QueueMedia: {MaxWorkers: 2}},

@@ -58,7 +58,7 @@ func TestS3AttachmentFlow(t *testing.T) {
 		const filename = "Résumé week 1.pdf"
 		pdf := flowPDF(5000)
 
-		up := f.createUpload(t, instructor, "LESSON_ATTACHMENT", filename, "application/pdf", pdf)
+		up := flowCreate(t, instructor, "LESSON_ATTACHMENT", filename, "application/pdf", pdf)
 		if up.Method != http.MethodPut {
 			t.Errorf("upload method = %q, want PUT", up.Method)
 		}
@@ -70,7 +70,7 @@ func TestS3AttachmentFlow(t *testing.T) {
 			t.Fatalf("PUT to the presigned URL = %d %s, want 200", code, body)
 		}
 
-		a := f.completeUpload(t, instructor, up.ID)
+		a := flowCompleteOK(t, instructor, up.ID)
 		if a.Status != "READY" || a.ContentType != "application/pdf" || a.ByteSize != len(pdf) || a.Filename != filename {
 			t.Fatalf("completed attachment = %+v, want READY application/pdf of %d bytes named %q", a, len(pdf), filename)
 		}
@@ -82,7 +82,7 @@ func TestS3AttachmentFlow(t *testing.T) {
 			map[string]any{"lesson": lessonID, "upload": up.ID})
 		var added struct {
 			Lesson     *struct{ ID string }
-			UserErrors []s3UserError
+			UserErrors []flowUserError
 		}
 		r.Field(t, "addLessonAttachment", &added)
 		if len(added.UserErrors) > 0 || added.Lesson == nil || added.Lesson.ID != lessonID {
@@ -93,15 +93,15 @@ func TestS3AttachmentFlow(t *testing.T) {
 		r = instructor.Query(t, `query($course: String!, $lesson: String!) {
 			lesson(courseSlug: $course, lessonSlug: $lesson) { attachments { id title filename status url } } }`,
 			map[string]any{"course": s3CourseSlug, "lesson": s3LessonSlug})
-		var lesson struct{ Attachments []s3Attachment }
+		var lesson struct{ Attachments []flowAsset }
 		r.Field(t, "lesson", &lesson)
 		assetID := gid.New("Asset", flowUUID(t, up.ID)).String()
-		i := slices.IndexFunc(lesson.Attachments, func(a s3Attachment) bool { return a.ID == assetID })
+		i := slices.IndexFunc(lesson.Attachments, func(a flowAsset) bool { return a.ID == assetID })
 		if i < 0 {
 			t.Fatalf("the lesson's attachments %s lack %s", r.Raw, assetID)
 		}
 		att := lesson.Attachments[i]
-		if att.Title != "Week 1 slides" || att.Status != "READY" || att.URL == nil {
+		if att.Title == nil || *att.Title != "Week 1 slides" || att.Status != "READY" || att.URL == nil {
 			t.Fatalf("attachment = %+v, want READY with a URL", att)
 		}
 		get := f.presigned(t, *att.URL, "GET")
@@ -147,7 +147,7 @@ func TestS3RefusesOffContractPUT(t *testing.T) {
 		instructor := f.signIn(t, "INSTRUCTOR")
 		pdf := flowPDF(3000)
 
-		up := f.createUpload(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
+		up := flowCreate(t, instructor, "LESSON_ATTACHMENT", "notes.pdf", "application/pdf", pdf)
 		for name, send := range map[string]struct {
 			body    []byte
 			headers http.Header
@@ -164,8 +164,8 @@ func TestS3RefusesOffContractPUT(t *testing.T) {
 			}
 		}
 		f.assertNoObjects(t, "uploads/")
-		r := instructor.Query(t, s3CompleteDoc, map[string]any{"id": up.ID})
-		var p s3CompletePayload
+		r := instructor.Query(t, flowCompleteDoc, map[string]any{"id": up.ID})
+		var p flowCompletePayload
 		r.Field(t, "completeUpload", &p)
 		if p.Asset != nil || len(p.UserErrors) != 1 || p.UserErrors[0].Code != "NOT_UPLOADED" {
 			t.Fatalf("completeUpload after refused PUTs = %s, want userErrors NOT_UPLOADED", r.Raw)
@@ -178,17 +178,17 @@ func TestS3RefusesOffContractPUT(t *testing.T) {
 		if code, body := s3Put(t, up, pdf, nil); code != http.StatusPreconditionFailed {
 			t.Errorf("replayed PUT = %d %s, want 412", code, body)
 		}
-		if a := f.completeUpload(t, instructor, up.ID); a.Status != "READY" {
+		if a := flowCompleteOK(t, instructor, up.ID); a.Status != "READY" {
 			t.Errorf("completeUpload after the signed PUT = %+v, want READY", a)
 		}
 
 		// An upload whose URL expired with only refused PUTs is rejected.
-		late := f.createUpload(t, instructor, "LESSON_ATTACHMENT", "late.pdf", "application/pdf", pdf)
+		late := flowCreate(t, instructor, "LESSON_ATTACHMENT", "late.pdf", "application/pdf", pdf)
 		if code, body := s3Put(t, late, append(slices.Clone(pdf), pdf...), nil); code != http.StatusForbidden {
 			t.Errorf("PUT of twice the declared size = %d %s, want 403", code, body)
 		}
 		f.clock.Advance(16 * time.Minute)
-		a := f.completeUpload(t, instructor, late.ID)
+		a := flowCompleteOK(t, instructor, late.ID)
 		if a.Status != "REJECTED" || a.RejectionReason == nil || *a.RejectionReason != "NOT_UPLOADED" || a.URL != nil {
 			t.Errorf("completeUpload after the URL expired = %+v, want REJECTED NOT_UPLOADED without a URL", a)
 		}
@@ -207,11 +207,11 @@ func TestS3AvatarFlow(t *testing.T) {
 		learner := f.signIn(t, "LEARNER")
 		pic := flowPNG(t, 1000, 800)
 
-		up := f.createUpload(t, learner, "AVATAR", "me.png", "image/png", pic)
+		up := flowCreate(t, learner, "AVATAR", "me.png", "image/png", pic)
 		if code, body := s3Put(t, up, pic, nil); code != http.StatusOK {
 			t.Fatalf("PUT to the presigned URL = %d %s, want 200", code, body)
 		}
-		a := f.completeUpload(t, learner, up.ID)
+		a := flowCompleteOK(t, learner, up.ID)
 		if a.Status != "PROCESSING" || a.ContentType != "image/png" || a.URL != nil {
 			t.Fatalf("completed avatar = %+v, want PROCESSING image/png without a URL", a)
 		}
@@ -243,7 +243,7 @@ func TestS3AvatarFlow(t *testing.T) {
 					Width, Height int
 				}
 			}
-			UserErrors []s3UserError
+			UserErrors []flowUserError
 		}
 		r.Field(t, "setAvatar", &set)
 		if len(set.UserErrors) > 0 || set.User == nil || set.User.Avatar == nil ||
@@ -319,68 +319,6 @@ func (f *s3Flow) signIn(t *testing.T, role string) *testenv.Caller {
 	c := f.client.NewCaller()
 	c.SignIn(t, acct.Email, acct.Password, testenv.CookieTransport)
 	return c
-}
-
-type s3UserError struct {
-	Code    string
-	Field   []string
-	Message string
-}
-
-type s3Upload struct {
-	ID, URL, Method string
-	Headers         []struct{ Name, Value string }
-}
-
-func (f *s3Flow) createUpload(t *testing.T, c *testenv.Caller, purpose, filename, contentType string, data []byte) s3Upload {
-	t.Helper()
-	sum := sha256.Sum256(data)
-	r := c.Query(t, `mutation($in: CreateUploadInput!) { createUpload(input: $in) {
-		upload { id url method headers { name value } } userErrors { code field message } } }`,
-		map[string]any{"in": map[string]any{"purpose": purpose, "filename": filename, "contentType": contentType,
-			"byteSize": len(data), "checksumSha256": hex.EncodeToString(sum[:])}})
-	var p struct {
-		Upload     *s3Upload
-		UserErrors []s3UserError
-	}
-	r.Field(t, "createUpload", &p)
-	if p.Upload == nil || len(p.UserErrors) > 0 {
-		t.Fatalf("createUpload = %s", r.Raw)
-	}
-	return *p.Upload
-}
-
-const s3CompleteDoc = `mutation($id: ID!) { completeUpload(id: $id) {
-	asset { status rejectionReason contentType byteSize filename url } userErrors { code field message } } }`
-
-type s3Asset struct {
-	Status          string
-	RejectionReason *string
-	ContentType     string
-	ByteSize        int
-	Filename        string
-	URL             *string
-}
-
-type s3Attachment struct {
-	ID, Title, Filename, Status string
-	URL                         *string
-}
-
-type s3CompletePayload struct {
-	Asset      *s3Asset
-	UserErrors []s3UserError
-}
-
-func (f *s3Flow) completeUpload(t *testing.T, c *testenv.Caller, id string) s3Asset {
-	t.Helper()
-	r := c.Query(t, s3CompleteDoc, map[string]any{"id": id})
-	var p s3CompletePayload
-	r.Field(t, "completeUpload", &p)
-	if p.Asset == nil || len(p.UserErrors) > 0 {
-		t.Fatalf("completeUpload = %s", r.Raw)
-	}
-	return *p.Asset
 }
 
 // lessonID returns the global ID of the demo lesson, as c sees it.
@@ -463,7 +401,7 @@ func (f *s3Flow) read(t *testing.T, key string) []byte {
 // the server returned, except those in change (a nil value drops one), and
 // a Content-Length of the body's true size. It returns the status and
 // body of the answer.
-func s3Put(t *testing.T, up s3Upload, body []byte, change http.Header) (int, string) {
+func s3Put(t *testing.T, up flowUpload, body []byte, change http.Header) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(up.Method, up.URL, bytes.NewReader(body))
 	if err != nil {
