@@ -30,6 +30,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"lectern/ent/asset"
+	"lectern/ent/user"
 	"lectern/internal/app"
 	"lectern/internal/config"
 	"lectern/internal/database"
@@ -1362,4 +1363,120 @@ func flowZIP(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestAttachingFollowsTheCourse: a file goes only on a course or lesson
+// its uploader may edit. An instructor of another course is refused with
+// their own upload, and the course's staff cannot remove what is not
+// theirs to edit; nothing changes either way. Titles are checked like
+// every other text.
+func TestAttachingFollowsTheCourse(t *testing.T) {
+	t.Parallel()
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		e := newFlowEnv(t, dialect, nil)
+		owner := e.signInDemo(t, "INSTRUCTOR")
+		stranger := testenv.CreateAccount(t, e.db, testenv.Account{DisplayName: "other instructor", Role: user.RoleINSTRUCTOR,
+			Password: flowPassword, VerifiedAt: testenv.Now})
+		other := e.client.NewCaller()
+		other.SignIn(t, stranger.Email, flowPassword, testenv.CookieTransport)
+
+		upload := func(c *testenv.Caller, purpose, contentType string, data []byte) flowUpload {
+			t.Helper()
+			up := flowCreate(t, c, purpose, "file", contentType, data)
+			if rec := e.put(t, up, data, nil); rec.Code != http.StatusOK {
+				t.Fatalf("PUT = %d %s", rec.Code, rec.Body)
+			}
+			flowCompleteOK(t, c, up.ID)
+			return up
+		}
+		courseID := e.courseID(t, owner, flowCourse)
+		lessonID := e.lessonID(t, owner, flowCourse, flowEnrolledLess)
+		before := e.assetCount(t)
+
+		// The other instructor's own uploads, on a published course they
+		// do not teach: FORBIDDEN, and the uploads stay unattached.
+		cover := upload(other, "COURSE_COVER", "image/png", flowPNG(t, 64, 32))
+		r := other.Query(t, flowSetCoverDoc, map[string]any{"course": courseID, "upload": cover.ID})
+		if e := r.OnlyError(t); e.Extensions.Code != "FORBIDDEN" {
+			t.Errorf("setCourseCover on another's course = %s, want FORBIDDEN", r.Raw)
+		}
+		file := upload(other, "LESSON_ATTACHMENT", "application/pdf", flowPDF(300))
+		r = other.Query(t, flowAddAttachmentDoc, map[string]any{"lesson": lessonID, "upload": file.ID, "title": "Mine"})
+		if e := r.OnlyError(t); e.Extensions.Code != "FORBIDDEN" {
+			t.Errorf("addLessonAttachment on another's lesson = %s, want FORBIDDEN", r.Raw)
+		}
+		if view := e.course(t, owner, flowCourse); view == nil || view.Cover != nil {
+			t.Errorf("the course's cover after the refusals = %+v, want none", view)
+		}
+
+		// The owner's attachment is not the other instructor's to remove.
+		mine := upload(owner, "LESSON_ATTACHMENT", "application/pdf", flowPDF(300))
+		r = owner.Query(t, flowAddAttachmentDoc, map[string]any{"lesson": lessonID, "upload": mine.ID, "title": "Slides"})
+		var added flowLessonPayload
+		if r.Field(t, "addLessonAttachment", &added); len(added.UserErrors) > 0 {
+			t.Fatalf("addLessonAttachment = %s", r.Raw)
+		}
+		attachment := gid.New("Asset", flowUUID(t, mine.ID)).String()
+		r = other.Query(t, flowRemoveAttachmentDoc, map[string]any{"id": attachment})
+		if e := r.OnlyError(t); e.Extensions.Code != "FORBIDDEN" {
+			t.Errorf("removeLessonAttachment of another's course = %s, want FORBIDDEN", r.Raw)
+		}
+		if n := testenv.RowCount(t, e.db.Ent.Asset.Query().Where(asset.ID(flowUUID(t, mine.ID)), asset.LessonIDNotNil())); n != 1 {
+			t.Errorf("the attachment after another's remove: %d rows, want 1", n)
+		}
+
+		// Titles: required, at most 200 characters, no control characters
+		// (those besides tab and line breaks never reach the resolver: the
+		// text rule refuses the whole request).
+		spare := upload(owner, "LESSON_ATTACHMENT", "application/pdf", flowPDF(300))
+		r = owner.Query(t, flowAddAttachmentDoc, map[string]any{"lesson": lessonID, "upload": spare.ID, "title": "a\x1b[31mb"})
+		if e := r.OnlyError(t); e.Extensions.Code != "BAD_USER_INPUT" {
+			t.Errorf("a title with an escape = %s, want BAD_USER_INPUT", r.Raw)
+		}
+		for name, title := range map[string]string{
+			"Blank": "   ", "TooLong": strings.Repeat("t", 201), "Tab": "a\tb", "Newline": "a\nb",
+		} {
+			r := owner.Query(t, flowAddAttachmentDoc, map[string]any{"lesson": lessonID, "upload": spare.ID, "title": title})
+			var p flowLessonPayload
+			r.Field(t, "addLessonAttachment", &p)
+			flowWantUserError(t, "addLessonAttachment titled "+name, r, p.UserErrors, "INVALID", "input", "title")
+		}
+		if n := testenv.RowCount(t, e.db.Ent.Asset.Query().Where(asset.ID(flowUUID(t, spare.ID)), asset.LessonIDNotNil())); n != 0 {
+			t.Errorf("an upload with a refused title was attached (%d)", n)
+		}
+		if n := e.assetCount(t); n != before+4 {
+			t.Errorf("assets = %d, want %d (the four uploads, nothing else)", n, before+4)
+		}
+	})
+}
+
+// TestAttachmentsPerLesson: a lesson holds at most 20 attachments.
+func TestAttachmentsPerLesson(t *testing.T) {
+	t.Parallel()
+	testenv.EachDialect(t, func(t *testing.T, dialect string) {
+		e := newFlowEnv(t, dialect, nil)
+		owner := e.signInDemo(t, "INSTRUCTOR")
+		lessonID := e.lessonID(t, owner, flowCourse, flowEnrolledLess)
+		have := len(e.lesson(t, owner, flowCourse, flowEnrolledLess).Attachments)
+		for i := have; i <= 20; i++ {
+			pdf := flowPDF(200 + i)
+			up := flowCreate(t, owner, "LESSON_ATTACHMENT", "part.pdf", "application/pdf", pdf)
+			if rec := e.put(t, up, pdf, nil); rec.Code != http.StatusOK {
+				t.Fatalf("PUT = %d", rec.Code)
+			}
+			flowCompleteOK(t, owner, up.ID)
+			r := owner.Query(t, flowAddAttachmentDoc, map[string]any{"lesson": lessonID, "upload": up.ID, "title": fmt.Sprint("Part ", i)})
+			var p flowLessonPayload
+			r.Field(t, "addLessonAttachment", &p)
+			if i < 20 && len(p.UserErrors) > 0 {
+				t.Fatalf("attachment %d = %s", i+1, r.Raw)
+			}
+			if i == 20 {
+				flowWantUserError(t, "the 21st attachment", r, p.UserErrors, "INVALID", "input", "lessonId")
+			}
+		}
+		if n := len(e.lesson(t, owner, flowCourse, flowEnrolledLess).Attachments); n != 20 {
+			t.Errorf("attachments = %d, want 20", n)
+		}
+	})
 }
