@@ -82,13 +82,15 @@ type CourseEdges struct {
 	Reviews []*Review `json:"reviews,omitempty"`
 	// Assets holds the value of the assets edge.
 	Assets []*Asset `json:"assets,omitempty"`
+	// Exports holds the value of the exports edge.
+	Exports []*Export `json:"exports,omitempty"`
 	// The cover image; null when the course has none.
 	Cover *Asset `json:"cover,omitempty"`
 	// CourseTags holds the value of the course_tags edge.
 	CourseTags []*CourseTag `json:"course_tags,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
@@ -100,6 +102,7 @@ type CourseEdges struct {
 	namedEnrollments map[string][]*Enrollment
 	namedReviews     map[string][]*Review
 	namedAssets      map[string][]*Asset
+	namedExports     map[string][]*Export
 	namedCourseTags  map[string][]*CourseTag
 }
 
@@ -175,12 +178,21 @@ func (e CourseEdges) AssetsOrErr() ([]*Asset, error) {
 	return nil, &NotLoadedError{edge: "assets"}
 }
 
+// ExportsOrErr returns the Exports value or an error if the edge
+// was not loaded in eager-loading.
+func (e CourseEdges) ExportsOrErr() ([]*Export, error) {
+	if e.loadedTypes[8] {
+		return e.Exports, nil
+	}
+	return nil, &NotLoadedError{edge: "exports"}
+}
+
 // CoverOrErr returns the Cover value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e CourseEdges) CoverOrErr() (*Asset, error) {
 	if e.Cover != nil {
 		return e.Cover, nil
-	} else if e.loadedTypes[8] {
+	} else if e.loadedTypes[9] {
 		return nil, &NotFoundError{label: asset.Label}
 	}
 	return nil, &NotLoadedError{edge: "cover"}
@@ -189,7 +201,7 @@ func (e CourseEdges) CoverOrErr() (*Asset, error) {
 // CourseTagsOrErr returns the CourseTags value or an error if the edge
 // was not loaded in eager-loading.
 func (e CourseEdges) CourseTagsOrErr() ([]*CourseTag, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.CourseTags, nil
 	}
 	return nil, &NotLoadedError{edge: "course_tags"}
@@ -406,6 +418,11 @@ func (_m *Course) QueryReviews() *ReviewQuery {
 // QueryAssets queries the "assets" edge of the Course entity.
 func (_m *Course) QueryAssets() *AssetQuery {
 	return NewCourseClient(_m.config).QueryAssets(_m)
+}
+
+// QueryExports queries the "exports" edge of the Course entity.
+func (_m *Course) QueryExports() *ExportQuery {
+	return NewCourseClient(_m.config).QueryExports(_m)
 }
 
 // QueryCover queries the "cover" edge of the Course entity.
@@ -694,6 +711,30 @@ func (_m *Course) appendNamedAssets(name string, edges ...*Asset) {
 		_m.Edges.namedAssets[name] = []*Asset{}
 	} else {
 		_m.Edges.namedAssets[name] = append(_m.Edges.namedAssets[name], edges...)
+	}
+}
+
+// NamedExports returns the Exports named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Course) NamedExports(name string) ([]*Export, error) {
+	if _m.Edges.namedExports == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedExports[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Course) appendNamedExports(name string, edges ...*Export) {
+	if _m.Edges.namedExports == nil {
+		_m.Edges.namedExports = make(map[string][]*Export)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedExports[name] = []*Export{}
+	} else {
+		_m.Edges.namedExports[name] = append(_m.Edges.namedExports[name], edges...)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/review"
@@ -395,6 +396,21 @@ func (_c *CourseCreate) AddAssets(v ...*Asset) *CourseCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAssetIDs(ids...)
+}
+
+// AddExportIDs adds the "exports" edge to the Export entity by IDs.
+func (_c *CourseCreate) AddExportIDs(ids ...uuid.UUID) *CourseCreate {
+	_c.mutation.AddExportIDs(ids...)
+	return _c
+}
+
+// AddExports adds the "exports" edges to the Export entity.
+func (_c *CourseCreate) AddExports(v ...*Export) *CourseCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddExportIDs(ids...)
 }
 
 // SetCover sets the "cover" edge to the Asset entity.
@@ -859,6 +875,22 @@ func (_c *CourseCreate) createSpec() (*Course, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

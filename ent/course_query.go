@@ -11,6 +11,7 @@ import (
 	"lectern/ent/coursemember"
 	"lectern/ent/coursetag"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/predicate"
@@ -41,6 +42,7 @@ type CourseQuery struct {
 	withEnrollments      *EnrollmentQuery
 	withReviews          *ReviewQuery
 	withAssets           *AssetQuery
+	withExports          *ExportQuery
 	withCover            *AssetQuery
 	withCourseTags       *CourseTagQuery
 	loadTotal            []func(context.Context, []*Course) error
@@ -53,6 +55,7 @@ type CourseQuery struct {
 	withNamedEnrollments map[string]*EnrollmentQuery
 	withNamedReviews     map[string]*ReviewQuery
 	withNamedAssets      map[string]*AssetQuery
+	withNamedExports     map[string]*ExportQuery
 	withNamedCourseTags  map[string]*CourseTagQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -259,6 +262,28 @@ func (_q *CourseQuery) QueryAssets() *AssetQuery {
 			sqlgraph.From(course.Table, course.FieldID, selector),
 			sqlgraph.To(asset.Table, asset.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, course.AssetsTable, course.AssetsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryExports chains the current query on the "exports" edge.
+func (_q *CourseQuery) QueryExports() *ExportQuery {
+	query := (&ExportClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(course.Table, course.FieldID, selector),
+			sqlgraph.To(export.Table, export.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, course.ExportsTable, course.ExportsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -510,6 +535,7 @@ func (_q *CourseQuery) Clone() *CourseQuery {
 		withEnrollments: _q.withEnrollments.Clone(),
 		withReviews:     _q.withReviews.Clone(),
 		withAssets:      _q.withAssets.Clone(),
+		withExports:     _q.withExports.Clone(),
 		withCover:       _q.withCover.Clone(),
 		withCourseTags:  _q.withCourseTags.Clone(),
 		// clone intermediate query.
@@ -604,6 +630,17 @@ func (_q *CourseQuery) WithAssets(opts ...func(*AssetQuery)) *CourseQuery {
 		opt(query)
 	}
 	_q.withAssets = query
+	return _q
+}
+
+// WithExports tells the query-builder to eager-load the nodes that are connected to
+// the "exports" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourseQuery) WithExports(opts ...func(*ExportQuery)) *CourseQuery {
+	query := (&ExportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withExports = query
 	return _q
 }
 
@@ -707,7 +744,7 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 	var (
 		nodes       = []*Course{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withMembers != nil,
 			_q.withSections != nil,
 			_q.withLessons != nil,
@@ -716,6 +753,7 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 			_q.withEnrollments != nil,
 			_q.withReviews != nil,
 			_q.withAssets != nil,
+			_q.withExports != nil,
 			_q.withCover != nil,
 			_q.withCourseTags != nil,
 		}
@@ -797,6 +835,13 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 			return nil, err
 		}
 	}
+	if query := _q.withExports; query != nil {
+		if err := _q.loadExports(ctx, query, nodes,
+			func(n *Course) { n.Edges.Exports = []*Export{} },
+			func(n *Course, e *Export) { n.Edges.Exports = append(n.Edges.Exports, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withCover; query != nil {
 		if err := _q.loadCover(ctx, query, nodes, nil,
 			func(n *Course, e *Asset) { n.Edges.Cover = e }); err != nil {
@@ -863,6 +908,13 @@ func (_q *CourseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cours
 		if err := _q.loadAssets(ctx, query, nodes,
 			func(n *Course) { n.appendNamedAssets(name) },
 			func(n *Course, e *Asset) { n.appendNamedAssets(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedExports {
+		if err := _q.loadExports(ctx, query, nodes,
+			func(n *Course) { n.appendNamedExports(name) },
+			func(n *Course, e *Export) { n.appendNamedExports(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1155,6 +1207,39 @@ func (_q *CourseQuery) loadAssets(ctx context.Context, query *AssetQuery, nodes 
 	}
 	return nil
 }
+func (_q *CourseQuery) loadExports(ctx context.Context, query *ExportQuery, nodes []*Course, init func(*Course), assign func(*Course, *Export)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Course)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(export.FieldCourseID)
+	}
+	query.Where(predicate.Export(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(course.ExportsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CourseID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "course_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "course_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CourseQuery) loadCover(ctx context.Context, query *AssetQuery, nodes []*Course, init func(*Course), assign func(*Course, *Asset)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*Course)
@@ -1423,6 +1508,20 @@ func (_q *CourseQuery) WithNamedAssets(name string, opts ...func(*AssetQuery)) *
 		_q.withNamedAssets = make(map[string]*AssetQuery)
 	}
 	_q.withNamedAssets[name] = query
+	return _q
+}
+
+// WithNamedExports tells the query-builder to eager-load the nodes that are connected to the "exports"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CourseQuery) WithNamedExports(name string, opts ...func(*ExportQuery)) *CourseQuery {
+	query := (&ExportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedExports == nil {
+		_q.withNamedExports = make(map[string]*ExportQuery)
+	}
+	_q.withNamedExports[name] = query
 	return _q
 }
 

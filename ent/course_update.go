@@ -10,6 +10,7 @@ import (
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/predicate"
@@ -453,6 +454,21 @@ func (_u *CourseUpdate) AddAssets(v ...*Asset) *CourseUpdate {
 	return _u.AddAssetIDs(ids...)
 }
 
+// AddExportIDs adds the "exports" edge to the Export entity by IDs.
+func (_u *CourseUpdate) AddExportIDs(ids ...uuid.UUID) *CourseUpdate {
+	_u.mutation.AddExportIDs(ids...)
+	return _u
+}
+
+// AddExports adds the "exports" edges to the Export entity.
+func (_u *CourseUpdate) AddExports(v ...*Export) *CourseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddExportIDs(ids...)
+}
+
 // SetCover sets the "cover" edge to the Asset entity.
 func (_u *CourseUpdate) SetCover(v *Asset) *CourseUpdate {
 	return _u.SetCoverID(v.ID)
@@ -629,6 +645,27 @@ func (_u *CourseUpdate) RemoveAssets(v ...*Asset) *CourseUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssetIDs(ids...)
+}
+
+// ClearExports clears all "exports" edges to the Export entity.
+func (_u *CourseUpdate) ClearExports() *CourseUpdate {
+	_u.mutation.ClearExports()
+	return _u
+}
+
+// RemoveExportIDs removes the "exports" edge to Export entities by IDs.
+func (_u *CourseUpdate) RemoveExportIDs(ids ...uuid.UUID) *CourseUpdate {
+	_u.mutation.RemoveExportIDs(ids...)
+	return _u
+}
+
+// RemoveExports removes "exports" edges to Export entities.
+func (_u *CourseUpdate) RemoveExports(v ...*Export) *CourseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveExportIDs(ids...)
 }
 
 // ClearCover clears the "cover" edge to the Asset entity.
@@ -1213,6 +1250,51 @@ func (_u *CourseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedExportsIDs(); len(nodes) > 0 && !_u.mutation.ExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.CoverCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2O,
@@ -1678,6 +1760,21 @@ func (_u *CourseUpdateOne) AddAssets(v ...*Asset) *CourseUpdateOne {
 	return _u.AddAssetIDs(ids...)
 }
 
+// AddExportIDs adds the "exports" edge to the Export entity by IDs.
+func (_u *CourseUpdateOne) AddExportIDs(ids ...uuid.UUID) *CourseUpdateOne {
+	_u.mutation.AddExportIDs(ids...)
+	return _u
+}
+
+// AddExports adds the "exports" edges to the Export entity.
+func (_u *CourseUpdateOne) AddExports(v ...*Export) *CourseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddExportIDs(ids...)
+}
+
 // SetCover sets the "cover" edge to the Asset entity.
 func (_u *CourseUpdateOne) SetCover(v *Asset) *CourseUpdateOne {
 	return _u.SetCoverID(v.ID)
@@ -1854,6 +1951,27 @@ func (_u *CourseUpdateOne) RemoveAssets(v ...*Asset) *CourseUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssetIDs(ids...)
+}
+
+// ClearExports clears all "exports" edges to the Export entity.
+func (_u *CourseUpdateOne) ClearExports() *CourseUpdateOne {
+	_u.mutation.ClearExports()
+	return _u
+}
+
+// RemoveExportIDs removes the "exports" edge to Export entities by IDs.
+func (_u *CourseUpdateOne) RemoveExportIDs(ids ...uuid.UUID) *CourseUpdateOne {
+	_u.mutation.RemoveExportIDs(ids...)
+	return _u
+}
+
+// RemoveExports removes "exports" edges to Export entities.
+func (_u *CourseUpdateOne) RemoveExports(v ...*Export) *CourseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveExportIDs(ids...)
 }
 
 // ClearCover clears the "cover" edge to the Asset entity.
@@ -2461,6 +2579,51 @@ func (_u *CourseUpdateOne) sqlSave(ctx context.Context) (_node *Course, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedExportsIDs(); len(nodes) > 0 && !_u.mutation.ExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   course.ExportsTable,
+			Columns: []string{course.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -14,7 +14,9 @@ import (
 	"lectern/ent/coursetag"
 	"lectern/ent/emailtoken"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
+	"lectern/ent/idempotencykey"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
 	"lectern/ent/maildelivery"
@@ -100,7 +102,9 @@ func checkColumn(t, c string) error {
 			coursetag.Table:      coursetag.ValidColumn,
 			emailtoken.Table:     emailtoken.ValidColumn,
 			enrollment.Table:     enrollment.ValidColumn,
+			export.Table:         export.ValidColumn,
 			faqentry.Table:       faqentry.ValidColumn,
+			idempotencykey.Table: idempotencykey.ValidColumn,
 			lesson.Table:         lesson.ValidColumn,
 			lessonprogress.Table: lessonprogress.ValidColumn,
 			mfachallenge.Table:   mfachallenge.ValidColumn,

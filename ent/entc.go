@@ -102,6 +102,9 @@ var typeDocs = map[string]string{
 	"LessonAccess":     "Who may read a lesson's body: PUBLIC (anyone) or ENROLLED (enrolled learners and course staff).",
 	"AuditEvent":       "A security-relevant action: who did what to which object, from where, in which request. Administrators only.",
 	"EnrollmentStatus": "ACTIVE while learning, COMPLETED when every published lesson is done, CANCELLED after unenrolling.",
+	"Export":           "A file a user asked for (requestExport), written by a background job. Visible only to the user who asked for it.",
+	"ExportKind":       "What an export holds: COURSE_LEARNERS_CSV (a course's enrolments, for its staff) or MY_DATA_JSON (everything Lectern holds about the caller).",
+	"ExportStatus":     "QUEUED until a worker starts it, RUNNING while rows are written, then SUCCEEDED (the file can be fetched until expiresAt) or FAILED; EXPIRED once the file is deleted.",
 }
 
 func describeTypes(_ *gen.Graph, s *ast.Schema) error {

@@ -10,6 +10,7 @@ import (
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
@@ -46,6 +47,11 @@ func (_m *Course) GlobalID() gid.ID {
 // GlobalID returns the opaque, typed ID that clients see for this Enrollment.
 func (_m *Enrollment) GlobalID() gid.ID {
 	return gid.New("Enrollment", _m.ID)
+}
+
+// GlobalID returns the opaque, typed ID that clients see for this Export.
+func (_m *Export) GlobalID() gid.ID {
+	return gid.New("Export", _m.ID)
 }
 
 // GlobalID returns the opaque, typed ID that clients see for this FAQEntry.
@@ -102,6 +108,8 @@ func NodeTable(typ string) (table string, ok bool) {
 		return course.Table, true
 	case "Enrollment":
 		return enrollment.Table, true
+	case "Export":
+		return export.Table, true
 	case "FAQEntry":
 		return faqentry.Table, true
 	case "Lesson":

@@ -11,6 +11,7 @@ import (
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
@@ -736,6 +737,95 @@ type enrollmentPaginateArgs struct {
 
 func newEnrollmentPaginateArgs(rv map[string]any) *enrollmentPaginateArgs {
 	args := &enrollmentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ExportQuery) CollectFields(ctx context.Context, satisfies ...string) (*ExportQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ExportQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(export.Columns))
+		selectedFields = []string{export.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[export.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, export.FieldCreatedAt)
+				fieldSeen[export.FieldCreatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[export.FieldKind]; !ok {
+				selectedFields = append(selectedFields, export.FieldKind)
+				fieldSeen[export.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[export.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, export.FieldStatus)
+				fieldSeen[export.FieldStatus] = struct{}{}
+			}
+		case "progress":
+			if _, ok := fieldSeen[export.FieldProgress]; !ok {
+				selectedFields = append(selectedFields, export.FieldProgress)
+				fieldSeen[export.FieldProgress] = struct{}{}
+			}
+		case "rowCount":
+			if _, ok := fieldSeen[export.FieldRowCount]; !ok {
+				selectedFields = append(selectedFields, export.FieldRowCount)
+				fieldSeen[export.FieldRowCount] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[export.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, export.FieldExpiresAt)
+				fieldSeen[export.FieldExpiresAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type exportPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ExportPaginateOption
+}
+
+func newExportPaginateArgs(rv map[string]any) *exportPaginateArgs {
+	args := &exportPaginateArgs{}
 	if rv == nil {
 		return args
 	}

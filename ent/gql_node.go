@@ -10,6 +10,7 @@ import (
 	"lectern/ent/auditevent"
 	"lectern/ent/course"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
@@ -54,6 +55,11 @@ var enrollmentImplementors = []string{"Enrollment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Enrollment) IsNode() {}
+
+var exportImplementors = []string{"Export", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Export) IsNode() {}
 
 var faqentryImplementors = []string{"FAQEntry", "Node"}
 
@@ -194,6 +200,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(enrollment.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, enrollmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case export.Table:
+		query := c.Export.Query().
+			Where(export.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, exportImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -411,6 +426,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.Enrollment.Query().
 			Where(enrollment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, enrollmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case export.Table:
+		query := c.Export.Query().
+			Where(export.IDIn(ids...))
+		query, err := query.CollectFields(ctx, exportImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -30,8 +30,12 @@ type Tx struct {
 	EmailToken *EmailTokenClient
 	// Enrollment is the client for interacting with the Enrollment builders.
 	Enrollment *EnrollmentClient
+	// Export is the client for interacting with the Export builders.
+	Export *ExportClient
 	// FAQEntry is the client for interacting with the FAQEntry builders.
 	FAQEntry *FAQEntryClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Lesson is the client for interacting with the Lesson builders.
 	Lesson *LessonClient
 	// LessonProgress is the client for interacting with the LessonProgress builders.
@@ -193,7 +197,9 @@ func (tx *Tx) init() {
 	tx.CourseTag = NewCourseTagClient(tx.config)
 	tx.EmailToken = NewEmailTokenClient(tx.config)
 	tx.Enrollment = NewEnrollmentClient(tx.config)
+	tx.Export = NewExportClient(tx.config)
 	tx.FAQEntry = NewFAQEntryClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Lesson = NewLessonClient(tx.config)
 	tx.LessonProgress = NewLessonProgressClient(tx.config)
 	tx.MFAChallenge = NewMFAChallengeClient(tx.config)

@@ -73,26 +73,32 @@ type UserEdges struct {
 	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
 	// Assets holds the value of the assets edge.
 	Assets []*Asset `json:"assets,omitempty"`
+	// Exports holds the value of the exports edge.
+	Exports []*Export `json:"exports,omitempty"`
+	// IdempotencyKeys holds the value of the idempotency_keys edge.
+	IdempotencyKeys []*IdempotencyKey `json:"idempotency_keys,omitempty"`
 	// The profile picture; null when the user has none.
 	Avatar *Asset `json:"avatar,omitempty"`
 	// AuditEvents holds the value of the audit_events edge.
 	AuditEvents []*AuditEvent `json:"audit_events,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [13]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedMemberships   map[string][]*CourseMember
-	namedEnrollments   map[string][]*Enrollment
-	namedReviews       map[string][]*Review
-	namedSessions      map[string][]*Session
-	namedAPITokens     map[string][]*APIToken
-	namedEmailTokens   map[string][]*EmailToken
-	namedMfaChallenges map[string][]*MFAChallenge
-	namedRecoveryCodes map[string][]*RecoveryCode
-	namedAssets        map[string][]*Asset
-	namedAuditEvents   map[string][]*AuditEvent
+	namedMemberships     map[string][]*CourseMember
+	namedEnrollments     map[string][]*Enrollment
+	namedReviews         map[string][]*Review
+	namedSessions        map[string][]*Session
+	namedAPITokens       map[string][]*APIToken
+	namedEmailTokens     map[string][]*EmailToken
+	namedMfaChallenges   map[string][]*MFAChallenge
+	namedRecoveryCodes   map[string][]*RecoveryCode
+	namedAssets          map[string][]*Asset
+	namedExports         map[string][]*Export
+	namedIdempotencyKeys map[string][]*IdempotencyKey
+	namedAuditEvents     map[string][]*AuditEvent
 }
 
 // MembershipsOrErr returns the Memberships value or an error if the edge
@@ -176,12 +182,30 @@ func (e UserEdges) AssetsOrErr() ([]*Asset, error) {
 	return nil, &NotLoadedError{edge: "assets"}
 }
 
+// ExportsOrErr returns the Exports value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ExportsOrErr() ([]*Export, error) {
+	if e.loadedTypes[9] {
+		return e.Exports, nil
+	}
+	return nil, &NotLoadedError{edge: "exports"}
+}
+
+// IdempotencyKeysOrErr returns the IdempotencyKeys value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) IdempotencyKeysOrErr() ([]*IdempotencyKey, error) {
+	if e.loadedTypes[10] {
+		return e.IdempotencyKeys, nil
+	}
+	return nil, &NotLoadedError{edge: "idempotency_keys"}
+}
+
 // AvatarOrErr returns the Avatar value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e UserEdges) AvatarOrErr() (*Asset, error) {
 	if e.Avatar != nil {
 		return e.Avatar, nil
-	} else if e.loadedTypes[9] {
+	} else if e.loadedTypes[11] {
 		return nil, &NotFoundError{label: asset.Label}
 	}
 	return nil, &NotLoadedError{edge: "avatar"}
@@ -190,7 +214,7 @@ func (e UserEdges) AvatarOrErr() (*Asset, error) {
 // AuditEventsOrErr returns the AuditEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[12] {
 		return e.AuditEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "audit_events"}
@@ -379,6 +403,16 @@ func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
 // QueryAssets queries the "assets" edge of the User entity.
 func (_m *User) QueryAssets() *AssetQuery {
 	return NewUserClient(_m.config).QueryAssets(_m)
+}
+
+// QueryExports queries the "exports" edge of the User entity.
+func (_m *User) QueryExports() *ExportQuery {
+	return NewUserClient(_m.config).QueryExports(_m)
+}
+
+// QueryIdempotencyKeys queries the "idempotency_keys" edge of the User entity.
+func (_m *User) QueryIdempotencyKeys() *IdempotencyKeyQuery {
+	return NewUserClient(_m.config).QueryIdempotencyKeys(_m)
 }
 
 // QueryAvatar queries the "avatar" edge of the User entity.
@@ -677,6 +711,54 @@ func (_m *User) appendNamedAssets(name string, edges ...*Asset) {
 		_m.Edges.namedAssets[name] = []*Asset{}
 	} else {
 		_m.Edges.namedAssets[name] = append(_m.Edges.namedAssets[name], edges...)
+	}
+}
+
+// NamedExports returns the Exports named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedExports(name string) ([]*Export, error) {
+	if _m.Edges.namedExports == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedExports[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedExports(name string, edges ...*Export) {
+	if _m.Edges.namedExports == nil {
+		_m.Edges.namedExports = make(map[string][]*Export)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedExports[name] = []*Export{}
+	} else {
+		_m.Edges.namedExports[name] = append(_m.Edges.namedExports[name], edges...)
+	}
+}
+
+// NamedIdempotencyKeys returns the IdempotencyKeys named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedIdempotencyKeys(name string) ([]*IdempotencyKey, error) {
+	if _m.Edges.namedIdempotencyKeys == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIdempotencyKeys[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedIdempotencyKeys(name string, edges ...*IdempotencyKey) {
+	if _m.Edges.namedIdempotencyKeys == nil {
+		_m.Edges.namedIdempotencyKeys = make(map[string][]*IdempotencyKey)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIdempotencyKeys[name] = []*IdempotencyKey{}
+	} else {
+		_m.Edges.namedIdempotencyKeys[name] = append(_m.Edges.namedIdempotencyKeys[name], edges...)
 	}
 }
 

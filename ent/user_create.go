@@ -12,6 +12,8 @@ import (
 	"lectern/ent/coursemember"
 	"lectern/ent/emailtoken"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
+	"lectern/ent/idempotencykey"
 	"lectern/ent/mfachallenge"
 	"lectern/ent/recoverycode"
 	"lectern/ent/review"
@@ -358,6 +360,36 @@ func (_c *UserCreate) AddAssets(v ...*Asset) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAssetIDs(ids...)
+}
+
+// AddExportIDs adds the "exports" edge to the Export entity by IDs.
+func (_c *UserCreate) AddExportIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddExportIDs(ids...)
+	return _c
+}
+
+// AddExports adds the "exports" edges to the Export entity.
+func (_c *UserCreate) AddExports(v ...*Export) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddExportIDs(ids...)
+}
+
+// AddIdempotencyKeyIDs adds the "idempotency_keys" edge to the IdempotencyKey entity by IDs.
+func (_c *UserCreate) AddIdempotencyKeyIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddIdempotencyKeyIDs(ids...)
+	return _c
+}
+
+// AddIdempotencyKeys adds the "idempotency_keys" edges to the IdempotencyKey entity.
+func (_c *UserCreate) AddIdempotencyKeys(v ...*IdempotencyKey) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddIdempotencyKeyIDs(ids...)
 }
 
 // SetAvatar sets the "avatar" edge to the Asset entity.
@@ -708,6 +740,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(asset.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ExportsTable,
+			Columns: []string{user.ExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(export.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.IdempotencyKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdempotencyKeysTable,
+			Columns: []string{user.IdempotencyKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(idempotencykey.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

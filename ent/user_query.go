@@ -12,6 +12,8 @@ import (
 	"lectern/ent/coursemember"
 	"lectern/ent/emailtoken"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
+	"lectern/ent/idempotencykey"
 	"lectern/ent/mfachallenge"
 	"lectern/ent/predicate"
 	"lectern/ent/recoverycode"
@@ -30,33 +32,37 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []user.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.User
-	withMemberships        *CourseMemberQuery
-	withEnrollments        *EnrollmentQuery
-	withReviews            *ReviewQuery
-	withSessions           *SessionQuery
-	withAPITokens          *APITokenQuery
-	withEmailTokens        *EmailTokenQuery
-	withMfaChallenges      *MFAChallengeQuery
-	withRecoveryCodes      *RecoveryCodeQuery
-	withAssets             *AssetQuery
-	withAvatar             *AssetQuery
-	withAuditEvents        *AuditEventQuery
-	loadTotal              []func(context.Context, []*User) error
-	modifiers              []func(*sql.Selector)
-	withNamedMemberships   map[string]*CourseMemberQuery
-	withNamedEnrollments   map[string]*EnrollmentQuery
-	withNamedReviews       map[string]*ReviewQuery
-	withNamedSessions      map[string]*SessionQuery
-	withNamedAPITokens     map[string]*APITokenQuery
-	withNamedEmailTokens   map[string]*EmailTokenQuery
-	withNamedMfaChallenges map[string]*MFAChallengeQuery
-	withNamedRecoveryCodes map[string]*RecoveryCodeQuery
-	withNamedAssets        map[string]*AssetQuery
-	withNamedAuditEvents   map[string]*AuditEventQuery
+	ctx                      *QueryContext
+	order                    []user.OrderOption
+	inters                   []Interceptor
+	predicates               []predicate.User
+	withMemberships          *CourseMemberQuery
+	withEnrollments          *EnrollmentQuery
+	withReviews              *ReviewQuery
+	withSessions             *SessionQuery
+	withAPITokens            *APITokenQuery
+	withEmailTokens          *EmailTokenQuery
+	withMfaChallenges        *MFAChallengeQuery
+	withRecoveryCodes        *RecoveryCodeQuery
+	withAssets               *AssetQuery
+	withExports              *ExportQuery
+	withIdempotencyKeys      *IdempotencyKeyQuery
+	withAvatar               *AssetQuery
+	withAuditEvents          *AuditEventQuery
+	loadTotal                []func(context.Context, []*User) error
+	modifiers                []func(*sql.Selector)
+	withNamedMemberships     map[string]*CourseMemberQuery
+	withNamedEnrollments     map[string]*EnrollmentQuery
+	withNamedReviews         map[string]*ReviewQuery
+	withNamedSessions        map[string]*SessionQuery
+	withNamedAPITokens       map[string]*APITokenQuery
+	withNamedEmailTokens     map[string]*EmailTokenQuery
+	withNamedMfaChallenges   map[string]*MFAChallengeQuery
+	withNamedRecoveryCodes   map[string]*RecoveryCodeQuery
+	withNamedAssets          map[string]*AssetQuery
+	withNamedExports         map[string]*ExportQuery
+	withNamedIdempotencyKeys map[string]*IdempotencyKeyQuery
+	withNamedAuditEvents     map[string]*AuditEventQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -284,6 +290,50 @@ func (_q *UserQuery) QueryAssets() *AssetQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(asset.Table, asset.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.AssetsTable, user.AssetsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryExports chains the current query on the "exports" edge.
+func (_q *UserQuery) QueryExports() *ExportQuery {
+	query := (&ExportClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(export.Table, export.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ExportsTable, user.ExportsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIdempotencyKeys chains the current query on the "idempotency_keys" edge.
+func (_q *UserQuery) QueryIdempotencyKeys() *IdempotencyKeyQuery {
+	query := (&IdempotencyKeyClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(idempotencykey.Table, idempotencykey.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.IdempotencyKeysTable, user.IdempotencyKeysColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -522,22 +572,24 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:            _q.config,
-		ctx:               _q.ctx.Clone(),
-		order:             append([]user.OrderOption{}, _q.order...),
-		inters:            append([]Interceptor{}, _q.inters...),
-		predicates:        append([]predicate.User{}, _q.predicates...),
-		withMemberships:   _q.withMemberships.Clone(),
-		withEnrollments:   _q.withEnrollments.Clone(),
-		withReviews:       _q.withReviews.Clone(),
-		withSessions:      _q.withSessions.Clone(),
-		withAPITokens:     _q.withAPITokens.Clone(),
-		withEmailTokens:   _q.withEmailTokens.Clone(),
-		withMfaChallenges: _q.withMfaChallenges.Clone(),
-		withRecoveryCodes: _q.withRecoveryCodes.Clone(),
-		withAssets:        _q.withAssets.Clone(),
-		withAvatar:        _q.withAvatar.Clone(),
-		withAuditEvents:   _q.withAuditEvents.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]user.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.User{}, _q.predicates...),
+		withMemberships:     _q.withMemberships.Clone(),
+		withEnrollments:     _q.withEnrollments.Clone(),
+		withReviews:         _q.withReviews.Clone(),
+		withSessions:        _q.withSessions.Clone(),
+		withAPITokens:       _q.withAPITokens.Clone(),
+		withEmailTokens:     _q.withEmailTokens.Clone(),
+		withMfaChallenges:   _q.withMfaChallenges.Clone(),
+		withRecoveryCodes:   _q.withRecoveryCodes.Clone(),
+		withAssets:          _q.withAssets.Clone(),
+		withExports:         _q.withExports.Clone(),
+		withIdempotencyKeys: _q.withIdempotencyKeys.Clone(),
+		withAvatar:          _q.withAvatar.Clone(),
+		withAuditEvents:     _q.withAuditEvents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -644,6 +696,28 @@ func (_q *UserQuery) WithAssets(opts ...func(*AssetQuery)) *UserQuery {
 	return _q
 }
 
+// WithExports tells the query-builder to eager-load the nodes that are connected to
+// the "exports" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithExports(opts ...func(*ExportQuery)) *UserQuery {
+	query := (&ExportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withExports = query
+	return _q
+}
+
+// WithIdempotencyKeys tells the query-builder to eager-load the nodes that are connected to
+// the "idempotency_keys" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithIdempotencyKeys(opts ...func(*IdempotencyKeyQuery)) *UserQuery {
+	query := (&IdempotencyKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIdempotencyKeys = query
+	return _q
+}
+
 // WithAvatar tells the query-builder to eager-load the nodes that are connected to
 // the "avatar" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *UserQuery) WithAvatar(opts ...func(*AssetQuery)) *UserQuery {
@@ -744,7 +818,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [13]bool{
 			_q.withMemberships != nil,
 			_q.withEnrollments != nil,
 			_q.withReviews != nil,
@@ -754,6 +828,8 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withMfaChallenges != nil,
 			_q.withRecoveryCodes != nil,
 			_q.withAssets != nil,
+			_q.withExports != nil,
+			_q.withIdempotencyKeys != nil,
 			_q.withAvatar != nil,
 			_q.withAuditEvents != nil,
 		}
@@ -842,6 +918,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withExports; query != nil {
+		if err := _q.loadExports(ctx, query, nodes,
+			func(n *User) { n.Edges.Exports = []*Export{} },
+			func(n *User, e *Export) { n.Edges.Exports = append(n.Edges.Exports, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withIdempotencyKeys; query != nil {
+		if err := _q.loadIdempotencyKeys(ctx, query, nodes,
+			func(n *User) { n.Edges.IdempotencyKeys = []*IdempotencyKey{} },
+			func(n *User, e *IdempotencyKey) { n.Edges.IdempotencyKeys = append(n.Edges.IdempotencyKeys, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withAvatar; query != nil {
 		if err := _q.loadAvatar(ctx, query, nodes, nil,
 			func(n *User, e *Asset) { n.Edges.Avatar = e }); err != nil {
@@ -915,6 +1005,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAssets(ctx, query, nodes,
 			func(n *User) { n.appendNamedAssets(name) },
 			func(n *User, e *Asset) { n.appendNamedAssets(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedExports {
+		if err := _q.loadExports(ctx, query, nodes,
+			func(n *User) { n.appendNamedExports(name) },
+			func(n *User, e *Export) { n.appendNamedExports(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIdempotencyKeys {
+		if err := _q.loadIdempotencyKeys(ctx, query, nodes,
+			func(n *User) { n.appendNamedIdempotencyKeys(name) },
+			func(n *User, e *IdempotencyKey) { n.appendNamedIdempotencyKeys(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1198,6 +1302,69 @@ func (_q *UserQuery) loadAssets(ctx context.Context, query *AssetQuery, nodes []
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "owner_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadExports(ctx context.Context, query *ExportQuery, nodes []*User, init func(*User), assign func(*User, *Export)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(export.FieldUserID)
+	}
+	query.Where(predicate.Export(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ExportsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadIdempotencyKeys(ctx context.Context, query *IdempotencyKeyQuery, nodes []*User, init func(*User), assign func(*User, *IdempotencyKey)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(idempotencykey.FieldUserID)
+	}
+	query.Where(predicate.IdempotencyKey(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.IdempotencyKeysColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "user_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -1488,6 +1655,34 @@ func (_q *UserQuery) WithNamedAssets(name string, opts ...func(*AssetQuery)) *Us
 		_q.withNamedAssets = make(map[string]*AssetQuery)
 	}
 	_q.withNamedAssets[name] = query
+	return _q
+}
+
+// WithNamedExports tells the query-builder to eager-load the nodes that are connected to the "exports"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedExports(name string, opts ...func(*ExportQuery)) *UserQuery {
+	query := (&ExportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedExports == nil {
+		_q.withNamedExports = make(map[string]*ExportQuery)
+	}
+	_q.withNamedExports[name] = query
+	return _q
+}
+
+// WithNamedIdempotencyKeys tells the query-builder to eager-load the nodes that are connected to the "idempotency_keys"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedIdempotencyKeys(name string, opts ...func(*IdempotencyKeyQuery)) *UserQuery {
+	query := (&IdempotencyKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIdempotencyKeys == nil {
+		_q.withNamedIdempotencyKeys = make(map[string]*IdempotencyKeyQuery)
+	}
+	_q.withNamedIdempotencyKeys[name] = query
 	return _q
 }
 

@@ -1080,6 +1080,29 @@ func HasAssetsWith(preds ...predicate.Asset) predicate.Course {
 	})
 }
 
+// HasExports applies the HasEdge predicate on the "exports" edge.
+func HasExports() predicate.Course {
+	return predicate.Course(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ExportsTable, ExportsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasExportsWith applies the HasEdge predicate on the "exports" edge with a given conditions (other predicates).
+func HasExportsWith(preds ...predicate.Export) predicate.Course {
+	return predicate.Course(func(s *sql.Selector) {
+		step := newExportsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasCover applies the HasEdge predicate on the "cover" edge.
 func HasCover() predicate.Course {
 	return predicate.Course(func(s *sql.Selector) {

@@ -415,6 +415,67 @@ var (
 			},
 		},
 	}
+	// ExportsColumns holds the columns for the "exports" table.
+	ExportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"COURSE_LEARNERS_CSV", "MY_DATA_JSON"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "EXPIRED"}, Default: "QUEUED"},
+		{Name: "progress", Type: field.TypeFloat64, Default: 0},
+		{Name: "row_count", Type: field.TypeInt, Nullable: true},
+		{Name: "total_rows", Type: field.TypeInt, Nullable: true},
+		{Name: "object_key", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "byte_size", Type: field.TypeInt64, Nullable: true},
+		{Name: "error_code", Type: field.TypeString, Nullable: true},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "course_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// ExportsTable holds the schema information for the "exports" table.
+	ExportsTable = &schema.Table{
+		Name:       "exports",
+		Columns:    ExportsColumns,
+		PrimaryKey: []*schema.Column{ExportsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "exports_courses_exports",
+				Columns:    []*schema.Column{ExportsColumns[14]},
+				RefColumns: []*schema.Column{CoursesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "exports_users_exports",
+				Columns:    []*schema.Column{ExportsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "export_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ExportsColumns[15], ExportsColumns[1]},
+			},
+			{
+				Name:    "export_user_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ExportsColumns[15], ExportsColumns[4]},
+			},
+			{
+				Name:    "export_status_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{ExportsColumns[4], ExportsColumns[13]},
+			},
+			{
+				Name:    "export_course_id",
+				Unique:  false,
+				Columns: []*schema.Column{ExportsColumns[14]},
+			},
+		},
+	}
 	// FaqEntriesColumns holds the columns for the "faq_entries" table.
 	FaqEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -443,6 +504,45 @@ var (
 				Name:    "faqentry_course_id_position",
 				Unique:  true,
 				Columns: []*schema.Column{FaqEntriesColumns[6], FaqEntriesColumns[5]},
+			},
+		},
+	}
+	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
+	IdempotencyKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "scope", Type: field.TypeString, Size: 100},
+		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "fingerprint", Type: field.TypeString},
+		{Name: "response_status", Type: field.TypeInt},
+		{Name: "response_headers", Type: field.TypeJSON},
+		{Name: "response_body", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// IdempotencyKeysTable holds the schema information for the "idempotency_keys" table.
+	IdempotencyKeysTable = &schema.Table{
+		Name:       "idempotency_keys",
+		Columns:    IdempotencyKeysColumns,
+		PrimaryKey: []*schema.Column{IdempotencyKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "idempotency_keys_users_idempotency_keys",
+				Columns:    []*schema.Column{IdempotencyKeysColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencykey_scope_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyKeysColumns[1], IdempotencyKeysColumns[2]},
+			},
+			{
+				Name:    "idempotencykey_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
 			},
 		},
 	}
@@ -809,7 +909,9 @@ var (
 		CourseTagsTable,
 		EmailTokensTable,
 		EnrollmentsTable,
+		ExportsTable,
 		FaqEntriesTable,
+		IdempotencyKeysTable,
 		LessonsTable,
 		LessonProgressesTable,
 		MfaChallengesTable,
@@ -894,6 +996,19 @@ func init() {
 		"enrollment_progress":  "completed_lesson_count >= 0",
 		"enrollment_status":    "status IN ('ACTIVE', 'COMPLETED', 'CANCELLED')",
 	}
+	ExportsTable.ForeignKeys[0].RefTable = CoursesTable
+	ExportsTable.ForeignKeys[1].RefTable = UsersTable
+	ExportsTable.Annotation = &entsql.Annotation{
+		Table: "exports",
+	}
+	ExportsTable.Annotation.Checks = map[string]string{
+		"export_course":   "kind <> 'COURSE_LEARNERS_CSV' OR course_id IS NOT NULL",
+		"export_failed":   "CASE WHEN status = 'FAILED' THEN error_code IS NOT NULL ELSE error_code IS NULL END",
+		"export_file":     "status <> 'SUCCEEDED' OR (object_key IS NOT NULL AND expires_at IS NOT NULL AND row_count IS NOT NULL)",
+		"export_kind":     "kind IN ('COURSE_LEARNERS_CSV', 'MY_DATA_JSON')",
+		"export_progress": "progress >= 0 AND progress <= 1",
+		"export_status":   "status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'EXPIRED')",
+	}
 	FaqEntriesTable.ForeignKeys[0].RefTable = CoursesTable
 	FaqEntriesTable.Annotation = &entsql.Annotation{
 		Table: "faq_entries",
@@ -902,6 +1017,16 @@ func init() {
 		"faq_answer":   "length(answer) BETWEEN 1 AND 5000",
 		"faq_position": "position >= 0",
 		"faq_question": "length(question) BETWEEN 1 AND 300",
+	}
+	IdempotencyKeysTable.ForeignKeys[0].RefTable = UsersTable
+	IdempotencyKeysTable.Annotation = &entsql.Annotation{
+		Table: "idempotency_keys",
+	}
+	IdempotencyKeysTable.Annotation.Checks = map[string]string{
+		"idempotency_key_expiry":      "expires_at > created_at",
+		"idempotency_key_fingerprint": "length(fingerprint) = 64",
+		"idempotency_key_length":      "length(key) BETWEEN 1 AND 255",
+		"idempotency_key_status":      "response_status BETWEEN 100 AND 599",
 	}
 	LessonsTable.ForeignKeys[0].RefTable = CoursesTable
 	LessonsTable.ForeignKeys[1].RefTable = SectionsTable

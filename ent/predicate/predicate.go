@@ -30,8 +30,14 @@ type EmailToken func(*sql.Selector)
 // Enrollment is the predicate function for enrollment builders.
 type Enrollment func(*sql.Selector)
 
+// Export is the predicate function for export builders.
+type Export func(*sql.Selector)
+
 // FAQEntry is the predicate function for faqentry builders.
 type FAQEntry func(*sql.Selector)
+
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
 
 // Lesson is the predicate function for lesson builders.
 type Lesson func(*sql.Selector)

@@ -10,7 +10,9 @@ import (
 	"lectern/ent/coursemember"
 	"lectern/ent/emailtoken"
 	"lectern/ent/enrollment"
+	"lectern/ent/export"
 	"lectern/ent/faqentry"
+	"lectern/ent/idempotencykey"
 	"lectern/ent/lesson"
 	"lectern/ent/lessonprogress"
 	"lectern/ent/maildelivery"
@@ -343,6 +345,59 @@ func init() {
 	enrollmentDescID := enrollmentMixinFields0[0].Descriptor()
 	// enrollment.DefaultID holds the default value on creation for the id field.
 	enrollment.DefaultID = enrollmentDescID.Default.(func() uuid.UUID)
+	exportMixin := schema.Export{}.Mixin()
+	exportMixinFields0 := exportMixin[0].Fields()
+	_ = exportMixinFields0
+	exportMixinFields1 := exportMixin[1].Fields()
+	_ = exportMixinFields1
+	exportFields := schema.Export{}.Fields()
+	_ = exportFields
+	// exportDescCreatedAt is the schema descriptor for created_at field.
+	exportDescCreatedAt := exportMixinFields1[0].Descriptor()
+	// export.DefaultCreatedAt holds the default value on creation for the created_at field.
+	export.DefaultCreatedAt = exportDescCreatedAt.Default.(func() time.Time)
+	// exportDescUpdatedAt is the schema descriptor for updated_at field.
+	exportDescUpdatedAt := exportMixinFields1[1].Descriptor()
+	// export.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	export.DefaultUpdatedAt = exportDescUpdatedAt.Default.(func() time.Time)
+	// export.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	export.UpdateDefaultUpdatedAt = exportDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// exportDescProgress is the schema descriptor for progress field.
+	exportDescProgress := exportFields[4].Descriptor()
+	// export.DefaultProgress holds the default value on creation for the progress field.
+	export.DefaultProgress = exportDescProgress.Default.(float64)
+	// export.ProgressValidator is a validator for the "progress" field. It is called by the builders before save.
+	export.ProgressValidator = func() func(float64) error {
+		validators := exportDescProgress.Validators
+		fns := [...]func(float64) error{
+			validators[0].(func(float64) error),
+			validators[1].(func(float64) error),
+		}
+		return func(progress float64) error {
+			for _, fn := range fns {
+				if err := fn(progress); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// exportDescRowCount is the schema descriptor for row_count field.
+	exportDescRowCount := exportFields[5].Descriptor()
+	// export.RowCountValidator is a validator for the "row_count" field. It is called by the builders before save.
+	export.RowCountValidator = exportDescRowCount.Validators[0].(func(int) error)
+	// exportDescTotalRows is the schema descriptor for total_rows field.
+	exportDescTotalRows := exportFields[6].Descriptor()
+	// export.TotalRowsValidator is a validator for the "total_rows" field. It is called by the builders before save.
+	export.TotalRowsValidator = exportDescTotalRows.Validators[0].(func(int) error)
+	// exportDescByteSize is the schema descriptor for byte_size field.
+	exportDescByteSize := exportFields[8].Descriptor()
+	// export.ByteSizeValidator is a validator for the "byte_size" field. It is called by the builders before save.
+	export.ByteSizeValidator = exportDescByteSize.Validators[0].(func(int64) error)
+	// exportDescID is the schema descriptor for id field.
+	exportDescID := exportMixinFields0[0].Descriptor()
+	// export.DefaultID holds the default value on creation for the id field.
+	export.DefaultID = exportDescID.Default.(func() uuid.UUID)
 	faqentryMixin := schema.FAQEntry{}.Mixin()
 	faqentryInters := schema.FAQEntry{}.Interceptors()
 	faqentry.Interceptors[0] = faqentryInters[0]
@@ -378,6 +433,51 @@ func init() {
 	faqentryDescID := faqentryMixinFields0[0].Descriptor()
 	// faqentry.DefaultID holds the default value on creation for the id field.
 	faqentry.DefaultID = faqentryDescID.Default.(func() uuid.UUID)
+	idempotencykeyMixin := schema.IdempotencyKey{}.Mixin()
+	idempotencykeyMixinFields0 := idempotencykeyMixin[0].Fields()
+	_ = idempotencykeyMixinFields0
+	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
+	_ = idempotencykeyFields
+	// idempotencykeyDescScope is the schema descriptor for scope field.
+	idempotencykeyDescScope := idempotencykeyFields[0].Descriptor()
+	// idempotencykey.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	idempotencykey.ScopeValidator = func() func(string) error {
+		validators := idempotencykeyDescScope.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(scope string) error {
+			for _, fn := range fns {
+				if err := fn(scope); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescKey is the schema descriptor for key field.
+	idempotencykeyDescKey := idempotencykeyFields[2].Descriptor()
+	// idempotencykey.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencykey.KeyValidator = func() func(string) error {
+		validators := idempotencykeyDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescID is the schema descriptor for id field.
+	idempotencykeyDescID := idempotencykeyMixinFields0[0].Descriptor()
+	// idempotencykey.DefaultID holds the default value on creation for the id field.
+	idempotencykey.DefaultID = idempotencykeyDescID.Default.(func() uuid.UUID)
 	lessonMixin := schema.Lesson{}.Mixin()
 	lessonInters := schema.Lesson{}.Interceptors()
 	lesson.Interceptors[0] = lessonInters[0]

@@ -82,6 +82,7 @@ func (Course) Edges() []ent.Edge {
 		edge.To("reviews", Review.Type).Annotations(restrict(), entgql.RelayConnection()).
 			Comment("Reviews, newest first by default."),
 		edge.To("assets", Asset.Type).Annotations(cascade(), hidden()),
+		edge.To("exports", Export.Type).Annotations(cascade(), hidden()),
 		edge.From("cover", Asset.Type).Ref("cover_of").Field("cover_id").Unique().
 			Comment("The cover image; null when the course has none."),
 	}

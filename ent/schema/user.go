@@ -63,6 +63,8 @@ func (User) Edges() []ent.Edge {
 		// The audit trail outlives nothing: users are never deleted, but
 		// if one were, their events would stay, anonymised.
 		edge.To("assets", Asset.Type).Annotations(cascade(), hidden()),
+		edge.To("exports", Export.Type).Annotations(cascade(), hidden()),
+		edge.To("idempotency_keys", IdempotencyKey.Type).Annotations(cascade(), hidden()),
 		edge.From("avatar", Asset.Type).Ref("avatar_of").Field("avatar_id").Unique().
 			Comment("The profile picture; null when the user has none."),
 		edge.To("audit_events", AuditEvent.Type).Annotations(entsql.OnDelete(entsql.SetNull), hidden()),

@@ -44,7 +44,9 @@ func Install(c *gen.Client, privileged func() bool) {
 	c.CourseMember.Intercept(on(inVisibleCourse))
 	c.EmailToken.Intercept(on(systemOnly))
 	c.Enrollment.Intercept(on(ownRule))
+	c.Export.Intercept(on(requesterOnly))
 	c.FAQEntry.Intercept(on(inVisibleCourse))
+	c.IdempotencyKey.Intercept(on(systemOnly))
 	c.Lesson.Intercept(on(lessonRule))
 	c.LessonProgress.Intercept(on(ownProgressRule))
 	c.MailDelivery.Intercept(on(systemOnly))
@@ -217,9 +219,22 @@ func ownProgressRule(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
 	}
 }
 
+// requesterOnly: an export holds other people's data (a course's learners)
+// or all of one user's: only the user who asked for it sees it, admins
+// included, so an admin session cannot be a way to someone's data export.
+func requesterOnly(v viewer.Viewer, anonymous bool) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		if anonymous {
+			s.Where(sql.False())
+			return
+		}
+		s.Where(sql.EQ(s.C("user_id"), v.UserID))
+	}
+}
+
 // systemOnly: secrets in waiting (email tokens, MFA challenges, recovery
-// codes, throttle counts, delivery claims) are read by the process itself,
-// never on behalf of a caller.
+// codes, throttle counts, delivery claims, stored idempotent responses) are
+// read by the process itself, never on behalf of a caller.
 func systemOnly(viewer.Viewer, bool) func(*sql.Selector) {
 	return func(s *sql.Selector) { s.Where(sql.False()) }
 }
