@@ -39,6 +39,12 @@ const (
 	// QueryTooComplex: the document is nested too deeply or would fetch too
 	// much; ask for less (smaller pages, fewer levels).
 	QueryTooComplex Code = "QUERY_TOO_COMPLEX"
+	// IdempotencyKeyReused: the Idempotency-Key was first used with a
+	// different request (document, operation name or variables).
+	IdempotencyKeyReused Code = "IDEMPOTENCY_KEY_REUSED"
+	// IdempotencyInProgress: a request with the same Idempotency-Key is
+	// still running; retry after RetryAfter.
+	IdempotencyInProgress Code = "IDEMPOTENCY_IN_PROGRESS"
 )
 
 // Error is a failure with a stable code and a message safe for end users.

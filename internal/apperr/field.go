@@ -88,6 +88,12 @@ const (
 	UserUploadNotUsable UserCode = "UPLOAD_NOT_USABLE"
 	// UserAlreadyAttached: the upload is already in use somewhere.
 	UserAlreadyAttached UserCode = "ALREADY_ATTACHED"
+	// UserJobNotRetryable: the job is waiting to run or running; only a
+	// job that ended (completed, cancelled, discarded) or waits to retry
+	// can be run again now.
+	UserJobNotRetryable UserCode = "JOB_NOT_RETRYABLE"
+	// UserJobFinalized: the job already ended and cannot be cancelled.
+	UserJobFinalized UserCode = "JOB_FINALIZED"
 )
 
 // UserCodes lists the catalogue in order.
@@ -100,7 +106,7 @@ var UserCodes = []UserCode{
 	UserEmailNotVerified, UserNotPublished, UserNotEnrolled, UserOwnCourse, UserAlreadyReviewed,
 	UserConflict, UserSlugTaken, UserNotPublishable, UserLearnerOfCourse,
 	UserContentTypeNotAllowed, UserTooLarge, UserNotUploaded, UserWrongPurpose, UserUploadNotUsable,
-	UserAlreadyAttached,
+	UserAlreadyAttached, UserJobNotRetryable, UserJobFinalized,
 }
 
 // MarshalGQL writes the code as a GraphQL enum value.

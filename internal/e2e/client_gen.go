@@ -1635,6 +1635,7 @@ func (v *MeViewerUser) GetEmailVerified() *bool { return v.EmailVerified }
 // NodeByIDNodeAuditEvent
 // NodeByIDNodeCourse
 // NodeByIDNodeEnrollment
+// NodeByIDNodeExport
 // NodeByIDNodeFAQEntry
 // NodeByIDNodeLesson
 // NodeByIDNodeLessonProgress
@@ -1663,6 +1664,7 @@ func (v *NodeByIDNodeAsset) implementsGraphQLInterfaceNodeByIDNode()          {}
 func (v *NodeByIDNodeAuditEvent) implementsGraphQLInterfaceNodeByIDNode()     {}
 func (v *NodeByIDNodeCourse) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeEnrollment) implementsGraphQLInterfaceNodeByIDNode()     {}
+func (v *NodeByIDNodeExport) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeFAQEntry) implementsGraphQLInterfaceNodeByIDNode()       {}
 func (v *NodeByIDNodeLesson) implementsGraphQLInterfaceNodeByIDNode()         {}
 func (v *NodeByIDNodeLessonProgress) implementsGraphQLInterfaceNodeByIDNode() {}
@@ -1700,6 +1702,9 @@ func __unmarshalNodeByIDNode(b []byte, v *NodeByIDNode) error {
 		return json.Unmarshal(b, *v)
 	case "Enrollment":
 		*v = new(NodeByIDNodeEnrollment)
+		return json.Unmarshal(b, *v)
+	case "Export":
+		*v = new(NodeByIDNodeExport)
 		return json.Unmarshal(b, *v)
 	case "FAQEntry":
 		*v = new(NodeByIDNodeFAQEntry)
@@ -1776,6 +1781,14 @@ func __marshalNodeByIDNode(v *NodeByIDNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeByIDNodeEnrollment
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeByIDNodeExport:
+		typename = "Export"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeByIDNodeExport
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeByIDNodeFAQEntry:
@@ -1936,6 +1949,22 @@ func (v *NodeByIDNodeEnrollment) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeByIDNodeEnrollment.Id, and is useful for accessing the field via an interface.
 func (v *NodeByIDNodeEnrollment) GetId() string { return v.Id }
+
+// NodeByIDNodeExport includes the requested fields of the GraphQL type Export.
+// The GraphQL type's documentation follows.
+//
+// A file a user asked for (requestExport), written by a background job. Visible only to the user who asked for it.
+type NodeByIDNodeExport struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeByIDNodeExport.Typename, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeExport) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeByIDNodeExport.Id, and is useful for accessing the field via an interface.
+func (v *NodeByIDNodeExport) GetId() string { return v.Id }
 
 // NodeByIDNodeFAQEntry includes the requested fields of the GraphQL type FAQEntry.
 // The GraphQL type's documentation follows.
@@ -2671,6 +2700,10 @@ const (
 	UserErrorCodeUploadNotUsable UserErrorCode = "UPLOAD_NOT_USABLE"
 	// The upload is already in use somewhere.
 	UserErrorCodeAlreadyAttached UserErrorCode = "ALREADY_ATTACHED"
+	// The job is waiting to run or running; only a job that ended or waits to retry can be run again.
+	UserErrorCodeJobNotRetryable UserErrorCode = "JOB_NOT_RETRYABLE"
+	// The job already ended (completed, cancelled or discarded) and cannot be cancelled.
+	UserErrorCodeJobFinalized UserErrorCode = "JOB_FINALIZED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -2707,6 +2740,8 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeWrongPurpose,
 	UserErrorCodeUploadNotUsable,
 	UserErrorCodeAlreadyAttached,
+	UserErrorCodeJobNotRetryable,
+	UserErrorCodeJobFinalized,
 }
 
 // A global role.
