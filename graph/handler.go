@@ -17,6 +17,7 @@ import (
 	"lectern/internal/cache"
 	"lectern/internal/catalog"
 	"lectern/internal/database"
+	"lectern/internal/idempotency"
 	"lectern/internal/learning"
 	"lectern/internal/loader"
 	"lectern/internal/media"
@@ -48,6 +49,9 @@ type Options struct {
 	Introspection bool
 	// HideSuggestions leaves "Did you mean …?" out of validation errors.
 	HideSuggestions bool
+	// Idempotency runs mutation requests sent with an Idempotency-Key
+	// once; nil ignores the header.
+	Idempotency *idempotency.Service
 }
 
 // NewHandler returns the GraphQL endpoint: POST with a JSON body, errors
@@ -68,7 +72,7 @@ func NewHandler(o Options) http.Handler {
 		},
 	})}
 	srv := handler.New(es)
-	srv.AddTransport(post{})
+	srv.AddTransport(post{idem: o.Idempotency})
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(recoverer(o.Logger))
 	srv.SetParserTokenLimit(MaxTokens)

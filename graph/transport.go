@@ -10,9 +10,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lectern/internal/apperr"
+	"lectern/internal/idempotency"
 )
 
 // Errors of DecodeRequest. Neither quotes the body, which may hold
@@ -57,12 +59,13 @@ func WithRequest(ctx context.Context, p *graphql.RawParams) context.Context {
 
 // post is the POST transport: it executes the body DecodeRequest decoded
 // (decoding it here when the request did not come through the HTTP layer)
-// and answers in JSON.
-type post struct{}
+// and answers in JSON. A mutation sent with an Idempotency-Key runs through
+// idem, once per key.
+type post struct{ idem *idempotency.Service }
 
 func (post) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
 
-func (post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	w.Header().Set("Content-Type", "application/json")
 	params, ok := ctx.Value(requestKey{}).(*graphql.RawParams)
@@ -87,8 +90,27 @@ func (post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecuto
 		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), errs))
 		return
 	}
-	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, responses(ctx))
+	run := func(ctx context.Context, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		responses, ctx := exec.DispatchOperation(ctx, oc)
+		writeResponse(w, responses(ctx))
+	}
+	// Refusals before execution (parse, validation, limits) are never
+	// stored, so the client can fix the request and keep its key; a key
+	// on a query is ignored.
+	key, keyed := idempotency.KeyFrom(ctx)
+	if !keyed || t.idem == nil || oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		run(ctx, w)
+		return
+	}
+	fp, err := idempotency.Fingerprint(params.OperationName, params.Query, params.Variables)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		refusal := apperr.Wrap(err, apperr.BadUserInput, "the variables cannot be read")
+		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: refusal.Message, Err: refusal}}))
+		return
+	}
+	t.idem.Run(w, r, key, fp, run)
 }
 
 // statusFor is gqlgen's status for a document refused before execution:

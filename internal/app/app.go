@@ -14,6 +14,7 @@ import (
 	"lectern/internal/catalog"
 	"lectern/internal/config"
 	"lectern/internal/database"
+	"lectern/internal/idempotency"
 	"lectern/internal/jobs"
 	"lectern/internal/learning"
 	"lectern/internal/mail"
@@ -54,6 +55,8 @@ type App struct {
 	// Store keeps uploaded files; Media runs uploads over it.
 	Store *storage.Store
 	Media *media.Service
+	// Idempotency runs mutations sent with an Idempotency-Key once.
+	Idempotency *idempotency.Service
 
 	requests atomic.Int64
 	unwatch  func()
@@ -70,6 +73,9 @@ func Build(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...Opti
 		opt(&o)
 	}
 	a, err := services(db, logger, o.now)
+	if err == nil {
+		a.Idempotency, err = newIdempotency(cfg, db, logger, o.now)
+	}
 	if err == nil {
 		a.Mailer, err = NewMailer(cfg, o.now)
 	}
@@ -116,6 +122,17 @@ func (a *App) Close() {
 	if a.ownStore {
 		_ = a.Store.Close()
 	}
+}
+
+// newIdempotency returns the idempotent-request service, sealing stored
+// answers with the TOTP encryption keys (TOTP_ENCRYPTION_KEYS: required
+// outside dev, generated in dev). It fails when those keys are invalid.
+func newIdempotency(cfg config.Config, db *database.DB, logger *slog.Logger, now func() time.Time) (*idempotency.Service, error) {
+	keys, err := TOTPKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return idempotency.New(db, keys, logger, now), nil
 }
 
 // services builds the services that need nothing from the configuration.

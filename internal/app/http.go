@@ -66,6 +66,7 @@ func (a *App) graphQL(cfg config.Config, db *database.DB, logger *slog.Logger, l
 		Catalog:         a.Catalog,
 		Introspection:   cfg.GraphQLIntrospection,
 		HideSuggestions: !cfg.GraphQLSuggestions(),
+		Idempotency:     a.Idempotency,
 	})
 }
 

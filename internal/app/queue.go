@@ -41,12 +41,14 @@ func (a *App) buildQueue(cfg config.Config, db *database.DB, logger *slog.Logger
 }
 
 // workers registers email delivery through a.Sender, the cleanup of
-// expired credentials and counters on the clock now (nil: time.Now), and
+// expired credentials, counters and idempotent answers on the clock now
+// (nil: time.Now), and
 // media's jobs: image processing, object deletion and the media sweep.
 func (a *App) workers(cfg config.Config, db *database.DB, logger *slog.Logger, now func() time.Time) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, jobs.NewEmailWorker(db, a.Mailer, a.Sender, logger))
-	river.AddWorker(w, jobs.NewCleanupWorker(auth.NewJanitor(db, cfg.SessionIdleTimeout, now), logger))
+	janitor := auth.NewJanitor(db, cfg.SessionIdleTimeout, now)
+	river.AddWorker(w, jobs.NewCleanupWorker(jobs.Cleaners{janitor, a.Idempotency}, logger))
 	a.AddMediaWorkers(w)
 	river.AddWorker(w, jobs.NewMediaSweepWorker(mediaJobs{a}, logger))
 	return w

@@ -67,16 +67,35 @@ type countingDriver struct {
 
 func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
 	record(ctx, query)
-	err := d.Driver.Exec(ctx, query, args, v)
+	var err error
+	if rt := d.request(ctx); rt != nil {
+		err = rt.exec(ctx, query, args, v)
+	} else {
+		err = d.Driver.Exec(ctx, query, args, v)
+	}
 	d.wrote(ctx, query, err)
 	return err
 }
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
 	record(ctx, query)
-	err := d.Driver.Query(ctx, query, args, v)
+	var err error
+	if rt := d.request(ctx); rt != nil {
+		err = rt.query(ctx, query, args, v)
+	} else {
+		err = d.Driver.Query(ctx, query, args, v)
+	}
 	d.wrote(ctx, query, err) // INSERT … RETURNING is a query
 	return err
+}
+
+// request returns the RequestTx a statement of the database's own driver
+// joins; a transaction's driver (changes set) is already inside one.
+func (d *countingDriver) request(ctx context.Context) *RequestTx {
+	if d.changes != nil {
+		return nil
+	}
+	return requestTxFrom(ctx)
 }
 
 // wrote notes a successful statement that wrote a watched table: in the
@@ -97,6 +116,10 @@ func (d *countingDriver) wrote(ctx context.Context, query string, err error) {
 	}
 	c := fromContext(ctx)
 	c.wrote(table)
+	if rt := requestTxFrom(ctx); rt != nil {
+		rt.committed(c)
+		return
+	}
 	w.publish(ctx, c)
 }
 
@@ -106,6 +129,9 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 
 // BeginTx starts a transaction whose statements are recorded too.
 func (d *countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	if rt := d.request(ctx); rt != nil {
+		return rt.beginTx(ctx, d.watch)
+	}
 	tx, err := d.Driver.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -167,7 +193,13 @@ func StatementsFrom(ctx context.Context) []string {
 // ExecContext runs a raw statement (ent's ExecContext), recorded like the rest.
 func (d *countingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	record(ctx, query)
-	res, err := d.Driver.ExecContext(ctx, query, args...)
+	var res sql.Result
+	var err error
+	if rt := d.request(ctx); rt != nil {
+		err = rt.exec(ctx, query, args, &res)
+	} else {
+		res, err = d.Driver.ExecContext(ctx, query, args...)
+	}
 	d.wrote(ctx, query, err)
 	return res, err
 }

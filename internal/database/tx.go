@@ -46,6 +46,9 @@ func (tx *Tx) System() *ent.Client {
 // are recorded in ctx's StatementLog like any other. ent's not-found and
 // constraint errors leave it coded (see Coded).
 func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
+	if rt := requestTxFrom(ctx); rt != nil {
+		return d.transactIn(ctx, rt, fn)
+	}
 	sqlTx, err := d.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -60,6 +63,34 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	d.driver.watch.Load().publish(ctx, drv.changes)
 	return nil
 }
+
+// transactIn is Transact inside a RequestTx: fn runs in a savepoint, which
+// it releases or rolls back to as Transact would commit or roll back, and
+// what it wrote is reported when the request commits.
+func (d *DB) transactIn(ctx context.Context, rt *RequestTx, fn func(tx *Tx) error) error {
+	rt.mu.Lock()
+	sp, err := rt.savepoint(ctx)
+	rt.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	drv := &openTxDriver{countingDriver: countingDriver{Driver: entsql.NewDriver(d.Dialect, rt.conn()),
+		watch: d.driver.watch, changes: fromContext(ctx)}, after: d.driver}
+	tx := &Tx{Client: newClient(drv, nil), SQL: rt.tx, drv: drv}
+	defer drv.ended.Store(true)
+	err = settle(savepointSettler{sp}, func() error { return fn(tx) })
+	if err != nil {
+		return Coded(err)
+	}
+	rt.committed(drv.changes)
+	return nil
+}
+
+// savepointSettler ends a savepoint the way settle ends a transaction.
+type savepointSettler struct{ sp *savepoint }
+
+func (s savepointSettler) Commit() error   { return s.sp.close(nil) }
+func (s savepointSettler) Rollback() error { return s.sp.close(errRolledBack) }
 
 // openTxDriver is a driver over a transaction that is already open. ent
 // begins a transaction of its own for some writes (updates through

@@ -8,6 +8,7 @@ import (
 
 	"lectern/internal/apperr"
 	"lectern/internal/auth/web"
+	"lectern/internal/idempotency"
 	"lectern/internal/obs"
 )
 
@@ -29,18 +30,20 @@ func routes(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("/", notFound)
 }
 
-// graphqlRoute stacks CORS → POST/JSON guard → Authenticate → public-read
-// cache (when on) → GraphQL. CORS goes first so preflights (OPTIONS) are
-// answered and browsers can read every refusal after it; the credential is
-// read only once the request is known to be one GraphQL can execute; the
-// cache comes after it, since only an anonymous viewer may be answered from
-// it.
+// graphqlRoute stacks CORS → POST/JSON guard → Idempotency-Key check →
+// Authenticate → public-read cache (when on) → GraphQL. CORS goes first so
+// preflights (OPTIONS) are answered and browsers can read every refusal
+// after it; a malformed Idempotency-Key is refused before anything runs;
+// the credential is read only once the request is known to be one GraphQL
+// can execute; the cache comes after it, since only an anonymous viewer may
+// be answered from it.
 func graphqlRoute(d Deps) http.Handler {
 	h := d.GraphQL
 	if d.Cache != nil {
 		h = d.Cache(h)
 	}
 	h = web.Authenticate(d.Auth, d.Authenticator)(h)
+	h = idempotency.CheckHeader(h)
 	h = graphqlRequest(d.MaxBodyBytes, h)
 	return web.CORS(d.Auth)(h)
 }

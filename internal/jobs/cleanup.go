@@ -13,7 +13,8 @@ import (
 const CleanupEvery = time.Hour
 
 // CleanupArgs asks for one pass over expired rows (sessions, link tokens,
-// MFA challenges, throttle counters, old delivery claims).
+// MFA challenges, throttle counters, old delivery claims, stored
+// idempotent answers).
 type CleanupArgs struct{}
 
 // Kind returns "cleanup".
@@ -28,6 +29,25 @@ func (CleanupArgs) InsertOpts() river.InsertOpts {
 // Cleaner deletes what has expired and returns how many rows went, by kind.
 type Cleaner interface {
 	Cleanup(ctx context.Context) (map[string]int, error)
+}
+
+// Cleaners runs several Cleaners as one pass, in order, stopping at the
+// first failure (River retries the whole pass; each is idempotent).
+type Cleaners []Cleaner
+
+// Cleanup runs each Cleaner, returning the counts of them all.
+func (cs Cleaners) Cleanup(ctx context.Context) (map[string]int, error) {
+	all := map[string]int{}
+	for _, c := range cs {
+		deleted, err := c.Cleanup(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for kind, n := range deleted {
+			all[kind] += n
+		}
+	}
+	return all, nil
 }
 
 // CleanupWorker runs Cleaner passes.

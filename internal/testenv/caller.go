@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,6 +42,11 @@ type Caller struct {
 	Cookie string
 	// Bearer, when set, is sent as `Authorization: Bearer`.
 	Bearer string
+	// Key, when set, is sent as Idempotency-Key. With
+	// LECTERN_TEST_IDEMPOTENCY=each in the environment, every request
+	// without one gets a new key: the whole suite then runs each mutation
+	// in the transaction an idempotent request runs in.
+	Key string
 	// ID and Email are the account SignIn and SignInMFA signed in to.
 	ID    uuid.UUID
 	Email string
@@ -129,7 +135,16 @@ func (c *Caller) dress(req *http.Request) {
 	if c.Bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Bearer)
 	}
+	switch {
+	case c.Key != "":
+		req.Header.Set("Idempotency-Key", c.Key)
+	case keyEach && req.Header.Get("Idempotency-Key") == "":
+		req.Header.Set("Idempotency-Key", uuid.NewString())
+	}
 }
+
+// keyEach is LECTERN_TEST_IDEMPOTENCY=each (see Caller.Key).
+var keyEach = os.Getenv("LECTERN_TEST_IDEMPOTENCY") == "each"
 
 // ServeAtOnce releases every request together, each on a goroutine of its
 // own, and returns the answers in order. The goroutines never touch t, and

@@ -119,7 +119,7 @@ func (l *Limiter) Hit(ctx context.Context, r Rule, subject string) error {
 	now := l.clock()
 	var count int
 	var ends time.Time
-	err := l.db.SQL.QueryRowContext(ctx, l.hitSQL, uuid.New(), r.key(subject), now.Add(r.Window), now).Scan(&count, &ends)
+	err := l.db.QueryRow(ctx, l.hitSQL, uuid.New(), r.key(subject), now.Add(r.Window), now).Scan(&count, &ends)
 	if err != nil {
 		return fmt.Errorf("throttle: hit %s: %w", r.Name, err)
 	}
@@ -149,10 +149,10 @@ func (l *Limiter) Take(ctx context.Context, r Rule, subject string, n int) error
 	}
 	now := l.clock()
 	var count int
-	err := l.db.SQL.QueryRowContext(ctx, l.takeSQL, uuid.New(), r.key(subject), now.Add(r.Window), now, n, r.Limit).Scan(&count)
+	err := l.db.QueryRow(ctx, l.takeSQL, uuid.New(), r.key(subject), now.Add(r.Window), now, n, r.Limit).Scan(&count)
 	if errors.Is(err, sql.ErrNoRows) {
 		var ends time.Time
-		err = l.db.SQL.QueryRowContext(ctx, l.blockedSQL, r.key(subject), now).Scan(&count, &ends)
+		err = l.db.QueryRow(ctx, l.blockedSQL, r.key(subject), now).Scan(&count, &ends)
 		if errors.Is(err, sql.ErrNoRows) { // the window ended in between
 			return apperr.Limited(time.Second)
 		}
@@ -174,7 +174,7 @@ func (l *Limiter) Give(ctx context.Context, r Rule, subject string, n int) error
 	if err := r.check(); err != nil {
 		return err
 	}
-	if _, err := l.db.SQL.ExecContext(ctx, l.giveSQL, r.key(subject), l.clock(), n); err != nil {
+	if _, err := l.db.Exec(ctx, l.giveSQL, r.key(subject), l.clock(), n); err != nil {
 		return fmt.Errorf("throttle: give %s: %w", r.Name, err)
 	}
 	return nil
@@ -188,7 +188,7 @@ func (l *Limiter) Undo(ctx context.Context, r Rule, subject string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if _, err := l.db.SQL.ExecContext(ctx, l.undoSQL, r.key(subject), l.clock()); err != nil {
+	if _, err := l.db.Exec(ctx, l.undoSQL, r.key(subject), l.clock()); err != nil {
 		return fmt.Errorf("throttle: undo %s: %w", r.Name, err)
 	}
 	return nil
@@ -208,7 +208,7 @@ func (l *Limiter) Blocked(ctx context.Context, r Rule, subject string) error {
 	now := l.clock()
 	var count int
 	var ends time.Time
-	err := l.db.SQL.QueryRowContext(ctx, l.blockedSQL, r.key(subject), now).Scan(&count, &ends)
+	err := l.db.QueryRow(ctx, l.blockedSQL, r.key(subject), now).Scan(&count, &ends)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
@@ -228,7 +228,7 @@ func (l *Limiter) Clear(ctx context.Context, r Rule, subject string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if _, err := l.db.SQL.ExecContext(ctx, l.clearSQL, r.key(subject)); err != nil {
+	if _, err := l.db.Exec(ctx, l.clearSQL, r.key(subject)); err != nil {
 		return fmt.Errorf("throttle: clear %s: %w", r.Name, err)
 	}
 	return nil
@@ -238,7 +238,7 @@ func (l *Limiter) Clear(ctx context.Context, r Rule, subject string) error {
 // ended bucket counts for nothing, so pruning only reclaims space. It
 // returns 0 and an error when the database fails.
 func (l *Limiter) Prune(ctx context.Context) (int, error) {
-	res, err := l.db.SQL.ExecContext(ctx, l.pruneSQL, l.clock())
+	res, err := l.db.Exec(ctx, l.pruneSQL, l.clock())
 	if err != nil {
 		return 0, fmt.Errorf("throttle: prune: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 // Preflight answers, kept to what the GraphQL route accepts.
 const (
 	corsAllowMethods = "POST"
-	corsAllowHeaders = "Content-Type, Authorization, X-Request-ID"
+	corsAllowHeaders = "Content-Type, Authorization, X-Request-ID, Idempotency-Key"
 	// corsMaxAge lets browsers skip the preflight for ten minutes, Chrome's
 	// own upper bound, so a change to the allowlist takes effect soon.
 	corsMaxAge = "600"
@@ -39,7 +39,7 @@ func CORS(cfg Config) func(http.Handler) http.Handler {
 			if allow {
 				h.Set("Access-Control-Allow-Origin", raw)
 				h.Set("Access-Control-Allow-Credentials", "true")
-				h.Set("Access-Control-Expose-Headers", obs.HeaderRequestID)
+				h.Set("Access-Control-Expose-Headers", obs.HeaderRequestID+", Idempotent-Replayed, Retry-After")
 			}
 			if refuseURLCredential(w, r, cfg.Logger) {
 				return

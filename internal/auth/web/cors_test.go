@@ -53,7 +53,7 @@ func TestCORSPreflight(t *testing.T) {
 				"Access-Control-Allow-Origin":      tt.origin,
 				"Access-Control-Allow-Credentials": "true",
 				"Access-Control-Allow-Methods":     "POST",
-				"Access-Control-Allow-Headers":     "Content-Type, Authorization, X-Request-ID",
+				"Access-Control-Allow-Headers":     "Content-Type, Authorization, X-Request-ID, Idempotency-Key",
 				"Access-Control-Max-Age":           "600",
 			}
 			if out.rec.Code != http.StatusNoContent {
@@ -102,7 +102,7 @@ func TestCORSActualRequest(t *testing.T) {
 				want = map[string]string{
 					"Access-Control-Allow-Origin":      tt.origin,
 					"Access-Control-Allow-Credentials": "true",
-					"Access-Control-Expose-Headers":    "X-Request-ID",
+					"Access-Control-Expose-Headers":    "X-Request-ID, Idempotent-Replayed, Retry-After",
 				}
 			}
 			for k, v := range want {
