@@ -508,7 +508,13 @@ type server struct {
 // test ends if it still runs.
 func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
-	dir := t.TempDir()
+	return startServerIn(t, t.TempDir(), env...)
+}
+
+// startServerIn is startServer with DATA_DIR dir, for a server that
+// restarts on the data an earlier one left.
+func startServerIn(t *testing.T, dir string, env ...string) *server {
+	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(lecternBinary(t))
 	cmd.Dir = dir
