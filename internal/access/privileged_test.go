@@ -25,6 +25,11 @@ var privileged = map[string]string{
 	"internal/seed.SetDemoPasswords":    "sets the demo accounts' passwords",
 	"internal/media.(*Service).Process": "a queued image job reads and records the asset it renders",
 	"internal/media.(*Service).Cleanup": "the media sweep reads every asset to find expired uploads and orphaned objects",
+	// Stored idempotent answers belong to no caller's rows: the service
+	// finds and writes them by the caller's scope, which it derives itself.
+	"internal/idempotency.(*Service).find":    "a stored answer is looked up by the caller's scope and key",
+	"internal/idempotency.(*Service).store":   "the answer is stored under the caller's scope and key",
+	"internal/idempotency.(*Service).Cleanup": "the hourly cleanup deletes expired answers of every caller",
 
 	// The public rendition route answers anyone, signed in or not, with
 	// the same rule (a verified user's avatar, a published course's cover),
