@@ -44,11 +44,11 @@ type Course struct {
 	Requirements []string `json:"requirements,omitempty"`
 	// What a learner will be able to do afterwards, in order.
 	Takeaways []string `json:"takeaways,omitempty"`
-	// Learners enrolled (active or completed).
+	// Learners enrolled (active or completed). Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	EnrollmentCount int `json:"enrollment_count,omitempty"`
-	// Published lessons.
+	// Published lessons. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	LessonCount int `json:"lesson_count,omitempty"`
-	// Number of reviews.
+	// Number of reviews. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	RatingCount int `json:"rating_count,omitempty"`
 	// RatingSum holds the value of the "rating_sum" field.
 	RatingSum int `json:"rating_sum,omitempty"`
@@ -56,7 +56,7 @@ type Course struct {
 	Version int `json:"version,omitempty"`
 	// CoverID holds the value of the "cover_id" field.
 	CoverID *uuid.UUID `json:"cover_id,omitempty"`
-	// Mean review rating, 0 when there are no reviews.
+	// Mean review rating, 0 when there are no reviews. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	RatingAverage float64 `json:"rating_average,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CourseQuery when eager-loading is set.

@@ -30,9 +30,9 @@ type Enrollment struct {
 	CourseID uuid.UUID `json:"course_id,omitempty"`
 	// Status holds the value of the "status" field.
 	Status enrollment.Status `json:"status,omitempty"`
-	// CompletedLessonCount holds the value of the "completed_lesson_count" field.
+	// Published lessons of the course this learner has completed. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	CompletedLessonCount int `json:"completed_lesson_count,omitempty"`
-	// CompletedAt holds the value of the "completed_at" field.
+	// When the learner completed every published lesson; null unless the status is COMPLETED. Derived from the progress like completedLessonCount, and re-derived by the same job.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EnrollmentQuery when eager-loading is set.

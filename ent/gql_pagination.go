@@ -1752,6 +1752,53 @@ func (_m *ExportQuery) Paginate(
 	return conn, nil
 }
 
+var (
+	// ExportOrderFieldCreatedAt orders Export by created_at.
+	ExportOrderFieldCreatedAt = &ExportOrderField{
+		Value: func(_m *Export) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: export.FieldCreatedAt,
+		toTerm: export.ByCreatedAt,
+		toCursor: func(_m *Export) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ExportOrderField) String() string {
+	var str string
+	switch f.column {
+	case ExportOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ExportOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ExportOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ExportOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ExportOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ExportOrderField", str)
+	}
+	return nil
+}
+
 // ExportOrderField defines the ordering field of Export.
 type ExportOrderField struct {
 	// Value extracts the ordering value from the given Export.

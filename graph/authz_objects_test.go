@@ -297,6 +297,26 @@ var objCases = []objCase{
 			asAdminToken:      forbid,
 		}},
 
+	// A course's learners are exported by its owner and instructors and
+	// by administrators from an MFA session; to anyone else, the assistant
+	// included, the course does not exist.
+	{op: "requestExport", target: objPublished,
+		doc: `mutation($id: ID!) { requestExport(input: {kind: COURSE_LEARNERS_CSV, courseId: $id}) { export { id } userErrors { code field message } } }`,
+		want: map[string]string{
+			asAnonymous:       unauth,
+			asUnverified:      emailNotVerified,
+			asLearner:         notFound,
+			asEnrolled:        notFound,
+			asAssistant:       notFound,
+			asInstructor:      allow,
+			asOwner:           allow,
+			asOtherInstructor: notFound,
+			asAdmin:           notFound,
+			asAdminMFA:        allow,
+			asReadToken:       forbid,
+			asAdminToken:      forbid,
+		}},
+
 	{op: "setUserRole", target: objBystander, want: administer,
 		doc: `mutation($id: ID!) { setUserRole(input: {userId: $id, role: INSTRUCTOR}) { user { id } userErrors { code field message } } }`},
 	{op: "disableUser", target: objBystander, want: administer,
@@ -332,6 +352,9 @@ var objElsewhere = map[string]string{
 	"setCourseCover":         "the caller's own upload on a course they may edit (internal/media flow tests)",
 	"addLessonAttachment":    "the caller's own upload on a lesson they may edit (internal/media flow tests)",
 	"removeLessonAttachment": "an attachment of a lesson the caller may edit (internal/media flow tests)",
+	// Jobs are River's rows, keyed by integers, not rows of this fixture.
+	"retryJob":  "administration's rule over a job: every kind of caller signed in over HTTP in jobs_test.go (TestJobsAuthorization)",
+	"cancelJob": "administration's rule over a job: every kind of caller signed in over HTTP in jobs_test.go (TestJobsAuthorization)",
 }
 
 // objBug is a cell where the code disagrees with its documentation: the
@@ -854,12 +877,13 @@ func buildObjFixture(t *testing.T, db *database.DB, users map[string]uuid.UUID) 
 	return f
 }
 
-// clear deletes every course and the rows that hang off courses.
+// clear deletes every course and the rows that hang off courses (exports
+// included).
 func (b *objBuilder) clear() {
 	for _, del := range []interface {
 		Exec(context.Context) (int, error)
 	}{
-		b.tx.LessonProgress.Delete(), b.tx.Review.Delete(), b.tx.Enrollment.Delete(),
+		b.tx.Export.Delete(), b.tx.LessonProgress.Delete(), b.tx.Review.Delete(), b.tx.Enrollment.Delete(),
 		b.tx.CourseTag.Delete(), b.tx.CourseMember.Delete(), b.tx.FAQEntry.Delete(),
 		b.tx.Lesson.Delete(), b.tx.Section.Delete(), b.tx.Course.Delete(),
 	} {
@@ -937,6 +961,8 @@ func objDigest(t *testing.T, db *database.DB, f *objFixture) objRows {
 	objTable(t, rows, "reviews", reviews, err)
 	bystander, err := db.Ent.User.Query().Where(user.ID(f.bystander)).All(ctx)
 	objTable(t, rows, "bystander", bystander, err)
+	exports, err := db.Ent.Export.Query().All(ctx)
+	objTable(t, rows, "exports", exports, err)
 	return rows
 }
 

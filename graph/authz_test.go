@@ -232,9 +232,19 @@ var matrix = map[string]map[string]string{
 	"Mutation.addLessonAttachment":    courseWriting,
 	"Mutation.removeLessonAttachment": courseWriting,
 
+	// Exports are anyone's to ask for (their own data); which course's
+	// learners, and whether from a token, is decided by the service.
+	"Mutation.requestExport": learning,
+
 	"Query.auditEvents":    administration,
 	"Mutation.setUserRole": administration,
 	"Mutation.disableUser": administration,
+
+	// The job queue: administration's rule (River's table has no row
+	// rules, so the service checks for an elevated administrator again).
+	"Query.jobs":         administration,
+	"Mutation.retryJob":  administration,
+	"Mutation.cancelJob": administration,
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
@@ -286,6 +296,7 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 	faqID := gid.New("FAQEntry", uuid.New()).String()
 	uploadID := gid.New("Upload", uuid.New()).String()
 	assetID := gid.New("Asset", uuid.New()).String()
+	jobID := gid.NewInt(gid.Job, 1).String()
 	docs := map[string]string{
 		"Query.node":    `{ node(id: "Q291cnNlOpRqGRLdpElek3NAwsGSfws") { id } }`,
 		"Query.nodes":   `{ nodes(ids: []) { id } }`,
@@ -353,9 +364,15 @@ func TestAuthorizationEnforcedOverHTTP(t *testing.T) {
 		"Mutation.addLessonAttachment":    `mutation { addLessonAttachment(input: {lessonId: "` + lessonID + `", uploadId: "` + uploadID + `", title: "Slides"}) { userErrors { code } } }`,
 		"Mutation.removeLessonAttachment": `mutation { removeLessonAttachment(id: "` + assetID + `") { userErrors { code } } }`,
 
+		"Mutation.requestExport": `mutation { requestExport(input: {kind: COURSE_LEARNERS_CSV, courseId: "` + courseID + `"}) { userErrors { code } } }`,
+
 		"Query.auditEvents":    `{ auditEvents(first: 5) { totalCount } }`,
 		"Mutation.setUserRole": `mutation { setUserRole(input: {userId: "` + userID + `", role: ADMIN}) { userErrors { code } } }`,
 		"Mutation.disableUser": `mutation { disableUser(id: "` + userID + `") { userErrors { code } } }`,
+
+		"Query.jobs":         `{ jobs(first: 5) { edges { cursor } } }`,
+		"Mutation.retryJob":  `mutation { retryJob(id: "` + jobID + `") { userErrors { code } } }`,
+		"Mutation.cancelJob": `mutation { cancelJob(id: "` + jobID + `") { userErrors { code } } }`,
 	}
 	for _, op := range rootFields() {
 		doc, ok := docs[op]

@@ -54,6 +54,9 @@ func (r *Resolver) Course() CourseResolver { return &courseResolver{r} }
 // Enrollment returns EnrollmentResolver implementation.
 func (r *Resolver) Enrollment() EnrollmentResolver { return &enrollmentResolver{r} }
 
+// Export returns ExportResolver implementation.
+func (r *Resolver) Export() ExportResolver { return &exportResolver{r} }
+
 // Lesson returns LessonResolver implementation.
 func (r *Resolver) Lesson() LessonResolver { return &lessonResolver{r} }
 
@@ -74,6 +77,7 @@ type (
 	auditEventResolver struct{ *Resolver }
 	courseResolver     struct{ *Resolver }
 	enrollmentResolver struct{ *Resolver }
+	exportResolver     struct{ *Resolver }
 	lessonResolver     struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
 	sectionResolver    struct{ *Resolver }

@@ -17,7 +17,9 @@ import (
 	"lectern/internal/cache"
 	"lectern/internal/catalog"
 	"lectern/internal/database"
+	"lectern/internal/export"
 	"lectern/internal/idempotency"
+	"lectern/internal/jobs"
 	"lectern/internal/learning"
 	"lectern/internal/loader"
 	"lectern/internal/media"
@@ -45,6 +47,10 @@ type Options struct {
 	Catalog *catalog.Service
 	// Media is the service behind uploads and asset URLs.
 	Media *media.Service
+	// Export is the service behind requestExport and viewer.exports.
+	Export *export.Service
+	// Jobs is the job queue as administrators see and steer it.
+	Jobs *jobs.Admin
 	// Introspection answers __schema and __type queries.
 	Introspection bool
 	// HideSuggestions leaves "Did you mean …?" out of validation errors.
@@ -69,6 +75,8 @@ func NewHandler(o Options) http.Handler {
 			learning:  o.Learning,
 			authoring: o.Authoring,
 			media:     o.Media,
+			export:    o.Export,
+			jobs:      o.Jobs,
 		},
 	})}
 	srv := handler.New(es)

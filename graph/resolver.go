@@ -9,6 +9,8 @@ import (
 	"lectern/internal/auth"
 	"lectern/internal/authoring"
 	"lectern/internal/catalog"
+	"lectern/internal/export"
+	"lectern/internal/jobs"
 	"lectern/internal/learning"
 	"lectern/internal/media"
 )
@@ -26,4 +28,6 @@ type Resolver struct {
 	learning  *learning.Service
 	authoring *authoring.Service
 	media     *media.Service
+	export    *export.Service
+	jobs      *jobs.Admin
 }

@@ -44,17 +44,20 @@ func (Course) Fields() []ent.Field {
 
 		// Counters the catalogue shows on every card. Recounting them per
 		// page would cost a join and an aggregate per course, so they are
-		// stored here and recomputed by catalog.RecountCourse inside the same
+		// stored here and kept exact by internal/counter inside the same
 		// transaction as every write that moves them (enrolment, lesson
-		// publishing, reviews); seeding uses the same function. CHECKs keep
-		// them in range even if a write forgets.
+		// publishing, reviews); seeding recounts them the same way. CHECKs
+		// keep them in range even if a write forgets, and the
+		// reconcile_counters job (internal/counter.Reconciler) recounts
+		// them every RECONCILE_INTERVAL and repairs, with an audit event,
+		// any a bug left wrong.
 		field.Int("enrollment_count").Default(0).NonNegative().
-			Comment("Learners enrolled (active or completed).").
+			Comment("Learners enrolled (active or completed). " + counterNote).
 			Annotations(entgql.OrderField("ENROLLMENT_COUNT")),
 		field.Int("lesson_count").Default(0).NonNegative().
-			Comment("Published lessons."),
+			Comment("Published lessons. " + counterNote),
 		field.Int("rating_count").Default(0).NonNegative().
-			Comment("Number of reviews."),
+			Comment("Number of reviews. " + counterNote),
 		field.Int("rating_sum").Default(0).NonNegative().Annotations(hidden()),
 		// Optimistic concurrency: every change to the course row adds one,
 		// and updateCourse applies only when the client's expectedVersion
@@ -63,7 +66,7 @@ func (Course) Fields() []ent.Field {
 			Comment("Changes with every update of the course; send it back as expectedVersion to update."),
 		field.UUID("cover_id", uuid.UUID{}).Optional().Nillable().Annotations(hidden()),
 		field.Float("rating_average").Default(0).Min(0).Max(5).
-			Comment("Mean review rating, 0 when there are no reviews.").
+			Comment("Mean review rating, 0 when there are no reviews. " + counterNote).
 			Annotations(entgql.OrderField("RATING_AVERAGE")),
 	}
 }
@@ -122,6 +125,11 @@ func (Course) Annotations() []schema.Annotation {
 		}),
 	}
 }
+
+// counterNote ends the description of every stored counter: clients learn
+// how exact it is and what keeps it so.
+const counterNote = "Kept exact by each write; recounted by the reconcile_counters job every " +
+	"RECONCILE_INTERVAL (default 1h), which repairs any drift."
 
 // trigram makes an index a GIN trigram index on PostgreSQL (pg_trgm, created
 // by the first migration); SQLite gets a plain index.

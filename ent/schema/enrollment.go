@@ -24,9 +24,13 @@ func (Enrollment) Fields() []ent.Field {
 		field.Enum("status").Values("ACTIVE", "COMPLETED", "CANCELLED").Default("ACTIVE").
 			Annotations(entgql.Type("EnrollmentStatus")),
 		// Kept in step with lesson_progress by the write that moves it, so
-		// progress lists need no aggregate.
-		field.Int("completed_lesson_count").Default(0).NonNegative(),
-		field.Time("completed_at").Optional().Nillable(),
+		// progress lists need no aggregate; status and completed_at follow
+		// it (COMPLETED once every published lesson is done).
+		field.Int("completed_lesson_count").Default(0).NonNegative().
+			Comment("Published lessons of the course this learner has completed. " + counterNote),
+		field.Time("completed_at").Optional().Nillable().
+			Comment("When the learner completed every published lesson; null unless the status is COMPLETED. " +
+				"Derived from the progress like completedLessonCount, and re-derived by the same job."),
 	}
 }
 

@@ -16,7 +16,10 @@ import (
 // deleted (status EXPIRED) once expires_at passes.
 type Export struct{ ent.Schema }
 
-func (Export) Mixin() []ent.Mixin { return []ent.Mixin{idMixin{}, timeMixin{}} }
+// Mixin orders exports by creation time (viewer.exports lists the newest
+// first); the order is not offered to clients, so no ExportOrder type
+// appears in the schema (SkipOrderField below).
+func (Export) Mixin() []ent.Mixin { return []ent.Mixin{idMixin{}, timeMixin{orderable: true}} }
 
 func (Export) Fields() []ent.Field {
 	return []ent.Field{
@@ -65,6 +68,7 @@ func (Export) Indexes() []ent.Index {
 func (Export) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipOrderField),
 		entsql.Table("exports"),
 		entsql.Checks(map[string]string{
 			"export_kind":     "kind IN ('COURSE_LEARNERS_CSV', 'MY_DATA_JSON')",

@@ -10,12 +10,16 @@ import (
 	"lectern/ent/asset"
 	"lectern/ent/course"
 	"lectern/ent/coursemember"
+	"lectern/ent/export"
 	"lectern/ent/lesson"
 	"lectern/ent/session"
 	"lectern/internal/apperr"
 	"lectern/internal/gid"
 	"strconv"
 	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/google/uuid"
 )
 
 type AddCourseMemberInput struct {
@@ -228,6 +232,65 @@ type HTTPHeader struct {
 	Value string `json:"value"`
 }
 
+// One background job. Its arguments are not shown: they name accounts,
+// addresses and files. Find a job's log lines by its kind and the number in
+// an error's message. A job is not a Node: `node(id:)` does not answer its ID.
+type Job struct {
+	ID gid.ID `json:"id"`
+	// What the job does: `email`, `cleanup`, `process_image`, `delete_objects`, `media_sweep`, `reconcile_counters`…
+	Kind string `json:"kind"`
+	// The queue it runs in.
+	Queue string   `json:"queue"`
+	State JobState `json:"state"`
+	// Attempts made so far (0 before the first).
+	Attempt int `json:"attempt"`
+	// Attempts allowed before the job is DISCARDED.
+	MaxAttempts int `json:"maxAttempts"`
+	// Failed attempts, oldest first.
+	Errors    []*JobError `json:"errors"`
+	CreatedAt time.Time   `json:"createdAt"`
+	// When the job runs, or ran, or runs again after a failed attempt.
+	ScheduledAt time.Time `json:"scheduledAt"`
+	// When the latest attempt started; null before the first.
+	AttemptedAt *time.Time `json:"attemptedAt,omitempty"`
+	// When the job ended (COMPLETED, CANCELLED, DISCARDED); null until then.
+	FinalizedAt *time.Time `json:"finalizedAt,omitempty"`
+}
+
+// A page of jobs.
+type JobConnection struct {
+	Edges    []*JobEdge                  `json:"edges"`
+	PageInfo *entgql.PageInfo[uuid.UUID] `json:"pageInfo"`
+}
+
+type JobEdge struct {
+	Node   *Job                     `json:"node"`
+	Cursor entgql.Cursor[uuid.UUID] `json:"cursor"`
+}
+
+// One failed attempt of a job.
+type JobError struct {
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
+	// Why it failed, when the job could say so safely; otherwise "the job
+	// failed; see the logs" with the job and attempt to look for there.
+	Message string `json:"message"`
+}
+
+type JobPayload struct {
+	// The job as the change left it; null when there are userErrors.
+	Job        *Job                 `json:"job,omitempty"`
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+// Filters for `jobs`. All given filters must match (AND).
+type JobWhereInput struct {
+	// Only jobs in this state.
+	State *JobState `json:"state,omitempty"`
+	// Only jobs of this kind, e.g. `email`.
+	Kind *string `json:"kind,omitempty"`
+}
+
 type LessonPayload struct {
 	Lesson     *ent.Lesson          `json:"lesson,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
@@ -286,6 +349,17 @@ type RemoveCourseMemberInput struct {
 }
 
 type RequestEmailVerificationPayload struct {
+	UserErrors []*apperr.FieldError `json:"userErrors"`
+}
+
+type RequestExportInput struct {
+	Kind export.Kind `json:"kind"`
+	// The course of a COURSE_LEARNERS_CSV (required for it); MY_DATA_JSON takes none.
+	CourseID *gid.ID `json:"courseId,omitempty"`
+}
+
+type RequestExportPayload struct {
+	Export     *ent.Export          `json:"export,omitempty"`
 	UserErrors []*apperr.FieldError `json:"userErrors"`
 }
 
@@ -691,6 +765,140 @@ func (e *AssetStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e AssetStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why an export failed.
+type ExportError string
+
+const (
+	// When the file was to be written, you no longer taught the course (or were no longer an administrator).
+	ExportErrorAccessRevoked ExportError = "ACCESS_REVOKED"
+	// Writing the file kept failing on the server's side; ask for a new export.
+	ExportErrorProcessingFailed ExportError = "PROCESSING_FAILED"
+)
+
+var AllExportError = []ExportError{
+	ExportErrorAccessRevoked,
+	ExportErrorProcessingFailed,
+}
+
+func (e ExportError) IsValid() bool {
+	switch e {
+	case ExportErrorAccessRevoked, ExportErrorProcessingFailed:
+		return true
+	}
+	return false
+}
+
+func (e ExportError) String() string {
+	return string(e)
+}
+
+func (e *ExportError) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportError(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportError", str)
+	}
+	return nil
+}
+
+func (e ExportError) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportError) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportError) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a job is in its life.
+type JobState string
+
+const (
+	// Waiting to run as soon as a worker is free.
+	JobStateAvailable JobState = "AVAILABLE"
+	// Waiting for its time (a delayed job, or a retry after its backoff).
+	JobStateScheduled JobState = "SCHEDULED"
+	// Being worked now.
+	JobStateRunning JobState = "RUNNING"
+	// Failed; it runs again at `scheduledAt`.
+	JobStateRetryable JobState = "RETRYABLE"
+	// Done.
+	JobStateCompleted JobState = "COMPLETED"
+	// Cancelled: by an administrator, or by the job itself for good reason.
+	JobStateCancelled JobState = "CANCELLED"
+	// Failed every attempt; kept until retried or deleted.
+	JobStateDiscarded JobState = "DISCARDED"
+	// Held back until something else lets it run.
+	JobStatePending JobState = "PENDING"
+)
+
+var AllJobState = []JobState{
+	JobStateAvailable,
+	JobStateScheduled,
+	JobStateRunning,
+	JobStateRetryable,
+	JobStateCompleted,
+	JobStateCancelled,
+	JobStateDiscarded,
+	JobStatePending,
+}
+
+func (e JobState) IsValid() bool {
+	switch e {
+	case JobStateAvailable, JobStateScheduled, JobStateRunning, JobStateRetryable, JobStateCompleted, JobStateCancelled, JobStateDiscarded, JobStatePending:
+		return true
+	}
+	return false
+}
+
+func (e JobState) String() string {
+	return string(e)
+}
+
+func (e *JobState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = JobState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid JobState", str)
+	}
+	return nil
+}
+
+func (e JobState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *JobState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e JobState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

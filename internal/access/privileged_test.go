@@ -25,6 +25,9 @@ var privileged = map[string]string{
 	"internal/seed.SetDemoPasswords":    "sets the demo accounts' passwords",
 	"internal/media.(*Service).Process": "a queued image job reads and records the asset it renders",
 	"internal/media.(*Service).Cleanup": "the media sweep reads every asset to find expired uploads and orphaned objects",
+	"internal/export.(*Service).Run":    "a queued export job reads the rows its file holds (a course's enrolments, all of one user's records)",
+	"internal/export.(*Service).Expire": "the export expiry job reads every export to expire files and find orphaned ones",
+
 	// Stored idempotent answers belong to no caller's rows: the service
 	// finds and writes them by the caller's scope, which it derives itself.
 	"internal/idempotency.(*Service).find":    "a stored answer is looked up by the caller's scope and key",

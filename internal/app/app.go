@@ -14,6 +14,7 @@ import (
 	"lectern/internal/catalog"
 	"lectern/internal/config"
 	"lectern/internal/database"
+	"lectern/internal/export"
 	"lectern/internal/idempotency"
 	"lectern/internal/jobs"
 	"lectern/internal/learning"
@@ -42,6 +43,8 @@ type App struct {
 	// Queue enqueues jobs and, when built WithWorkers, works them between
 	// its Start and Stop, which are the caller's to call.
 	Queue *jobs.Queue
+	// Jobs shows the queue to administrators and retries and cancels jobs.
+	Jobs *jobs.Admin
 	// Handler is the HTTP surface: the GraphQL endpoint, the health checks
 	// and, in dev and stage, the playground.
 	Handler http.Handler
@@ -55,6 +58,8 @@ type App struct {
 	// Store keeps uploaded files; Media runs uploads over it.
 	Store *storage.Store
 	Media *media.Service
+	// Export writes the files users ask for (exports) into Store.
+	Export *export.Service
 	// Idempotency runs mutations sent with an Idempotency-Key once.
 	Idempotency *idempotency.Service
 
@@ -83,7 +88,13 @@ func Build(cfg config.Config, db *database.DB, logger *slog.Logger, opts ...Opti
 		err = a.buildQueue(cfg, db, logger, o)
 	}
 	if err == nil {
+		a.Jobs = jobs.NewAdmin(db, a.Queue, a.Audit)
+	}
+	if err == nil {
 		err = a.buildMedia(cfg, db, logger, o)
+	}
+	if err == nil {
+		err = a.buildExport(cfg, db, logger, o)
 	}
 	if err == nil {
 		a.Authoring = authoring.New(db, a.Audit, a.Media, o.now)

@@ -63,6 +63,8 @@ func (a *App) graphQL(cfg config.Config, db *database.DB, logger *slog.Logger, l
 		Learning:        a.Learning,
 		Authoring:       a.Authoring,
 		Media:           a.Media,
+		Export:          a.Export,
+		Jobs:            a.Jobs,
 		Catalog:         a.Catalog,
 		Introspection:   cfg.GraphQLIntrospection,
 		HideSuggestions: !cfg.GraphQLSuggestions(),

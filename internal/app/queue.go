@@ -9,7 +9,9 @@ import (
 
 	"lectern/internal/auth"
 	"lectern/internal/config"
+	"lectern/internal/counter"
 	"lectern/internal/database"
+	"lectern/internal/export"
 	"lectern/internal/jobs"
 	"lectern/internal/mail"
 )
@@ -34,8 +36,12 @@ func (a *App) buildQueue(cfg config.Config, db *database.DB, logger *slog.Logger
 	logger.Info("mail", slog.String("sender", fmt.Sprint(sender)))
 	a.Sender = sender
 	a.Queue, err = jobs.New(db, jobs.Config{
-		Workers:      a.workers(cfg, db, logger, o.now),
-		PeriodicJobs: []*river.PeriodicJob{jobs.CleanupSchedule(), jobs.MediaSweepSchedule()},
+		Workers: a.workers(cfg, db, logger, o.now),
+		Queues:  Queues(),
+		PeriodicJobs: append([]*river.PeriodicJob{jobs.CleanupSchedule(), jobs.MediaSweepSchedule(), export.ExpirySchedule()},
+			reconcileSchedule(cfg)...),
+		Logger:      logger,
+		RescueAfter: cfg.JobRescueAfter,
 	})
 	return err
 }
@@ -43,15 +49,30 @@ func (a *App) buildQueue(cfg config.Config, db *database.DB, logger *slog.Logger
 // workers registers email delivery through a.Sender, the cleanup of
 // expired credentials, counters and idempotent answers on the clock now
 // (nil: time.Now), and
-// media's jobs: image processing, object deletion and the media sweep.
+// media's jobs: image processing, object deletion and the media sweep;
+// and the export jobs (files and their expiry). Export emails are composed
+// by the export service, the others by a.Mailer (EmailComposer).
 func (a *App) workers(cfg config.Config, db *database.DB, logger *slog.Logger, now func() time.Time) *river.Workers {
 	w := river.NewWorkers()
-	river.AddWorker(w, jobs.NewEmailWorker(db, a.Mailer, a.Sender, logger))
+	river.AddWorker(w, jobs.NewEmailWorker(db, a.EmailComposer(), a.Sender, logger))
 	janitor := auth.NewJanitor(db, cfg.SessionIdleTimeout, now)
 	river.AddWorker(w, jobs.NewCleanupWorker(jobs.Cleaners{janitor, a.Idempotency}, logger))
 	a.AddMediaWorkers(w)
 	river.AddWorker(w, jobs.NewMediaSweepWorker(mediaJobs{a}, logger))
+	a.AddExportWorkers(w, logger, cfg.JobRescueAfter)
+	reconcile := jobs.NewReconcileWorker(counter.NewReconciler(db, a.Audit, logger, now), logger)
+	river.AddWorker(w, jobs.Limit(reconcile, cfg.JobRescueAfter))
 	return w
+}
+
+// reconcileSchedule is the periodic counter reconciliation, every
+// RECONCILE_INTERVAL; none when that is 0. Its worker is registered
+// either way, so a pass an administrator retries still runs.
+func reconcileSchedule(cfg config.Config) []*river.PeriodicJob {
+	if cfg.ReconcileInterval <= 0 {
+		return nil
+	}
+	return []*river.PeriodicJob{jobs.ReconcileSchedule(cfg.ReconcileInterval)}
 }
 
 // newSender returns the mail sender: SMTP when cfg has SMTP_URL, otherwise

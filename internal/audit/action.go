@@ -32,12 +32,21 @@ const (
 	CourseArchive           = "course.archive"
 	CourseMemberAdd         = "course.member_add"
 	CourseMemberRemove      = "course.member_remove"
+	// JobRetry and JobCancel are an administrator's retryJob and cancelJob
+	// (target Job, details kind and the state it was in).
+	JobRetry  = "job.retry"
+	JobCancel = "job.cancel"
+	// CounterRepair is the counter reconciliation correcting a stored
+	// counter (target Course or Enrollment, details counter, stored and
+	// recounted, and course for an enrolment); the system acts, no user.
+	CounterRepair = "counter.repair"
 )
 
 // AllowedDetails lists the only keys Event.Details may use. Treat it as
 // read-only: widening it is a decision about what the audit trail may hold,
 // made here in code review, not at run time.
-var AllowedDetails = []string{"reason", "transport", "scopes", "rule", "name", "method", "count", "role", "user", "course"}
+var AllowedDetails = []string{"reason", "transport", "scopes", "rule", "name", "method", "count", "role", "user", "course",
+	"kind", "state", "counter", "stored", "recounted"}
 
 // maxDetailLen is the longest detail value accepted, in runes: enough for
 // a reason or a scope list, too short to smuggle a document in.

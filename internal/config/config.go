@@ -127,6 +127,14 @@ type Config struct {
 	// default a directory inside DataDir; with the upload settings
 	// (STORAGE_SIGNING_KEY, ASSETS_PUBLIC_BASE_URL, UPLOAD_DAILY_BYTES).
 	Storage StorageConfig
+	// ReconcileInterval is how often the job queue recounts every
+	// course's counters and repairs drift (RECONCILE_INTERVAL); 0 turns
+	// it off.
+	ReconcileInterval time.Duration
+	// JobRescueAfter is how long a job may stay running before the queue
+	// takes its worker for dead and runs it again (JOB_RESCUE_AFTER). A
+	// job with a longer timeout of its own waits for that timeout too.
+	JobRescueAfter time.Duration
 }
 
 // Load reads and validates every setting through getenv; a nil getenv reads
@@ -237,6 +245,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("redis_timeout", c.Cache.RedisTimeout),
 		slog.String("cache_namespace", c.Cache.Namespace),
 		slog.String("totp_encryption_keys", keyIDs(c.TOTPEncryptionKeys)),
+		slog.Duration("reconcile_interval", c.ReconcileInterval),
+		slog.Duration("job_rescue_after", c.JobRescueAfter),
 	)
 	attrs = append(attrs, c.Storage.logAttrs(c.Env)...)
 	return slog.GroupValue(attrs...)

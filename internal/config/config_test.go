@@ -131,7 +131,8 @@ func TestLoadDefaults(t *testing.T) {
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				GraphQLIntrospection: true, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
-				APIBaseURL: "http://127.0.0.1:8080",
+				APIBaseURL: "http://127.0.0.1:8080", ReconcileInterval: time.Hour,
+				JobRescueAfter: time.Hour,
 			},
 		},
 		{
@@ -145,7 +146,8 @@ func TestLoadDefaults(t *testing.T) {
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: deployedStorage,
-				APIBaseURL: apiURL,
+				APIBaseURL: apiURL, ReconcileInterval: time.Hour,
+				JobRescueAfter: time.Hour,
 			},
 		},
 		{
@@ -159,7 +161,8 @@ func TestLoadDefaults(t *testing.T) {
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: deployedStorage,
-				APIBaseURL: apiURL,
+				APIBaseURL: apiURL, ReconcileInterval: time.Hour,
+				JobRescueAfter: time.Hour,
 			},
 		},
 	}

@@ -99,6 +99,8 @@ func (l *loader) load() Config {
 	c.APIBaseURL = l.apiBaseURL(env, c.HTTPAddr, c.Storage.Driver)
 	c.Storage.PublicBaseURL = l.assetsPublicBaseURL(env)
 	c.Storage.DailyUploadBytes = l.uploadDailyBytes()
+	c.ReconcileInterval = l.reconcileInterval()
+	c.JobRescueAfter = l.jobRescueAfter()
 	l.checkSessionTimeouts(c)
 	l.checkSQLiteAllowed(c)
 	return c

@@ -12,6 +12,12 @@
 // by the delta they make (delta.go), a row or two however many learners
 // the course has, without waiting for each other. RecountCourses also
 // serves seeding.
+//
+// Underneath both, the Reconciler (reconcile.go, run by the
+// reconcile_counters job) recounts every course and enrolment from the
+// same SQL (drift.go) and repairs, with an audit event, whatever a bug or
+// a hand-made change left wrong; on a consistent database it writes
+// nothing.
 package counter
 
 import (
@@ -49,16 +55,25 @@ func RecountCourses(ctx context.Context, db Execer, ids ...uuid.UUID) error {
 
 // Portable SQL (PostgreSQL and SQLite). Cancelled enrolments do not count;
 // only published lessons count, for the catalogue and for progress alike.
+// Each counter's recount is written once, here: the recount statements and
+// the reconciliation's drift check (reconcile.go) are built from them.
 const (
-	recountCourses = `UPDATE courses SET
-  enrollment_count = (SELECT COUNT(*) FROM enrollments e WHERE e.course_id = courses.id AND e.status <> 'CANCELLED'),
-  lesson_count = (SELECT COUNT(*) FROM lessons l WHERE l.course_id = courses.id AND l.status = 'PUBLISHED'),
-  rating_count = (SELECT COUNT(*) FROM reviews r WHERE r.course_id = courses.id),
-  rating_sum = (SELECT COALESCE(SUM(r.rating), 0) FROM reviews r WHERE r.course_id = courses.id),
-  rating_average = COALESCE((SELECT AVG(r.rating) FROM reviews r WHERE r.course_id = courses.id), 0)`
-	recountEnrollments = `UPDATE enrollments SET
-  completed_lesson_count = (SELECT COUNT(*) FROM lesson_progresses p JOIN lessons l ON l.id = p.lesson_id
+	recountEnrollmentCount = `(SELECT COUNT(*) FROM enrollments e WHERE e.course_id = courses.id AND e.status <> 'CANCELLED')`
+	recountLessonCount     = `(SELECT COUNT(*) FROM lessons l WHERE l.course_id = courses.id AND l.status = 'PUBLISHED')`
+	recountRatingCount     = `(SELECT COUNT(*) FROM reviews r WHERE r.course_id = courses.id)`
+	recountRatingSum       = `(SELECT COALESCE(SUM(r.rating), 0) FROM reviews r WHERE r.course_id = courses.id)`
+	recountRatingAverage   = `COALESCE((SELECT AVG(r.rating) FROM reviews r WHERE r.course_id = courses.id), 0)`
+	recountCompleted       = `(SELECT COUNT(*) FROM lesson_progresses p JOIN lessons l ON l.id = p.lesson_id
     WHERE p.enrollment_id = enrollments.id AND l.status = 'PUBLISHED')`
+
+	recountCourses = `UPDATE courses SET
+  enrollment_count = ` + recountEnrollmentCount + `,
+  lesson_count = ` + recountLessonCount + `,
+  rating_count = ` + recountRatingCount + `,
+  rating_sum = ` + recountRatingSum + `,
+  rating_average = ` + recountRatingAverage
+	recountEnrollments = `UPDATE enrollments SET
+  completed_lesson_count = ` + recountCompleted
 )
 
 // idFilter returns " WHERE col IN (?, …)" for ids, or nothing for none.

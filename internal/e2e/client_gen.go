@@ -131,7 +131,7 @@ type CataloguePageCoursesCourseConnectionEdgesCourseEdgeNodeCourse struct {
 	Level CourseLevel `json:"level"`
 	// When the course was first published; null for drafts.
 	PublishedAt *time.Time `json:"publishedAt"`
-	// Mean review rating, 0 when there are no reviews.
+	// Mean review rating, 0 when there are no reviews. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	RatingAverage float64 `json:"ratingAverage"`
 	// The course's owner.
 	Owner CataloguePageCoursesCourseConnectionEdgesCourseEdgeNodeCourseOwnerUser `json:"owner"`
@@ -280,9 +280,10 @@ func (v *CompleteLessonCompleteLessonEnrollmentPayload) GetUserErrors() []Comple
 //
 // A learner's enrolment in a course. Visible only to that learner.
 type CompleteLessonCompleteLessonEnrollmentPayloadEnrollment struct {
-	Id                   string           `json:"id"`
-	Status               EnrollmentStatus `json:"status"`
-	CompletedLessonCount int              `json:"completedLessonCount"`
+	Id     string           `json:"id"`
+	Status EnrollmentStatus `json:"status"`
+	// Published lessons of the course this learner has completed. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
+	CompletedLessonCount int `json:"completedLessonCount"`
 	// Share of the course's published lessons done, from 0 to 1.
 	Progress float64 `json:"progress"`
 }
@@ -838,13 +839,13 @@ func (v *CoursePageResponse) GetCourse() *CoursePageCourse { return v.Course }
 // A course: ordered sections of article-style lessons, an FAQ and tags. Anonymous callers see published courses only.
 type CourseStatsCourse struct {
 	Id string `json:"id"`
-	// Learners enrolled (active or completed).
+	// Learners enrolled (active or completed). Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	EnrollmentCount int `json:"enrollmentCount"`
-	// Published lessons.
+	// Published lessons. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	LessonCount int `json:"lessonCount"`
-	// Number of reviews.
+	// Number of reviews. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	RatingCount int `json:"ratingCount"`
-	// Mean review rating, 0 when there are no reviews.
+	// Mean review rating, 0 when there are no reviews. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
 	RatingAverage float64                                  `json:"ratingAverage"`
 	Reviews       CourseStatsCourseReviewsReviewConnection `json:"reviews"`
 }
@@ -1342,9 +1343,10 @@ func (v *EnrollEnrollEnrollmentPayload) GetUserErrors() []EnrollEnrollEnrollment
 //
 // A learner's enrolment in a course. Visible only to that learner.
 type EnrollEnrollEnrollmentPayloadEnrollment struct {
-	Id                   string           `json:"id"`
-	Status               EnrollmentStatus `json:"status"`
-	CompletedLessonCount int              `json:"completedLessonCount"`
+	Id     string           `json:"id"`
+	Status EnrollmentStatus `json:"status"`
+	// Published lessons of the course this learner has completed. Kept exact by each write; recounted by the reconcile_counters job every RECONCILE_INTERVAL (default 1h), which repairs any drift.
+	CompletedLessonCount int `json:"completedLessonCount"`
 	// Share of the course's published lessons done, from 0 to 1.
 	Progress float64 `json:"progress"`
 }

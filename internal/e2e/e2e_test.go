@@ -599,6 +599,7 @@ func lecternEnv(set []string) []string {
 		config.VarSessionMaxAge, config.VarTrustedProxies, config.VarGraphQLIntrospection, config.VarTOTPEncryptionKeys,
 		config.VarDebugAddr, config.VarGOGC, config.VarGOMEMLIMIT, config.VarStorageURL,
 		config.VarStorageSigningKey, config.VarAPIBaseURL, config.VarAssetsPublicBaseURL, config.VarUploadDailyBytes,
+		config.VarJobRescueAfter,
 	}
 	var env []string
 	for _, kv := range os.Environ() {

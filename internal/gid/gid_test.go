@@ -3,7 +3,9 @@ package gid_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -146,6 +148,11 @@ func FuzzParse(f *testing.F) {
 		encode("course:" + string(key[:])),
 		encode(":"),
 		strings.Repeat("A", 200),
+		gid.NewInt(gid.Job, 1).String(),
+		gid.NewInt(gid.Job, math.MaxInt64).String(),
+		encode("Job:" + string(key[:])),
+		encode("Job:" + intKey(-1)),
+		encode("Course:" + intKey(7)),
 	} {
 		f.Add(s)
 	}
@@ -166,6 +173,69 @@ func FuzzParse(f *testing.F) {
 		}
 		if id.Type == "" || id.Type[0] < 'A' || id.Type[0] > 'Z' {
 			t.Fatalf("Parse(%q) accepted type %q", s, id.Type)
+		}
+		if gid.IntKeyed(id.Type) {
+			if id.Int <= 0 || id.UUID != (uuid.UUID{}) {
+				t.Fatalf("Parse(%q) = %+v: an integer-keyed type needs a positive Int and no UUID", s, id)
+			}
+		} else if id.Int != 0 {
+			t.Fatalf("Parse(%q) = %+v: a UUID-keyed type with an Int", s, id)
+		}
+	})
+}
+
+// intKey is the 8-byte big-endian key of an integer-keyed ID.
+func intKey(n int64) string { return string(binary.BigEndian.AppendUint64(nil, uint64(n))) }
+
+// TestIntKeyed covers the IDs of types keyed by an integer (jobs): one
+// spelling each, positive keys only, and no mixing with UUID keys.
+func TestIntKeyed(t *testing.T) {
+	t.Run("RoundTrips", func(t *testing.T) {
+		for _, n := range []int64{1, 2, 255, 256, 1 << 31, math.MaxInt64} {
+			id := gid.NewInt(gid.Job, n)
+			s := id.String()
+			if want := encode("Job:" + intKey(n)); s != want {
+				t.Errorf("String(%d) = %q, want %q", n, s, want)
+			}
+			got, err := gid.Parse(s)
+			if err != nil || got != id {
+				t.Errorf("Parse(String(%d)) = %+v, %v", n, got, err)
+			}
+			if !got.Is(gid.Job) || got.Require(gid.Job, "id") != nil {
+				t.Errorf("Parse(String(%d)) = %+v is not a Job", n, got)
+			}
+			if strings.Contains(s, "Job") {
+				t.Errorf("String(%d) = %q shows the type in clear", n, s)
+			}
+		}
+	})
+	t.Run("RejectsMalformed", func(t *testing.T) {
+		for _, tc := range []struct{ name, in string }{
+			{"Zero", encode("Job:" + intKey(0))},
+			{"Negative", encode("Job:" + intKey(-1))},
+			{"MinInt", encode("Job:" + intKey(math.MinInt64))},
+			{"KeyTooShort", encode("Job:" + intKey(7)[:7])},
+			{"KeyTooLong", encode("Job:" + intKey(7) + "\x00")},
+			{"UUIDKey", encode("Job:" + string(key[:]))},
+			{"DecimalText", encode("Job:42")},
+			{"IntKeyOnUUIDType", encode("Course:" + intKey(7))},
+			{"LowerCaseType", encode("job:" + intKey(7))},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id, err := gid.Parse(tc.in)
+				if !errors.Is(err, gid.ErrMalformed) {
+					t.Fatalf("Parse(%q) = %+v, %v; want ErrMalformed", tc.in, id, err)
+				}
+			})
+		}
+	})
+	t.Run("OtherTypesAreNotFoundAsJobs", func(t *testing.T) {
+		course := gid.New("Course", key)
+		if err := course.Require(gid.Job, "id"); err == nil {
+			t.Error("a Course ID passed as a Job's")
+		}
+		if err := gid.NewInt(gid.Job, 3).Require("Course", "id"); err == nil {
+			t.Error("a Job ID passed as a Course's")
 		}
 	})
 }

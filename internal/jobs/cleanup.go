@@ -50,7 +50,9 @@ func (cs Cleaners) Cleanup(ctx context.Context) (map[string]int, error) {
 	return all, nil
 }
 
-// CleanupWorker runs Cleaner passes.
+// CleanupWorker runs Cleaner passes. Rerunning one is safe: a pass deletes
+// only rows that have already expired, so a second finds nothing left to
+// delete and changes nothing else.
 type CleanupWorker = sweepWorker[CleanupArgs]
 
 // NewCleanupWorker returns a worker running c; a nil logger means

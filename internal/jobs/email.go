@@ -32,6 +32,9 @@ const (
 	TemplateEmailChangeNotice = "email_change_notice"
 	TemplateSignInNotice      = "sign_in_notice"
 	TemplateAccountExists     = "account_exists"
+	// TemplateExportReady tells an export's requester that its file can
+	// be fetched (internal/export composes it; ExportID names the export).
+	TemplateExportReady = "export_ready"
 )
 
 // emailMaxAttempts gives a mail server that is down for maintenance about
@@ -56,6 +59,8 @@ type EmailArgs struct {
 	ClientAddr string    `json:"client_addr,omitempty"`
 	UserAgent  string    `json:"user_agent,omitempty"`
 	At         time.Time `json:"at"`
+	// ExportID is the export a TemplateExportReady message announces.
+	ExportID uuid.UUID `json:"export_id,omitzero"`
 }
 
 // Kind returns "email".
@@ -79,6 +84,13 @@ type Composer interface {
 
 // EmailWorker sends the message of each email job at most once, however
 // often River runs the job.
+//
+// Rerunning a job (after a crash, a timeout or an administrator's retry)
+// is safe: before a message is handed over, the job's delivery is claimed
+// in a committed row (maildelivery, unique by job ID), and an attempt that
+// finds the claim sends nothing. Claims are kept 30 days, far longer than
+// River keeps a completed or cancelled job; a discarded job, kept until
+// retried, holds none, since each of its failed sends released its claim.
 type EmailWorker struct {
 	river.WorkerDefaults[EmailArgs]
 	db       *database.DB

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -40,7 +41,25 @@ type Config struct {
 	RetryPolicy river.ClientRetryPolicy
 	// PeriodicJobs are enqueued on a schedule while the queue runs.
 	PeriodicJobs []*river.PeriodicJob
+	// Logger receives a line for every failed attempt, with the whole
+	// error (failure.go); nil means slog.Default().
+	Logger *slog.Logger
+	// RescueAfter is how long a job may stay running before River takes
+	// its worker for dead (a killed process leaves its jobs running) and
+	// schedules it again; zero means River's default (an hour). A job
+	// whose own Timeout is longer is left alone until that has passed.
+	RescueAfter time.Duration
 }
+
+// Retention of finished jobs in River's table, where administrators see
+// them (Admin.List). Completed and cancelled jobs go after River's default
+// day. Discarded jobs, the ones that failed every attempt, stay until an
+// administrator retries them or an operator deletes them: River's default
+// (a week) would take the evidence of a failure away before anyone looked.
+const (
+	FinishedJobRetention  = 24 * time.Hour
+	DiscardedJobRetention = -1 // River's "never"
+)
 
 // DefaultQueues returns the queues a worker process serves when Config
 // names none. Email has its own queue so a slow mail server cannot hold up
@@ -57,7 +76,16 @@ func DefaultQueues() map[string]river.QueueConfig {
 
 // New returns a Queue over db. It fails if River rejects the configuration.
 func New(db *database.DB, cfg Config) (*Queue, error) {
-	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues, RetryPolicy: cfg.RetryPolicy, PeriodicJobs: cfg.PeriodicJobs}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	rc := &river.Config{Workers: cfg.Workers, Queues: cfg.Queues, RetryPolicy: cfg.RetryPolicy, PeriodicJobs: cfg.PeriodicJobs,
+		Middleware:                  []rivertype.Middleware{&failureMiddleware{logger: logger}},
+		CompletedJobRetentionPeriod: FinishedJobRetention,
+		CancelledJobRetentionPeriod: FinishedJobRetention,
+		DiscardedJobRetentionPeriod: DiscardedJobRetention,
+	}
 	if rc.Workers != nil && rc.Queues == nil {
 		rc.Queues = DefaultQueues()
 	}
@@ -65,6 +93,15 @@ func New(db *database.DB, cfg Config) (*Queue, error) {
 		rc.FetchPollInterval = cfg.PollInterval
 		// River refuses a cooldown longer than the poll interval.
 		rc.FetchCooldown = min(cfg.PollInterval, river.FetchCooldownDefault)
+	}
+	if cfg.RescueAfter > 0 {
+		rc.RescueStuckJobsAfter = cfg.RescueAfter
+		// River refuses a rescue sooner than the default job timeout, and
+		// would not rescue a job before its timeout anyway. Jobs without a
+		// timeout of their own time out at half the delay, which leaves a
+		// job ending at its timeout the other half to return before it
+		// could be taken for dead and run twice at once.
+		rc.JobTimeout = min(river.JobTimeoutDefault, cfg.RescueAfter/2)
 	}
 	if db.Dialect == database.Postgres {
 		// database/sql cannot LISTEN; workers poll instead.
@@ -127,4 +164,31 @@ func runMigrations(ctx context.Context, db *database.DB, opts *rivermigrate.Migr
 		versions[i] = "river:" + strconv.Itoa(v.Version)
 	}
 	return versions, nil
+}
+
+// Limit returns w with its timeout cut to half of rescueAfter (when set):
+// River rescues a job whose process died only once both RescueStuckJobsAfter
+// and the job's own timeout have passed, so a worker allowed half an hour
+// would leave a job a crash interrupted stuck for that long, whatever the
+// rescue delay. Half leaves a job that ends at its timeout the other half to
+// return before it could be taken for dead and run twice at once.
+func Limit[T river.JobArgs](w river.Worker[T], rescueAfter time.Duration) river.Worker[T] {
+	if rescueAfter <= 0 {
+		return w
+	}
+	return limited[T]{Worker: w, max: rescueAfter / 2}
+}
+
+type limited[T river.JobArgs] struct {
+	river.Worker[T]
+	max time.Duration
+}
+
+// Timeout is the worker's own, or the limit when that is shorter; a
+// worker that uses the client's default (0) already gets at most the same.
+func (l limited[T]) Timeout(job *river.Job[T]) time.Duration {
+	if d := l.Worker.Timeout(job); d > 0 && d < l.max || d == 0 {
+		return d
+	}
+	return l.max
 }

@@ -35,7 +35,11 @@ type ImageProcessor interface {
 	ProcessImage(ctx context.Context, assetID uuid.UUID, final bool) error
 }
 
-// ProcessImageWorker runs an ImageProcessor.
+// ProcessImageWorker runs an ImageProcessor. Rerunning a job is safe:
+// processing does nothing unless the asset is still PROCESSING, and
+// renditions are stored under keys made from their bytes, so an attempt
+// that follows one cut short after storing them overwrites the same
+// objects instead of adding copies (the media sweep removes any orphan).
 type ProcessImageWorker struct {
 	river.WorkerDefaults[ProcessImageArgs]
 	p ImageProcessor
@@ -79,7 +83,9 @@ type ObjectDeleter interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// DeleteObjectsWorker deletes the objects of its jobs.
+// DeleteObjectsWorker deletes the objects of its jobs. Rerunning a job is
+// safe: deleting an object that is gone succeeds, and the rows that
+// pointed at them were deleted before the job was committed.
 type DeleteObjectsWorker struct {
 	river.WorkerDefaults[DeleteObjectsArgs]
 	store ObjectDeleter
@@ -115,7 +121,10 @@ func (MediaSweepArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByPeriod: MediaSweepEvery}}
 }
 
-// MediaSweepWorker runs a Cleaner that sweeps media.
+// MediaSweepWorker runs a Cleaner that sweeps media. Rerunning a pass is
+// safe: an upload's row goes in the transaction that queues the deletion
+// of its objects, so a second pass finds neither, and objects no row
+// points to are deleted idempotently.
 type MediaSweepWorker = sweepWorker[MediaSweepArgs]
 
 // NewMediaSweepWorker returns a worker running c; a nil logger means

@@ -24,12 +24,15 @@ const (
 	maxNameRunes      = 64
 	maxClientRunes    = 64
 	maxUserAgentRunes = 160
+	// maxExportRunes leaves room for a course title (at most 200).
+	maxExportRunes = 240
 )
 
 // Paths the web client serves the account pages under.
 const (
 	verifyEmailPath   = "verify-email"
 	resetPasswordPath = "reset-password"
+	exportsPath       = "exports"
 )
 
 // autoSubmitted marks messages as machine-generated (RFC 3834), so
@@ -46,6 +49,7 @@ type Renderer struct {
 	emailChange  *email
 	signIn       *email
 	exists       *email
+	exportReady  *email
 }
 
 // email is one kind of message: "subject" and "text" in text, "html" in
@@ -66,6 +70,9 @@ type view struct {
 	When       string
 	ClientAddr string
 	UserAgent  string
+	// What an export holds and when its file is deleted.
+	Export  string
+	Expires string
 }
 
 // NewRenderer returns a Renderer whose links point into baseURL (an
@@ -95,6 +102,7 @@ func NewRenderer(baseURL, from string) (*Renderer, error) {
 		{"email_change", &r.emailChange},
 		{"sign_in", &r.signIn},
 		{"account_exists", &r.exists},
+		{"export_ready", &r.exportReady},
 	} {
 		if *e.dst, err = loadEmail(e.name); err != nil {
 			return nil, err
@@ -202,6 +210,25 @@ func (r *Renderer) AccountExists(to, displayName string) (Message, error) {
 	return r.render(r.exists, to, view{
 		Name:    clean(displayName, maxNameRunes),
 		SiteURL: r.base.String(),
+	})
+}
+
+// ExportReady returns the message telling to that the export exportID
+// (its global ID, as the API shows it), holding what (e.g. "the learners
+// of Backend Basics"), can be downloaded until expires (shown in UTC). The
+// link, <baseURL>/exports/<exportID>, opens the app, where the signed-in
+// requester fetches the file: the message carries no link to the file
+// itself, which anyone reading the mailbox could use. It returns an error
+// when to does not parse, exportID is empty or expires is the zero time.
+func (r *Renderer) ExportReady(to, displayName, exportID, what string, expires time.Time) (Message, error) {
+	if exportID == "" || expires.IsZero() {
+		return Message{}, errors.New("mail: export ready: no export or expiry")
+	}
+	return r.render(r.exportReady, to, view{
+		Name:    clean(displayName, maxNameRunes),
+		Link:    r.base.JoinPath(exportsPath, exportID).String(),
+		Export:  clean(what, maxExportRunes),
+		Expires: expires.UTC().Format("Monday 2 January 2006, 15:04 UTC"),
 	})
 }
 
