@@ -554,8 +554,8 @@ func readMessage(path string) (message, error) {
 // checkJobsOnce waits until River has finished every email job, then
 // checks that the journey queued exactly one per message, each completed
 // at its first attempt, and that each job claimed one delivery and sent
-// it. No other job but the periodic ones (cleanup and media_sweep, each
-// unique per period) may exist.
+// it. No other job but the periodic ones (cleanup, media_sweep,
+// export_expiry and reconcile_counters, each unique per period) may exist.
 func checkJobsOnce(t *testing.T, dbURL string) {
 	t.Helper()
 	db, err := sql.Open("postgres", dbURL)
@@ -605,7 +605,7 @@ func checkJobsOnce(t *testing.T, dbURL string) {
 	t.Logf("river_job: %+v", jobs)
 
 	emails := map[string]int{}
-	periodic := map[string]int{"cleanup": 0, "media_sweep": 0} // kind -> jobs
+	periodic := map[string]int{"cleanup": 0, "media_sweep": 0, "export_expiry": 0, "reconcile_counters": 0} // kind -> jobs
 	var emailIDs []int64
 	for _, j := range jobs {
 		switch j.kind {
@@ -615,7 +615,7 @@ func checkJobsOnce(t *testing.T, dbURL string) {
 			if j.state != "completed" || j.attempt != 1 {
 				t.Errorf("email job %d (%s): state %s after %d attempts, want completed at the first", j.id, j.template, j.state, j.attempt)
 			}
-		case "cleanup", "media_sweep":
+		case "cleanup", "media_sweep", "export_expiry", "reconcile_counters":
 			periodic[j.kind]++
 		default:
 			t.Errorf("unexpected job %d of kind %q (state %s)", j.id, j.kind, j.state)
