@@ -106,7 +106,9 @@ func (s *Service) render(ctx context.Context, a *ent.Asset) ([]schematype.Rendit
 // to delete.
 func (s *Service) finish(ctx context.Context, a *ent.Asset, rs []schematype.Rendition, w, h int) (kept bool, err error) {
 	err = s.db.Transact(ctx, func(tx *database.Tx) error {
-		tx.Touch(shownAt(a)...)
+		if err := s.touchShown(ctx, tx, a.ID); err != nil {
+			return err
+		}
 		n, err := tx.Asset.Update().Where(asset.ID(a.ID), asset.StatusEQ(asset.StatusPROCESSING)).
 			SetStatus(asset.StatusREADY).SetRenditions(rs).SetWidth(w).SetHeight(h).
 			SetUpdatedAt(s.now().UTC()).Save(ctx)
@@ -142,7 +144,9 @@ func sameKeys(a, b []schematype.Rendition) bool {
 // deletes its upload, which nothing will read again.
 func (s *Service) fail(ctx context.Context, a *ent.Asset, reason string) error {
 	err := s.db.Transact(ctx, func(tx *database.Tx) error {
-		tx.Touch(shownAt(a)...)
+		if err := s.touchShown(ctx, tx, a.ID); err != nil {
+			return err
+		}
 		_, err := tx.Asset.Update().Where(asset.ID(a.ID), asset.StatusEQ(asset.StatusPROCESSING)).
 			SetStatus(asset.StatusFAILED).SetFailureReason(reason).SetUpdatedAt(s.now().UTC()).Save(ctx)
 		return err
@@ -151,6 +155,26 @@ func (s *Service) fail(ctx context.Context, a *ent.Asset, reason string) error {
 		return fmt.Errorf("record failed image: %w", err)
 	}
 	s.deleteNow(ctx, a.ObjectKey)
+	return nil
+}
+
+// touchShown locks asset id and declares the cache tags of the pages it
+// shows on now: the row the job read before its work may predate the
+// cover or avatar it became meanwhile, and tagging by that would leave
+// the page's cached answer showing it still processing.
+func (s *Service) touchShown(ctx context.Context, tx *database.Tx, id uuid.UUID) error {
+	if err := s.lock(ctx, tx, id); err != nil {
+		return err
+	}
+	cur, err := tx.Asset.Query().Where(asset.ID(id)).Only(ctx)
+	if ent.IsNotFound(err) {
+		tx.Touch()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	tx.Touch(shownAt(cur)...)
 	return nil
 }
 
