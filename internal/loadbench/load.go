@@ -154,6 +154,8 @@ type measurement struct {
 	cost   counters
 	costOK bool
 	maxRSS int64 // highest resident set size seen, in bytes; 0 for the peer
+	// cpu is the CPU time the server and the database used during the run.
+	cpu cpuTimes
 }
 
 // bench runs the measured rounds.
@@ -196,7 +198,8 @@ func (b *bench) rounds(ctx context.Context, rounds int, servers []*server, work 
 }
 
 // measure warms s up with t, then measures a run of it, rewinding t before
-// each. For Lectern it also reads the counters before and after, samples
+// each, reading the CPU time the server and the database use during the
+// run. For Lectern it also reads the counters before and after, samples
 // the RSS during the run and, with profiling on, records a CPU profile of
 // it named label.
 func (b *bench) measure(ctx context.Context, s *server, t traffic, label string) (measurement, error) {
@@ -218,7 +221,9 @@ func (b *bench) measure(ctx context.Context, s *server, t traffic, label string)
 		profiled = s.profile(ctx, int(b.duration/time.Second), path)
 	}
 	rss := s.sampleRSS()
+	cpuBefore := readCPU(s.proc.pid())
 	load, err := b.gen.run(ctx, t, b.conns, b.duration)
+	m.cpu = readCPU(s.proc.pid()).sub(cpuBefore)
 	m.load, m.maxRSS = load, rss()
 	if after, afterOK := s.vars(ctx); ok && afterOK {
 		m.cost, m.costOK = after.sub(before), true

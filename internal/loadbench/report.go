@@ -20,6 +20,8 @@ type summary struct {
 	cost     counters      // all rounds; costOK is false if a round has none
 	costOK   bool
 	maxRSS   int64
+	cpu      cpuTimes // all rounds
+	requests int64    // all rounds, as the load generator counted them
 }
 
 func summarize(ms []measurement) summary {
@@ -35,6 +37,8 @@ func summarize(ms []measurement) summary {
 		s.cost = s.cost.add(m.cost)
 		s.costOK = s.costOK && m.costOK
 		s.maxRSS = max(s.maxRSS, m.maxRSS)
+		s.cpu = s.cpu.add(m.cpu)
+		s.requests += m.load.requests
 	}
 	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
 	s.costOK = s.costOK && s.cost.requests > 0
@@ -59,8 +63,9 @@ func reportHeader(o options, driver string, courses int, gen generator) string {
 		driver, courses, o.cache, o.concurrency, gen.name(), warmup, o.duration, o.rounds)
 }
 
-// printReport writes the table: per scenario, each server's throughput and
-// latency ("-" for a server that sat it out), then what Lectern's counters
+// printReport writes the table: per scenario, each server's throughput,
+// latency ("-" for a server that sat it out) and CPU time per request, its
+// own and the database's, then what Lectern's counters
 // say a request costs, per request across all rounds (n/a when the server
 // does not publish them).
 func printReport(w io.Writer, header string, work []workload, servers []*server, results [][][]measurement, peakRSS int64) {
@@ -75,6 +80,9 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 	}
 	for _, s := range servers {
 		cols = append(cols, s.name+" p50", s.name+" p99", s.name+" errors")
+	}
+	for _, s := range servers {
+		cols = append(cols, s.name+" CPU", s.name+" db CPU")
 	}
 	cols = append(cols, "SQL/req", "KB/req", "allocs/req", "GCs", "max RSS")
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
@@ -92,6 +100,10 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 		for j, s := range sums {
 			row = append(row, ifRan(ran[j], latency(s.p50)), ifRan(ran[j], latency(s.p99)), ifRan(ran[j], fmt.Sprint(s.errors)))
 		}
+		for j, s := range sums {
+			server, database := s.cpuPerRequest()
+			row = append(row, ifRan(ran[j], server), ifRan(ran[j], database))
+		}
 		row = append(row, costs(sums[0])...)
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
@@ -99,6 +111,18 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 	if peakRSS > 0 {
 		fmt.Fprintf(w, "Lectern's peak RSS over its whole life (VmHWM): %s\n", mebibytes(peakRSS))
 	}
+}
+
+// cpuPerRequest formats the server's and the database's CPU time per
+// request, in milliseconds.
+func (s summary) cpuPerRequest() (server, database string) {
+	if s.requests == 0 {
+		return "n/a", "n/a"
+	}
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)/float64(s.requests))
+	}
+	return per(s.cpu.server), per(s.cpu.database)
 }
 
 // ifRan is cell, or "-" for a server that did not run the scenario.
