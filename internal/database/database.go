@@ -98,7 +98,7 @@ func openSQL(raw string) (string, *sql.DB, error) {
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
 		// lib/pq recognises URLs by a lowercase scheme only.
 		_, rest, _ := strings.Cut(raw, "://")
-		connector, err := pq.NewConnector(withCustomPlans("postgres://" + rest))
+		connector, err := pq.NewConnector(withSessionDefaults("postgres://" + rest))
 		if err != nil {
 			return "", nil, err
 		}
