@@ -181,6 +181,31 @@ func TestStatementCounts(t *testing.T) {
 			}
 		})
 
+		// The staff lookup reads instructors only for a document that
+		// shows them.
+		t.Run("StaffLookupReadsTheRolesShown", func(t *testing.T) {
+			t.Parallel()
+			db := testenv.Open(t, db.Dialect)
+			seedSynthetic(t, db, 5)
+			c := testenv.NewClient(t, db)
+			for doc, want := range map[string]bool{
+				`{ courses(first: 5) { edges { node { owner { displayName } } } } }`:                            false,
+				`{ courses(first: 5) { edges { node { instructors { displayName } } } } }`:                      true,
+				`{ courses(first: 5) { edges { node { owner { id } instructors { displayName } } } } }`:         true,
+				`{ courses(first: 5) { edges { node { ...C } } } } fragment C on Course { instructors { id } }`: true,
+			} {
+				r := c.Query(doc, nil)
+				r.Decode(t, &struct{}{})
+				staff := slices.IndexFunc(r.Extensions.Debug.SQLQueries, func(q string) bool { return strings.Contains(q, "'OWNER'") })
+				if staff < 0 {
+					t.Fatalf("%s: no staff lookup:%s", doc, statementSummary(r))
+				}
+				if got := strings.Contains(r.Extensions.Debug.SQLQueries[staff], "'INSTRUCTOR'"); got != want {
+					t.Errorf("%s: instructors read: %v, want %v:\n%s", doc, got, want, r.Extensions.Debug.SQLQueries[staff])
+				}
+			}
+		})
+
 		// The course page: the course, then one statement per list on it:
 		// sections, lessons, FAQ, tags, the first reviews (one windowed
 		// statement), the reviews' authors, and the staff with their users.

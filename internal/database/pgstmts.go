@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/lib/pq"
 )
@@ -111,10 +112,12 @@ func newStmtConn(c driver.Conn) driver.Conn {
 	return &stmtConn{pqConn: pc, lru: list.New(), byKey: map[string]*list.Element{}}
 }
 
-// QueryContext runs query as a prepared statement. Without arguments lib/pq
-// uses the simple protocol, one round trip already.
+// QueryContext runs query as a prepared statement. A query without
+// arguments takes one round trip either way, but lib/pq's simple protocol
+// parses and plans it at every run (a catalogue page's first statement
+// has its page size written in), so a single SELECT is prepared too.
 func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
+	if len(args) == 0 && !singleSelect(query) {
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
 	st, err := c.prepared(ctx, query)
@@ -128,7 +131,13 @@ func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver
 	return rows, err
 }
 
-// ExecContext runs query as a prepared statement, like QueryContext.
+// singleSelect reports whether query is one SELECT, which can be prepared
+// (a text of several statements cannot).
+func singleSelect(query string) bool {
+	return len(query) > 7 && strings.EqualFold(query[:7], "SELECT ") && !strings.Contains(query, ";")
+}
+
+// ExecContext runs query as a prepared statement when it has arguments.
 func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if len(args) == 0 {
 		return c.pqConn.ExecContext(ctx, query, args)

@@ -25,7 +25,7 @@ func TestPostgresStatementCache(t *testing.T) {
 	prepared := func() int {
 		t.Helper()
 		var n int
-		// No arguments: the simple protocol, never prepared.
+		// Prepared itself at its first run, so every count includes it.
 		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_prepared_statements`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
@@ -45,6 +45,25 @@ func TestPostgresStatementCache(t *testing.T) {
 	}
 	if got := prepared(); got != base+1 {
 		t.Fatalf("one statement run 3 times left %d prepared, want %d", got, base+1)
+	}
+	// A single SELECT without arguments is prepared too; a text of
+	// several statements runs as it is.
+	for range 3 {
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT 42`).Scan(&n); err != nil || n != 42 {
+			t.Fatalf("SELECT 42 = %d, %v", n, err)
+		}
+		if _, err := conn.ExecContext(ctx, `SELECT 1; SELECT 2`); err != nil {
+			t.Fatalf("two statements: %v", err)
+		}
+		rows, err := conn.QueryContext(ctx, `SELECT 1; SELECT 2`)
+		if err != nil {
+			t.Fatalf("two statements: %v", err)
+		}
+		rows.Close()
+	}
+	if got := prepared(); got != base+2 {
+		t.Fatalf("after SELECT 42 and a two-statement text, %d prepared, want %d", got, base+2)
 	}
 	for i := range 300 {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`SELECT $1::int + %d`, i), i); err != nil {

@@ -49,8 +49,9 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 	}
 }
 
-// Staff returns the members of a course (with their users' profiles),
-// oldest membership first. The first call fetches the staff of every
+// Staff returns the teaching staff of a course (with their users'
+// profiles), oldest membership first: its owner, and its instructors when
+// the operation shows instructors. The first call fetches the staff of every
 // course the request has read (see Intercept) in one query.
 func (l *Loaders) Staff(ctx context.Context, courseID uuid.UUID) ([]*ent.CourseMember, error) {
 	return l.staff.get(ctx, courseID)
