@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"io"
+	"runtime"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
@@ -20,6 +21,11 @@ type Hasher struct {
 	dummy string
 	// onDerive, when set, is told of every argon2id computation.
 	onDerive func(Params)
+	// slots bounds the computations running at once. Each holds its
+	// parameters' memory (19 MiB by default) and a core; more of them at
+	// once than there are cores finishes none sooner, and a burst of
+	// sign-ins would add 19 MiB per request to the process's memory.
+	slots chan struct{}
 }
 
 // Option adjusts a Hasher built by NewHasher.
@@ -33,6 +39,13 @@ func WithDeriveHook(fn func(Params)) Option {
 	return func(h *Hasher) { h.onDerive = fn }
 }
 
+// WithConcurrency bounds the argon2id computations the Hasher runs at once
+// to n (at least 1); the others wait their turn. The default is the number
+// of CPUs the Go runtime uses.
+func WithConcurrency(n int) Option {
+	return func(h *Hasher) { h.slots = make(chan struct{}, max(1, n)) }
+}
+
 // NewHasher returns a Hasher producing hashes with p. It returns an error
 // wrapping ErrInvalidParams when any parameter is below OWASP's argon2id
 // minimum (see DefaultParams) or above the bounds Verify accepts.
@@ -44,6 +57,7 @@ func NewHasher(p Params, opts ...Option) (*Hasher, error) {
 		params:  p,
 		entropy: rand.Reader,
 		dummy:   encodePHC(p, make([]byte, p.SaltLen), make([]byte, p.KeyLen)),
+		slots:   make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	for _, opt := range opts {
 		opt(h)
@@ -91,6 +105,8 @@ func (h *Hasher) VerifyDummy(password string) {
 
 func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	normalised := norm.NFC.String(password)
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
 	key := argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	if h.onDerive != nil {
 		h.onDerive(p)

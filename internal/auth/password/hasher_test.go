@@ -6,8 +6,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func newDefaultHasher(t testing.TB) *Hasher {
@@ -350,5 +352,45 @@ func TestDeriveHookSeesEveryComputation(t *testing.T) {
 	want := []Params{DefaultParams(), DefaultParams(), DefaultParams(), weak}
 	if !slices.Equal(got, want) {
 		t.Errorf("hook saw %+v, want %+v (one call per computation, with the parameters used)", got, want)
+	}
+}
+
+// A burst of verifications runs at most the bounded number of argon2id
+// computations at once, each holding its memory; all of them complete.
+func TestConcurrencyBound(t *testing.T) {
+	t.Parallel()
+	var (
+		mu             sync.Mutex
+		running, worst int
+	)
+	hook := func(Params) {
+		mu.Lock()
+		running++
+		worst = max(worst, running)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond) // still inside the computation's turn
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
+	h, err := NewHasher(DefaultParams(), WithDeriveHook(hook), WithConcurrency(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ok := make([]bool, 8)
+	for i := range ok {
+		wg.Go(func() { ok[i], _, _ = h.Verify("correct horse battery staple", encoded) })
+	}
+	wg.Wait()
+	if worst > 2 {
+		t.Errorf("%d computations ran at once, want at most 2", worst)
+	}
+	if slices.Contains(ok, false) {
+		t.Errorf("verifications under the bound: %v, want all true", ok)
 	}
 }
