@@ -47,6 +47,7 @@ type staffSelection struct {
 	instructors bool
 }
 
+// selectStaff returns the staff selection of the operation in ctx.
 func selectStaff(ctx context.Context) staffSelection {
 	all := staffSelection{columns: slices.Sorted(maps.Values(profileColumns)), instructors: true}
 	if !graphql.HasOperationContext(ctx) {
@@ -95,7 +96,7 @@ func collectStaff(oc *graphql.OperationContext, sel ast.SelectionSet, cols map[s
 	return true
 }
 
-// maxWalkDepth bounds collectUserColumns' recursion.
+// maxWalkDepth bounds collectStaff's recursion.
 const maxWalkDepth = 64
 
 // staff loads the teaching staff of each course with their users, oldest
