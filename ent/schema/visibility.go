@@ -66,11 +66,7 @@ func visibleTo(r rule, privileged func() bool) gen.Interceptor {
 		if privileged != nil && privileged() {
 			return nil
 		}
-		v, ok := viewer.FromContext(ctx)
-		if ok && v.IsSystem() {
-			return nil
-		}
-		p := r(v, !ok)
+		p := ruleFor(ctx, r)
 		if p == nil {
 			return nil
 		}
@@ -81,6 +77,16 @@ func visibleTo(r rule, privileged func() bool) gen.Interceptor {
 		w.WhereP(p)
 		return nil
 	})
+}
+
+// ruleFor is rule r for the viewer in ctx; nil when it hides nothing from
+// them. The system viewer (commands, tests) sees all.
+func ruleFor(ctx context.Context, r rule) func(*sql.Selector) {
+	v, ok := viewer.FromContext(ctx)
+	if ok && v.IsSystem() {
+		return nil
+	}
+	return r(v, !ok)
 }
 
 // courseVisible is the predicate "this course is visible to v": published,
@@ -153,11 +159,7 @@ func ofVisibleCourse(s *sql.Selector, v viewer.Viewer, anonymous bool) *sql.Pred
 // outer, a query of another type (whose own rule ent applies). nil means
 // every membership is visible to the caller.
 func CourseMembersVisible(ctx context.Context, outer *sql.Selector, members *sql.SelectTable) *sql.Predicate {
-	v, ok := viewer.FromContext(ctx)
-	if ok && v.IsSystem() {
-		return nil
-	}
-	r := inVisibleCourse(v, !ok)
+	r := ruleFor(ctx, inVisibleCourse)
 	if r == nil {
 		return nil
 	}

@@ -73,36 +73,32 @@ func parseStat(line []byte) (procStat, error) {
 // processes. A process that ends while /proc is read is skipped.
 func readCPU(group int) cpuTimes {
 	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var server, database int64
+	procs := make(map[int]procStat, len(paths))
 	for _, p := range paths {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil {
+			continue
+		}
 		line, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		st, err := parseStat(line)
-		if err != nil {
-			continue
+		if st, err := parseStat(line); err == nil {
+			procs[pid] = st
 		}
+	}
+	var server, database int64
+	for _, st := range procs {
 		if st.pgrp == group {
 			server += st.utime + st.stime
 		}
 		if st.comm == "postgres" {
 			database += st.utime + st.stime
-			if !namedPostgres(st.ppid) {
+			if parent, ok := procs[st.ppid]; !ok || parent.comm != "postgres" {
 				database += st.cutime // the postmaster: backends that exited
 			}
 		}
 	}
 	tick := time.Second / clockTicks
 	return cpuTimes{server: time.Duration(server) * tick, database: time.Duration(database) * tick}
-}
-
-// namedPostgres reports whether process pid is named postgres.
-func namedPostgres(pid int) bool {
-	line, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	st, err := parseStat(line)
-	return err == nil && st.comm == "postgres"
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,3 +55,20 @@ func TestParseStat(t *testing.T) {
 		t.Error("a short line parsed")
 	}
 }
+
+// The process group's CPU time is read from /proc: this test's own work
+// shows up in it.
+func TestReadCPU(t *testing.T) {
+	group := syscall.Getpgrp()
+	before := readCPU(group)
+	for start := time.Now(); readCPU(group).sub(before).server < 50*time.Millisecond; {
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("20 s of spinning never showed 50 ms of CPU time")
+		}
+		for range 1_000_000 {
+			spin++
+		}
+	}
+}
+
+var spin int
