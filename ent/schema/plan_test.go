@@ -1,0 +1,117 @@
+package schema_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"lectern/ent"
+	"lectern/ent/course"
+	"lectern/ent/enrollment"
+	"lectern/ent/lesson"
+	"lectern/ent/schema"
+	"lectern/ent/section"
+	"lectern/internal/database"
+	"lectern/internal/seed"
+	"lectern/internal/testenv"
+	"lectern/internal/viewer"
+)
+
+// recorder keeps the statements a client sends, with their arguments.
+type recorder struct {
+	dialect.Driver
+	mu    sync.Mutex
+	stmts []recorded
+}
+
+type recorded struct {
+	query string
+	args  []any
+}
+
+func (r *recorder) Query(ctx context.Context, query string, args, v any) error {
+	r.mu.Lock()
+	a, _ := args.([]any)
+	r.stmts = append(r.stmts, recorded{query, a})
+	r.mu.Unlock()
+	return r.Driver.Query(ctx, query, args, v)
+}
+
+// TestSignedInCoursePagePlansOnce runs the statements of a signed-in
+// learner's course page the way Lectern's pool does on PostgreSQL
+// (prepared, many times on one connection) and requires PostgreSQL to
+// settle on a generic plan for each: a statement whose generic plan is
+// estimated dearer than its custom ones is planned anew on every run, and
+// for these small reads planning costs more than running them. The row
+// rules decide most of each statement, so this is where a rule's shape
+// shows: with the staff test inside the course EXISTS, the lessons were
+// planned on every run.
+func TestSignedInCoursePagePlansOnce(t *testing.T) {
+	db := testenv.Open(t, database.Postgres)
+	ctx := context.Background()
+	if err := seed.Synthetic(ctx, db.Ent, 300, 42, testenv.Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sys := viewer.SystemContext(ctx)
+	e := db.Ent.Enrollment.Query().Where(enrollment.StatusEQ(enrollment.StatusACTIVE)).FirstX(sys)
+	slug := db.Ent.Course.GetX(sys, e.CourseID).Slug
+
+	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
+	client := ent.NewClient(ent.Driver(rec))
+	schema.Install(client, nil)
+	learner := viewer.NewContext(ctx, viewer.Viewer{UserID: e.UserID, Role: viewer.RoleLearner, Credential: viewer.CredentialSessionToken})
+	c := client.Course.Query().Where(course.Slug(slug)).
+		WithSections(func(q *ent.SectionQuery) {
+			q.Order(ent.Asc(section.FieldPosition), ent.Asc(section.FieldID)).
+				WithLessons(func(q *ent.LessonQuery) { q.Order(ent.Asc(lesson.FieldPosition), ent.Asc(lesson.FieldID)) })
+		}).OnlyX(learner)
+	if len(c.Edges.Sections) == 0 || len(c.Edges.Sections[0].Edges.Lessons) == 0 {
+		t.Fatalf("course %s shows no sections or lessons", slug)
+	}
+	client.Enrollment.Query().Where(enrollment.UserID(e.UserID), enrollment.CourseIDIn(c.ID)).AllX(learner)
+	if len(rec.stmts) != 4 {
+		t.Fatalf("recorded %d statements, want 4 (course, sections, lessons, enrolment)", len(rec.stmts))
+	}
+
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, s := range rec.stmts {
+		// The pool's connections keep what they run prepared (see
+		// internal/database/pgstmts.go): this runs one statement many
+		// times, as a busy connection would.
+		for range 8 {
+			rows, err := conn.QueryContext(ctx, s.query, s.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var generic, custom int
+		if err := conn.QueryRowContext(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
+			s.query).Scan(&generic, &custom); err != nil {
+			t.Fatalf("no prepared statement for %s: %v", s.query, err)
+		}
+		// PostgreSQL plans the first five runs for their values, then
+		// keeps the generic plan if it is estimated no dearer.
+		if generic == 0 {
+			t.Errorf("planned on every run (%d custom plans, no generic one):\n%s", custom, s.query)
+		}
+	}
+	if !slices.ContainsFunc(rec.stmts, func(s recorded) bool { return len(s.args) > 0 }) {
+		t.Error("no statement had parameters: the test no longer exercises generic plans")
+	}
+}
