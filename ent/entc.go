@@ -35,6 +35,7 @@ func main() {
 		},
 		Templates: []*gen.Template{
 			gen.MustParse(gen.NewTemplate("globalid").Funcs(entgql.TemplateFuncs).ParseFiles("template/globalid.tmpl")),
+			gen.MustParse(gen.NewTemplate("joined").ParseFiles("template/joined.tmpl")),
 		},
 	}
 	if err := entc.Generate("./schema", cfg, entc.Extensions(ex)); err != nil {

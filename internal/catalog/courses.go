@@ -18,6 +18,7 @@ import (
 	"lectern/ent/tag"
 	"lectern/internal/apperr"
 	"lectern/internal/cache"
+	"lectern/internal/loader"
 )
 
 // CourseFilter is the allowlist of course filters. Every field maps to an
@@ -102,11 +103,17 @@ const (
 func (s *Service) Course(ctx context.Context, slug string) (*ent.Course, error) {
 	q := s.client.Course.Query().Where(course.Slug(slug))
 	selectCourse(ctx, q)
+	prime := loader.FromContext(ctx).JoinViewerEnrollment(ctx, q)
 	c, err := q.CollectFields(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("course %q: %w", slug, err)
 	}
 	found, err := c.Only(cache.Keyed(ctx))
+	if found != nil && prime != nil {
+		if err := prime(found); err != nil {
+			return nil, fmt.Errorf("course %q: %w", slug, err)
+		}
+	}
 	return lookedUp(ctx, found, err)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lectern/ent/course"
+	"lectern/internal/database"
 	"lectern/internal/testenv"
 )
 
@@ -133,19 +134,26 @@ func TestEnrolledCoursesStaffIsOneLookup(t *testing.T) {
 	})
 }
 
-// TestEnrolledLearnerReadsBodiesWithOneLookup: an enrolled learner's
-// course page with lesson bodies looks up their enrolment once and never
-// their course roles (only a caller who is not enrolled needs those).
-func TestEnrolledLearnerReadsBodiesWithOneLookup(t *testing.T) {
+// TestCoursePageReadsTheEnrolmentWithTheCourse: a signed-in caller's
+// course page with lesson bodies or viewerEnrollment reads their enrolment
+// in the course's own statement on PostgreSQL (no lookup of its own), and
+// never their course roles when they are enrolled (only a caller who is
+// not needs those). What the page shows is the same as through a lookup:
+// bodies for an active enrolment, locks for none or a cancelled one, and
+// an enrolment whose own edges still load.
+func TestCoursePageReadsTheEnrolmentWithTheCourse(t *testing.T) {
 	t.Parallel()
 	testenv.EachDialect(t, func(t *testing.T, dialect string) {
 		e := setup(t, dialect)
-		ana := e.learner(t, "ana")
-		requireOK(t, "enroll", ana.enroll(t, e.courseGID(t, sqlCourse)).UserErrors)
-		r := ana.Query(t, `query($slug: String!) { course(slug: $slug) { sections { lessons { body lockedReason } } } }`,
-			map[string]any{"slug": sqlCourse})
-		var out struct {
+		const doc = `query($slug: String!) { course(slug: $slug) {
+			viewerEnrollment { status course { slug } }
+			sections { lessons { body lockedReason } } } }`
+		type page struct {
 			Course struct {
+				ViewerEnrollment *struct {
+					Status string
+					Course struct{ Slug string }
+				}
 				Sections []struct {
 					Lessons []struct {
 						Body         *string
@@ -154,30 +162,86 @@ func TestEnrolledLearnerReadsBodiesWithOneLookup(t *testing.T) {
 				}
 			}
 		}
-		r.Decode(t, &out)
-		lessons := 0
-		for _, s := range out.Course.Sections {
-			for _, l := range s.Lessons {
-				lessons++
-				if l.Body == nil || l.LockedReason != nil {
-					t.Fatalf("an enrolled learner was refused a body: %+v", out)
+		// read returns the page, how many lessons are locked, and the
+		// statements of each kind.
+		read := func(t *testing.T, c *caller) (page, int, map[string]int) {
+			t.Helper()
+			r := c.Query(t, doc, map[string]any{"slug": sqlCourse})
+			var out page
+			r.Decode(t, &out)
+			locked, lessons := 0, 0
+			for _, s := range out.Course.Sections {
+				for _, l := range s.Lessons {
+					lessons++
+					if (l.Body == nil) == (l.LockedReason == nil) {
+						t.Fatalf("a lesson shows both or neither of body and lockedReason: %+v", l)
+					}
+					if l.Body == nil {
+						locked++
+					}
 				}
 			}
+			if lessons == 0 {
+				t.Fatal("the course page shows no lesson")
+			}
+			counts := map[string]int{}
+			for _, q := range r.Extensions.Debug.SQLQueries {
+				for _, table := range []string{"courses", "enrollments", "course_members"} {
+					if strings.HasPrefix(q, "SELECT \""+table+"\".") || strings.HasPrefix(q, "SELECT `"+table+"`.") {
+						counts[table]++
+					}
+				}
+				if strings.Contains(q, "viewer_e") {
+					counts["joined"]++
+				}
+			}
+			return out, locked, counts
 		}
-		if lessons == 0 {
-			t.Fatal("the course page shows no lesson")
+
+		// On PostgreSQL the enrolment comes with the course; on SQLite,
+		// where a statement is no round trip, it is looked up on its own.
+		joined, lookups := 1, 0
+		if dialect != database.Postgres {
+			joined, lookups = 0, 1
 		}
-		counts := map[string]int{}
+		ana := e.learner(t, "ana")
+		requireOK(t, "enroll", ana.enroll(t, e.courseGID(t, sqlCourse)).UserErrors)
+		out, locked, counts := read(t, ana)
+		if en := out.Course.ViewerEnrollment; en == nil || en.Status != "ACTIVE" || en.Course.Slug != sqlCourse {
+			t.Errorf("viewerEnrollment = %+v, want ACTIVE in %s", en, sqlCourse)
+		}
+		if locked != 0 {
+			t.Errorf("an enrolled learner was refused %d bodies", locked)
+		}
+		if counts["joined"] != joined || counts["enrollments"] != lookups || counts["course_members"] != 0 {
+			t.Errorf("statements %v: want %d joined enrolment, %d enrolment lookups, no role lookup", counts, joined, lookups)
+		}
+
+		// Not enrolled: no enrolment, the members-only lessons locked.
+		bo := e.learner(t, "bo")
+		out, lockedBo, counts := read(t, bo)
+		if out.Course.ViewerEnrollment != nil || lockedBo == 0 {
+			t.Errorf("a learner who is not enrolled: viewerEnrollment %+v, %d lessons locked (want none and some)",
+				out.Course.ViewerEnrollment, lockedBo)
+		}
+		if counts["joined"] != joined || counts["enrollments"] != lookups {
+			t.Errorf("statements %v: want %d joined enrolment, %d enrolment lookups", counts, joined, lookups)
+		}
+
+		// Cancelled: shown as such, and the lessons locked again.
+		requireOK(t, "unenroll", ana.unenroll(t, e.courseGID(t, sqlCourse)).UserErrors)
+		out, locked, _ = read(t, ana)
+		if en := out.Course.ViewerEnrollment; en == nil || en.Status != "CANCELLED" || locked != lockedBo {
+			t.Errorf("after unenrolling: viewerEnrollment %+v and %d lessons locked, want CANCELLED and %d", en, locked, lockedBo)
+		}
+
+		// Anonymous callers join nothing.
+		r := e.anonymous().Query(t, doc, map[string]any{"slug": sqlCourse})
+		r.Decode(t, &page{})
 		for _, q := range r.Extensions.Debug.SQLQueries {
-			for _, table := range []string{"enrollments", "course_members"} {
-				if strings.HasPrefix(q, "SELECT \""+table+"\".") || strings.HasPrefix(q, "SELECT `"+table+"`.") {
-					counts[table]++
-				}
+			if strings.Contains(q, "viewer_e") || strings.Contains(q, "enrollments") {
+				t.Errorf("an anonymous course page read enrolments:\n%s", q)
 			}
-		}
-		if counts["enrollments"] != 1 || counts["course_members"] != 0 {
-			t.Errorf("enrolment lookups %d (want 1), role lookups %d (want 0):\n%s",
-				counts["enrollments"], counts["course_members"], strings.Join(r.Extensions.Debug.SQLQueries, "\n"))
 		}
 	})
 }

@@ -31,6 +31,7 @@ type Loaders struct {
 	roles       *memo[uuid.UUID, coursemember.Role]
 	published   *memo[uuid.UUID, bool]
 	lessons     *memo[uuid.UUID, *ent.Lesson]
+	client      *ent.Client
 }
 
 // New returns fresh loaders reading through client; wait is the Node
@@ -46,6 +47,7 @@ func New(client *ent.Client, wait time.Duration) *Loaders {
 		roles:       newMemo(roles(client)),
 		published:   newMemo(published(client)),
 		lessons:     newMemo(lessons(client)),
+		client:      client,
 	}
 }
 

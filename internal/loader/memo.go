@@ -40,6 +40,14 @@ func (m *memo[K, V]) expect(keys []K) {
 	}
 }
 
+// put records the value of key, fetched by the caller.
+func (m *memo[K, V]) put(key K, v V) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.found[key] = v
+	delete(m.expected, key)
+}
+
 // get returns the value of key.
 func (m *memo[K, V]) get(ctx context.Context, key K) (V, error) {
 	m.mu.Lock()
