@@ -231,6 +231,26 @@ var (
 				Columns: []*schema.Column{CoursesColumns[9], CoursesColumns[8]},
 			},
 			{
+				Name:    "course_order_published_at",
+				Unique:  false,
+				Columns: []*schema.Column{CoursesColumns[10]},
+			},
+			{
+				Name:    "course_order_title",
+				Unique:  false,
+				Columns: []*schema.Column{CoursesColumns[4]},
+			},
+			{
+				Name:    "course_order_rating_average",
+				Unique:  false,
+				Columns: []*schema.Column{CoursesColumns[18]},
+			},
+			{
+				Name:    "course_order_enrollment_count",
+				Unique:  false,
+				Columns: []*schema.Column{CoursesColumns[13]},
+			},
+			{
 				Name:    "course_title",
 				Unique:  false,
 				Columns: []*schema.Column{CoursesColumns[4]},

@@ -101,6 +101,17 @@ func (Course) Indexes() []ent.Index {
 		index.Fields("status", "enrollment_count"),
 		index.Fields("status", "level"),
 		index.Fields("status", "language"),
+		// A signed-in caller also sees the courses they teach, whatever
+		// their status, so their catalogue cannot filter on status first:
+		// without an index led by the sort field PostgreSQL sorted every
+		// course for each page (2.6 ms for 2,000 courses, growing with
+		// the catalogue), where these read the page's rows in order
+		// (0.1 ms). The (status, field) indexes above stay for anonymous
+		// pages, which they serve however few courses are published.
+		index.Fields("published_at").StorageKey("course_order_published_at"),
+		index.Fields("title").StorageKey("course_order_title"),
+		index.Fields("rating_average").StorageKey("course_order_rating_average"),
+		index.Fields("enrollment_count").StorageKey("course_order_enrollment_count"),
 		// Text search: trigram indexes serve ILIKE '%term%' on PostgreSQL.
 		index.Fields("title").Annotations(trigram()),
 		index.Fields("summary").Annotations(trigram()),

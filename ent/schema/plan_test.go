@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"testing"
@@ -114,4 +115,65 @@ func TestSignedInCoursePagePlansOnce(t *testing.T) {
 	if !slices.ContainsFunc(rec.stmts, func(s recorded) bool { return len(s.args) > 0 }) {
 		t.Error("no statement had parameters: the test no longer exercises generic plans")
 	}
+}
+
+// TestSignedInCataloguePagesReadThePageOnly: a signed-in caller's
+// catalogue may hold courses of any status (those they teach), so it
+// cannot be read from the (status, field) indexes; ordered by any of the
+// catalogue's sort fields, a page must still read about its own rows, not
+// sort the whole catalogue.
+func TestSignedInCataloguePagesReadThePageOnly(t *testing.T) {
+	db := testenv.Open(t, database.Postgres)
+	ctx := context.Background()
+	if err := seed.Synthetic(ctx, db.Ent, 400, 42, testenv.Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sys := viewer.SystemContext(ctx)
+	teacher := db.Ent.CourseMember.Query().FirstX(sys).UserID
+	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
+	client := ent.NewClient(ent.Driver(rec))
+	schema.Install(client, nil)
+	const page = 20
+	for _, field := range []string{course.FieldPublishedAt, course.FieldTitle, course.FieldRatingAverage, course.FieldEnrollmentCount} {
+		rec.stmts = nil
+		as := viewer.NewContext(ctx, viewer.Viewer{UserID: teacher, Role: viewer.RoleInstructor, Credential: viewer.CredentialCookie})
+		client.Course.Query().Order(ent.Desc(field), ent.Asc(course.FieldID)).Limit(page + 1).AllX(as)
+		s := rec.stmts[0]
+		var plan []struct{ Plan planNode }
+		var out []byte
+		if err := db.SQL.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.query, s.args...).Scan(&out); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(out, &plan); err != nil || len(plan) != 1 {
+			t.Fatalf("plan: %v: %s", err, out)
+		}
+		if read := plan[0].Plan.rowsOf("courses"); read > 3*page {
+			t.Errorf("ordered by %s, a page of %d read %d courses:\n%s\n%s", field, page, read, s.query, out)
+		}
+	}
+}
+
+// planNode is a node of PostgreSQL's JSON plan.
+type planNode struct {
+	Relation string     `json:"Relation Name"`
+	Rows     float64    `json:"Actual Rows"`
+	Loops    float64    `json:"Actual Loops"`
+	Removed  float64    `json:"Rows Removed by Filter"`
+	Plans    []planNode `json:"Plans"`
+}
+
+// rowsOf is how many rows of table the plan's scans read, kept or
+// filtered out.
+func (n planNode) rowsOf(table string) int {
+	total := 0.0
+	if n.Relation == table {
+		total += (n.Rows + n.Removed) * n.Loops
+	}
+	for _, c := range n.Plans {
+		total += float64(c.rowsOf(table))
+	}
+	return int(total)
 }
