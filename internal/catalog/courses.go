@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"golang.org/x/text/language"
 
@@ -64,7 +66,7 @@ func (s *Service) coursePredicates(f CourseFilter) ([]predicate.Course, error) {
 		preds = append(preds, course.StatusEQ(*f.Status))
 	}
 	if f.Level != nil {
-		preds = append(preds, course.LevelEQ(*f.Level))
+		preds = append(preds, levelIs(s.dialect, *f.Level))
 	}
 	if f.Language != nil {
 		tag, err := language.Parse(*f.Language)
@@ -90,6 +92,25 @@ func (s *Service) coursePredicates(f CourseFilter) ([]predicate.Course, error) {
 		preds = append(preds, search(s.dialect, term))
 	}
 	return preds, nil
+}
+
+// levelIs is "the course has level l". On SQLite the column is written
+// as +level, which keeps the (status, level) index out of an ordered
+// page's plan: SQLite's planner preferred it, and then read and sorted
+// every course of the level (3.8 ms for 591 of 2,000 courses, each row
+// read in full) where walking the page's sort index reads about the page
+// (0.1 ms). A level holds a third of the catalogue, too many for its index
+// to pay for a page; counts still scan it as a covering index (0.2 ms).
+// PostgreSQL weighs the two plans from its statistics and needs no help.
+func levelIs(dia string, l course.Level) predicate.Course {
+	if dia == dialect.Postgres {
+		return course.LevelEQ(l)
+	}
+	return predicate.Course(func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("+" + s.C(course.FieldLevel) + " = ").Arg(string(l))
+		}))
+	})
 }
 
 // Bounds of a text search term, in characters.
