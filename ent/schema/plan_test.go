@@ -42,6 +42,25 @@ func (r *recorder) Query(ctx context.Context, query string, args, v any) error {
 	return r.Driver.Query(ctx, query, args, v)
 }
 
+// recordedCatalogue is a PostgreSQL database holding n synthetic courses,
+// analysed as a bulk load leaves it, and a caller's client on it (the row
+// rules installed) whose statements rec keeps.
+func recordedCatalogue(t *testing.T, n int) (*database.DB, *recorder, *ent.Client) {
+	t.Helper()
+	db := testenv.Open(t, database.Postgres)
+	ctx := context.Background()
+	if err := seed.Synthetic(ctx, db.Ent, n, 42, testenv.Now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
+	client := ent.NewClient(ent.Driver(rec))
+	schema.Install(client, nil)
+	return db, rec, client
+}
+
 // TestSignedInCoursePagePlansOnce runs the statements of a signed-in
 // learner's course page the way Lectern's pool does on PostgreSQL
 // (prepared, many times on one connection) and requires PostgreSQL to
@@ -52,21 +71,12 @@ func (r *recorder) Query(ctx context.Context, query string, args, v any) error {
 // shows: with the staff test inside the course EXISTS, the lessons were
 // planned on every run.
 func TestSignedInCoursePagePlansOnce(t *testing.T) {
-	db := testenv.Open(t, database.Postgres)
+	db, rec, client := recordedCatalogue(t, 300)
 	ctx := context.Background()
-	if err := seed.Synthetic(ctx, db.Ent, 300, 42, testenv.Now); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
 	sys := viewer.SystemContext(ctx)
 	e := db.Ent.Enrollment.Query().Where(enrollment.StatusEQ(enrollment.StatusACTIVE)).FirstX(sys)
 	slug := db.Ent.Course.GetX(sys, e.CourseID).Slug
 
-	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
-	client := ent.NewClient(ent.Driver(rec))
-	schema.Install(client, nil)
 	learner := viewer.NewContext(ctx, viewer.Viewer{UserID: e.UserID, Role: viewer.RoleLearner, Credential: viewer.CredentialSessionToken})
 	c := client.Course.Query().Where(course.Slug(slug)).
 		WithSections(func(q *ent.SectionQuery) {
@@ -123,19 +133,9 @@ func TestSignedInCoursePagePlansOnce(t *testing.T) {
 // catalogue's sort fields, a page must still read about its own rows, not
 // sort the whole catalogue.
 func TestSignedInCataloguePagesReadThePageOnly(t *testing.T) {
-	db := testenv.Open(t, database.Postgres)
+	db, rec, client := recordedCatalogue(t, 400)
 	ctx := context.Background()
-	if err := seed.Synthetic(ctx, db.Ent, 400, 42, testenv.Now); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Analyze(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sys := viewer.SystemContext(ctx)
-	teacher := db.Ent.CourseMember.Query().FirstX(sys).UserID
-	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, db.SQL)}
-	client := ent.NewClient(ent.Driver(rec))
-	schema.Install(client, nil)
+	teacher := db.Ent.CourseMember.Query().FirstX(viewer.SystemContext(ctx)).UserID
 	const page = 20
 	for _, field := range []string{course.FieldPublishedAt, course.FieldTitle, course.FieldRatingAverage, course.FieldEnrollmentCount} {
 		rec.stmts = nil

@@ -42,15 +42,31 @@ const courseOutline = `query($slug: String!) {
   }
 }`
 
-var scenarios = []scenario{
-	{
-		name:    "catalogue",
-		lectern: `{ courses(first: 50) { edges { node { id slug title owner { displayName } } } } }`,
-		peer: `{
+// catalogueDoc and cataloguePeerDoc are the catalogue's first page with
+// each course's owner.
+const (
+	catalogueDoc     = `{ courses(first: 50) { edges { node { id slug title owner { displayName } } } } }`
+	cataloguePeerDoc = `{
   allCourses(first: 50, condition: {status: "PUBLISHED"}, orderBy: [PUBLISHED_AT_DESC, ID_ASC]) {
     nodes { id slug title courseMembersByCourseId(condition: {role: "OWNER"}) { nodes { userByUserId { displayName } } } }
   }
-}`,
+}`
+)
+
+var scenarios = []scenario{
+	{
+		name:    "catalogue",
+		lectern: catalogueDoc,
+		peer:    cataloguePeerDoc,
+	},
+	{
+		// The same page for a signed-in learner, whose catalogue would
+		// also list courses they teach, of any status (the learner
+		// teaches none, so the rows are the same).
+		name:     "catalogue-signed-in",
+		lectern:  catalogueDoc,
+		peer:     cataloguePeerDoc,
+		signedIn: true,
 	},
 	{
 		name:    "nested",
