@@ -10,9 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	entsql "entgo.io/ent/dialect/sql"
-
-	"lectern/ent"
 	"lectern/internal/database"
 )
 
@@ -60,10 +57,7 @@ func countingDB(t testing.TB, db *database.DB) *database.DB {
 	if db.Dialect == database.SQLite {
 		pool.SetMaxOpenConns(4)
 	}
-	cp := *db
-	cp.SQL = pool
-	cp.Ent = ent.NewClient(ent.Driver(entsql.OpenDB(db.Dialect, pool)))
-	return &cp
+	return database.FromPool(db.Dialect, pool)
 }
 
 // sameDatabaseDSN returns a data source name for the database db is

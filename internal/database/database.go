@@ -58,9 +58,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open database: ping: %w", err)
 	}
-	drv := &countingDriver{Driver: entsql.OpenDB(dia, db), watch: &atomic.Pointer[watcher]{}}
+	return FromPool(dia, db), nil
+}
+
+// FromPool returns a DB over pool, an open connection pool to a database
+// of the given dialect that already has Lectern's connection settings (see
+// Open): the clients, the request transaction and the statement counting
+// all go through it.
+func FromPool(dia string, pool *sql.DB) *DB {
+	drv := &countingDriver{Driver: entsql.OpenDB(dia, pool), watch: &atomic.Pointer[watcher]{}}
 	always := func() bool { return true }
-	return &DB{SQL: db, Dialect: dia, Ent: newClient(drv, nil), system: newClient(drv, always), driver: drv}, nil
+	return &DB{SQL: pool, Dialect: dia, Ent: newClient(drv, nil), system: newClient(drv, always), driver: drv}
 }
 
 // newClient is the one place ent clients are made, so none runs without
