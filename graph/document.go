@@ -52,10 +52,16 @@ const (
 // literal longer than any argument accepts (maxString, the schema's largest
 // @maxLength) is refused here too; the limits pass checks each string
 // against its own argument's bound after validation.
-type documentLimits struct{ maxString int }
+//
+// A document in the query cache passed these bounds when it was first
+// sent, and is not parsed again.
+type documentLimits struct {
+	maxString int
+	cache     queryCache
+}
 
 // newDocumentLimits returns the document bounds for schema.
-func newDocumentLimits(schema *ast.Schema) documentLimits {
+func newDocumentLimits(schema *ast.Schema, cache queryCache) documentLimits {
 	longest := DefaultMaxLength
 	for _, def := range schema.Types {
 		for _, f := range def.Fields {
@@ -65,7 +71,7 @@ func newDocumentLimits(schema *ast.Schema) documentLimits {
 			}
 		}
 	}
-	return documentLimits{maxString: longest}
+	return documentLimits{maxString: longest, cache: cache}
 }
 
 var _ interface {
@@ -77,6 +83,9 @@ func (documentLimits) ExtensionName() string                   { return "Documen
 func (documentLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (l documentLimits) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if l.cache.seen(p.Query) {
+		return nil
+	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, MaxTokens)
 	if err != nil {
 		var g *gqlerror.Error

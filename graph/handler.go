@@ -88,7 +88,9 @@ func NewHandler(o Options) http.Handler {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(newDocumentLimits(es.Schema()))
+	queries := newQueryCache()
+	srv.SetQueryCache(queries)
+	srv.Use(newDocumentLimits(es.Schema(), queries))
 	srv.Use(limits{schema: es.Schema(), introspection: o.Introspection})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.AroundRootFields(authorize(o.Authorizer))

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"entgo.io/contrib/entgql"
@@ -36,9 +35,9 @@ const (
 //   - every string argument passes the text rule (internal/text) and its
 //     @maxLength, and is stored in NFC (texts.go).
 //
-// It rewrites the parsed document of the request in place. That is safe
-// because the executor parses every request afresh (no query cache is
-// configured); with a shared cache this would need a copy.
+// The parsed document is shared through the query cache, so the defaults
+// and normal forms go into a copy of it that is the request's own
+// (rewrite.go), made only when there is something to change.
 type limits struct {
 	schema *ast.Schema
 	// introspection allows __schema and __type; without it they are
@@ -54,8 +53,14 @@ var _ interface {
 func (limits) ExtensionName() string                   { return "Limits" }
 func (limits) Validate(graphql.ExecutableSchema) error { return nil }
 func (l limits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	w := walker{oc: oc, schema: l.schema, introspection: l.introspection, seen: map[*ast.Field]bool{}}
-	return w.selections(oc.Operation.SelectionSet, 1)
+	w := walker{oc: oc, schema: l.schema, introspection: l.introspection, seen: map[*ast.Field]bool{}, rewrites: &rewrites{}}
+	if err := w.selections(oc.Operation.SelectionSet, 1); err != nil {
+		return err
+	}
+	if !w.rewrites.empty() {
+		oc.Doc, oc.Operation = w.rewrites.apply(oc.Doc, oc.Operation)
+	}
+	return nil
 }
 
 type walker struct {
@@ -63,6 +68,7 @@ type walker struct {
 	schema        *ast.Schema
 	introspection bool
 	seen          map[*ast.Field]bool
+	rewrites      *rewrites
 }
 
 func (w walker) selections(set ast.SelectionSet, depth int) *gqlerror.Error {
@@ -134,7 +140,7 @@ func (w walker) page(f *ast.Field) *gqlerror.Error {
 	case first != nil && last != nil:
 		return limitError(f, apperr.New(apperr.BadUserInput, "pass either first or last, not both"))
 	case first == nil && last == nil:
-		setArg(f, "first", DefaultPageSize)
+		w.rewrites.page(f)
 	}
 	return nil
 }
@@ -189,15 +195,6 @@ func toInt(v any) (int64, bool) {
 		return int64(n), float64(int64(n)) == n
 	}
 	return 0, false
-}
-
-func setArg(f *ast.Field, name string, value int) {
-	v := &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(value), Position: f.Position}
-	if arg := f.Arguments.ForName(name); arg != nil {
-		arg.Value = v
-		return
-	}
-	f.Arguments = append(f.Arguments, &ast.Argument{Name: name, Value: v, Position: f.Position})
 }
 
 // isConnection reports whether a field returns a Relay connection and takes

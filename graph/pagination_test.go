@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -162,6 +163,43 @@ func TestCoursesPagination(t *testing.T) {
 			}
 			if !out.Courses.PageInfo.HasNextPage || out.Courses.PageInfo.HasPreviousPage {
 				t.Errorf("pageInfo = %+v, want a next page and no previous one", out.Courses.PageInfo)
+			}
+		})
+
+		// The parsed document is cached and shared: the default one request
+		// gets must not become the page size of the next request sending
+		// the same text, in turn or at once.
+		t.Run("DefaultIsPerRequestForOneDocument", func(t *testing.T) {
+			t.Parallel()
+			c := testenv.NewClient(t, db)
+			for _, first := range []any{nil, 3, nil, 5} {
+				want := 20
+				if first != nil {
+					want = first.(int)
+				}
+				if got := len(queryCourses(t, c, map[string]any{"first": first}).Edges); got != want {
+					t.Errorf("first %v: %d edges, want %d", first, got, want)
+				}
+			}
+			caller := c.NewCaller()
+			var reqs []*http.Request
+			for i := range 12 {
+				vars := map[string]any{"first": nil}
+				if i%2 == 1 {
+					vars["first"] = i
+				}
+				reqs = append(reqs, caller.Request(t, coursePageDoc, vars))
+			}
+			for i, r := range c.ServeAtOnce(t, reqs...) {
+				want := 20
+				if i%2 == 1 {
+					want = i
+				}
+				var out struct{ Courses courseConn }
+				r.Decode(t, &out)
+				if got := len(out.Courses.Edges); got != want {
+					t.Errorf("at once, request %d: %d edges, want %d", i, got, want)
+				}
 			}
 		})
 

@@ -32,7 +32,7 @@ func (w walker) texts(f *ast.Field) *gqlerror.Error {
 		if def == nil {
 			continue
 		}
-		c := stringCheck{schema: w.schema, vars: w.oc.Variables}
+		c := stringCheck{schema: w.schema, vars: w.oc.Variables, rewrites: w.rewrites}
 		if err := c.value(arg.Value, def.Type, def.Directives, arg.Name); err != nil {
 			return limitError(f, err)
 		}
@@ -42,7 +42,11 @@ func (w walker) texts(f *ast.Field) *gqlerror.Error {
 
 type stringCheck struct {
 	schema *ast.Schema
-	vars   map[string]any
+	// vars are the request's own variables, normalised in place.
+	vars map[string]any
+	// rewrites collects the literals to normalise: the document may be
+	// shared.
+	rewrites *rewrites
 }
 
 // value checks a value as written in the document.
@@ -63,8 +67,8 @@ func (c stringCheck) value(v *ast.Value, typ *ast.Type, dirs ast.DirectiveList, 
 		return err
 	case ast.StringValue, ast.BlockValue:
 		clean, err := c.text(v.Raw, typ, dirs, path)
-		if err == nil {
-			v.Raw = clean
+		if err == nil && clean != v.Raw {
+			c.rewrites.text(v, clean)
 		}
 		return err
 	case ast.ListValue:
