@@ -17556,7 +17556,7 @@ func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ApiToken")
+			out.Values[i] = marshalString("ApiToken")
 		case "id":
 			out.Values[i] = ec._ApiToken_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17614,7 +17614,7 @@ func (ec *executionContext) _Asset(ctx context.Context, sel ast.SelectionSet, ob
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Asset")
+			out.Values[i] = marshalString("Asset")
 		case "id":
 			out.Values[i] = ec._Asset_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17711,7 +17711,7 @@ func (ec *executionContext) _AuditDetail(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditDetail")
+			out.Values[i] = marshalString("AuditDetail")
 		case "key":
 			out.Values[i] = ec._AuditDetail_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17749,7 +17749,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditEvent")
+			out.Values[i] = marshalString("AuditEvent")
 		case "id":
 			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17824,7 +17824,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditEventConnection")
+			out.Values[i] = marshalString("AuditEventConnection")
 		case "edges":
 			out.Values[i] = ec._AuditEventConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17867,7 +17867,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditEventEdge")
+			out.Values[i] = marshalString("AuditEventEdge")
 		case "node":
 			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -17905,7 +17905,7 @@ func (ec *executionContext) _ChangeEmailPayload(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChangeEmailPayload")
+			out.Values[i] = marshalString("ChangeEmailPayload")
 		case "user":
 			out.Values[i] = ec._ChangeEmailPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -17943,7 +17943,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChangePasswordPayload")
+			out.Values[i] = marshalString("ChangePasswordPayload")
 		case "user":
 			out.Values[i] = ec._ChangePasswordPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -17981,7 +17981,7 @@ func (ec *executionContext) _CompleteUploadPayload(ctx context.Context, sel ast.
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CompleteUploadPayload")
+			out.Values[i] = marshalString("CompleteUploadPayload")
 		case "asset":
 			out.Values[i] = ec._CompleteUploadPayload_asset(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18019,7 +18019,7 @@ func (ec *executionContext) _ConfirmTotpEnrollmentPayload(ctx context.Context, s
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ConfirmTotpEnrollmentPayload")
+			out.Values[i] = marshalString("ConfirmTotpEnrollmentPayload")
 		case "recoveryCodes":
 			out.Values[i] = ec._ConfirmTotpEnrollmentPayload_recoveryCodes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18057,7 +18057,7 @@ func (ec *executionContext) _Course(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Course")
+			out.Values[i] = marshalString("Course")
 		case "id":
 			out.Values[i] = ec._Course_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18218,7 +18218,7 @@ func (ec *executionContext) _CourseConnection(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CourseConnection")
+			out.Values[i] = marshalString("CourseConnection")
 		case "edges":
 			out.Values[i] = ec._CourseConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18261,7 +18261,7 @@ func (ec *executionContext) _CourseEdge(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CourseEdge")
+			out.Values[i] = marshalString("CourseEdge")
 		case "node":
 			out.Values[i] = ec._CourseEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18299,7 +18299,7 @@ func (ec *executionContext) _CoursePayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CoursePayload")
+			out.Values[i] = marshalString("CoursePayload")
 		case "course":
 			out.Values[i] = ec._CoursePayload_course(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18337,7 +18337,7 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CreateApiTokenPayload")
+			out.Values[i] = marshalString("CreateApiTokenPayload")
 		case "token":
 			out.Values[i] = ec._CreateApiTokenPayload_token(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18380,7 +18380,7 @@ func (ec *executionContext) _CreateUploadPayload(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CreateUploadPayload")
+			out.Values[i] = marshalString("CreateUploadPayload")
 		case "upload":
 			out.Values[i] = ec._CreateUploadPayload_upload(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18418,7 +18418,7 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DeletePayload")
+			out.Values[i] = marshalString("DeletePayload")
 		case "deletedId":
 			out.Values[i] = ec._DeletePayload_deletedId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18456,7 +18456,7 @@ func (ec *executionContext) _DeleteReviewPayload(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DeleteReviewPayload")
+			out.Values[i] = marshalString("DeleteReviewPayload")
 		case "reviewId":
 			out.Values[i] = ec._DeleteReviewPayload_reviewId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18494,7 +18494,7 @@ func (ec *executionContext) _DisableTotpPayload(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DisableTotpPayload")
+			out.Values[i] = marshalString("DisableTotpPayload")
 		case "user":
 			out.Values[i] = ec._DisableTotpPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18532,7 +18532,7 @@ func (ec *executionContext) _DisableUserPayload(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DisableUserPayload")
+			out.Values[i] = marshalString("DisableUserPayload")
 		case "user":
 			out.Values[i] = ec._DisableUserPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18570,7 +18570,7 @@ func (ec *executionContext) _Enrollment(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Enrollment")
+			out.Values[i] = marshalString("Enrollment")
 		case "id":
 			out.Values[i] = ec._Enrollment_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18641,7 +18641,7 @@ func (ec *executionContext) _EnrollmentPayload(ctx context.Context, sel ast.Sele
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("EnrollmentPayload")
+			out.Values[i] = marshalString("EnrollmentPayload")
 		case "enrollment":
 			out.Values[i] = ec._EnrollmentPayload_enrollment(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18679,7 +18679,7 @@ func (ec *executionContext) _Export(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Export")
+			out.Values[i] = marshalString("Export")
 		case "id":
 			out.Values[i] = ec._Export_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18754,7 +18754,7 @@ func (ec *executionContext) _ExportConnection(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ExportConnection")
+			out.Values[i] = marshalString("ExportConnection")
 		case "edges":
 			out.Values[i] = ec._ExportConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18797,7 +18797,7 @@ func (ec *executionContext) _ExportEdge(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ExportEdge")
+			out.Values[i] = marshalString("ExportEdge")
 		case "node":
 			out.Values[i] = ec._ExportEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18835,7 +18835,7 @@ func (ec *executionContext) _FAQEntry(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("FAQEntry")
+			out.Values[i] = marshalString("FAQEntry")
 		case "id":
 			out.Values[i] = ec._FAQEntry_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18888,7 +18888,7 @@ func (ec *executionContext) _FAQEntryPayload(ctx context.Context, sel ast.Select
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("FAQEntryPayload")
+			out.Values[i] = marshalString("FAQEntryPayload")
 		case "faqEntry":
 			out.Values[i] = ec._FAQEntryPayload_faqEntry(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18926,7 +18926,7 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("HttpHeader")
+			out.Values[i] = marshalString("HttpHeader")
 		case "name":
 			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18964,7 +18964,7 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Job")
+			out.Values[i] = marshalString("Job")
 		case "id":
 			out.Values[i] = ec._Job_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19047,7 +19047,7 @@ func (ec *executionContext) _JobConnection(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("JobConnection")
+			out.Values[i] = marshalString("JobConnection")
 		case "edges":
 			out.Values[i] = ec._JobConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19085,7 +19085,7 @@ func (ec *executionContext) _JobEdge(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("JobEdge")
+			out.Values[i] = marshalString("JobEdge")
 		case "node":
 			out.Values[i] = ec._JobEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19123,7 +19123,7 @@ func (ec *executionContext) _JobError(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("JobError")
+			out.Values[i] = marshalString("JobError")
 		case "attempt":
 			out.Values[i] = ec._JobError_attempt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19166,7 +19166,7 @@ func (ec *executionContext) _JobPayload(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("JobPayload")
+			out.Values[i] = marshalString("JobPayload")
 		case "job":
 			out.Values[i] = ec._JobPayload_job(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19204,7 +19204,7 @@ func (ec *executionContext) _Lesson(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Lesson")
+			out.Values[i] = marshalString("Lesson")
 		case "id":
 			out.Values[i] = ec._Lesson_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19307,7 +19307,7 @@ func (ec *executionContext) _LessonPayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("LessonPayload")
+			out.Values[i] = marshalString("LessonPayload")
 		case "lesson":
 			out.Values[i] = ec._LessonPayload_lesson(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19345,7 +19345,7 @@ func (ec *executionContext) _LessonProgress(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("LessonProgress")
+			out.Values[i] = marshalString("LessonProgress")
 		case "id":
 			out.Values[i] = ec._LessonProgress_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19395,7 +19395,7 @@ func (ec *executionContext) _LogInPayload(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("LogInPayload")
+			out.Values[i] = marshalString("LogInPayload")
 		case "viewer":
 			out.Values[i] = ec._LogInPayload_viewer(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19448,7 +19448,7 @@ func (ec *executionContext) _LogOutPayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("LogOutPayload")
+			out.Values[i] = marshalString("LogOutPayload")
 		case "sessionId":
 			out.Values[i] = ec._LogOutPayload_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19494,7 +19494,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Mutation")
+			out.Values[i] = marshalString("Mutation")
 		case "signUp":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_signUp(ctx, field)
@@ -19928,7 +19928,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PageInfo")
+			out.Values[i] = marshalString("PageInfo")
 		case "hasNextPage":
 			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19984,7 +19984,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Query")
+			out.Values[i] = marshalString("Query")
 		case "node":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -20080,7 +20080,7 @@ func (ec *executionContext) _RegenerateRecoveryCodesPayload(ctx context.Context,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RegenerateRecoveryCodesPayload")
+			out.Values[i] = marshalString("RegenerateRecoveryCodesPayload")
 		case "recoveryCodes":
 			out.Values[i] = ec._RegenerateRecoveryCodesPayload_recoveryCodes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20118,7 +20118,7 @@ func (ec *executionContext) _RequestEmailVerificationPayload(ctx context.Context
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RequestEmailVerificationPayload")
+			out.Values[i] = marshalString("RequestEmailVerificationPayload")
 		case "userErrors":
 			out.Values[i] = ec._RequestEmailVerificationPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20151,7 +20151,7 @@ func (ec *executionContext) _RequestExportPayload(ctx context.Context, sel ast.S
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RequestExportPayload")
+			out.Values[i] = marshalString("RequestExportPayload")
 		case "export":
 			out.Values[i] = ec._RequestExportPayload_export(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20189,7 +20189,7 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RequestPasswordResetPayload")
+			out.Values[i] = marshalString("RequestPasswordResetPayload")
 		case "userErrors":
 			out.Values[i] = ec._RequestPasswordResetPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20222,7 +20222,7 @@ func (ec *executionContext) _ResetPasswordPayload(ctx context.Context, sel ast.S
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ResetPasswordPayload")
+			out.Values[i] = marshalString("ResetPasswordPayload")
 		case "passwordChanged":
 			out.Values[i] = ec._ResetPasswordPayload_passwordChanged(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20260,7 +20260,7 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Review")
+			out.Values[i] = marshalString("Review")
 		case "id":
 			out.Values[i] = ec._Review_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20320,7 +20320,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ReviewConnection")
+			out.Values[i] = marshalString("ReviewConnection")
 		case "edges":
 			out.Values[i] = ec._ReviewConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20363,7 +20363,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ReviewEdge")
+			out.Values[i] = marshalString("ReviewEdge")
 		case "node":
 			out.Values[i] = ec._ReviewEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20401,7 +20401,7 @@ func (ec *executionContext) _ReviewPayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ReviewPayload")
+			out.Values[i] = marshalString("ReviewPayload")
 		case "review":
 			out.Values[i] = ec._ReviewPayload_review(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20439,7 +20439,7 @@ func (ec *executionContext) _RevokeApiTokenPayload(ctx context.Context, sel ast.
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RevokeApiTokenPayload")
+			out.Values[i] = marshalString("RevokeApiTokenPayload")
 		case "apiTokenId":
 			out.Values[i] = ec._RevokeApiTokenPayload_apiTokenId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20477,7 +20477,7 @@ func (ec *executionContext) _RevokeOtherSessionsPayload(ctx context.Context, sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RevokeOtherSessionsPayload")
+			out.Values[i] = marshalString("RevokeOtherSessionsPayload")
 		case "revokedCount":
 			out.Values[i] = ec._RevokeOtherSessionsPayload_revokedCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20515,7 +20515,7 @@ func (ec *executionContext) _RevokeSessionPayload(ctx context.Context, sel ast.S
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RevokeSessionPayload")
+			out.Values[i] = marshalString("RevokeSessionPayload")
 		case "sessionId":
 			out.Values[i] = ec._RevokeSessionPayload_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20553,7 +20553,7 @@ func (ec *executionContext) _Section(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Section")
+			out.Values[i] = marshalString("Section")
 		case "id":
 			out.Values[i] = ec._Section_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20613,7 +20613,7 @@ func (ec *executionContext) _SectionPayload(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("SectionPayload")
+			out.Values[i] = marshalString("SectionPayload")
 		case "section":
 			out.Values[i] = ec._SectionPayload_section(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20651,7 +20651,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Session")
+			out.Values[i] = marshalString("Session")
 		case "id":
 			out.Values[i] = ec._Session_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20731,7 +20731,7 @@ func (ec *executionContext) _SetUserRolePayload(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("SetUserRolePayload")
+			out.Values[i] = marshalString("SetUserRolePayload")
 		case "user":
 			out.Values[i] = ec._SetUserRolePayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20769,7 +20769,7 @@ func (ec *executionContext) _SignUpPayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("SignUpPayload")
+			out.Values[i] = marshalString("SignUpPayload")
 		case "user":
 			out.Values[i] = ec._SignUpPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20807,7 +20807,7 @@ func (ec *executionContext) _StartTotpEnrollmentPayload(ctx context.Context, sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("StartTotpEnrollmentPayload")
+			out.Values[i] = marshalString("StartTotpEnrollmentPayload")
 		case "secret":
 			out.Values[i] = ec._StartTotpEnrollmentPayload_secret(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20850,7 +20850,7 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Tag")
+			out.Values[i] = marshalString("Tag")
 		case "id":
 			out.Values[i] = ec._Tag_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20898,7 +20898,7 @@ func (ec *executionContext) _TagConnection(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TagConnection")
+			out.Values[i] = marshalString("TagConnection")
 		case "edges":
 			out.Values[i] = ec._TagConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20941,7 +20941,7 @@ func (ec *executionContext) _TagEdge(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TagEdge")
+			out.Values[i] = marshalString("TagEdge")
 		case "node":
 			out.Values[i] = ec._TagEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20979,7 +20979,7 @@ func (ec *executionContext) _Upload(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Upload")
+			out.Values[i] = marshalString("Upload")
 		case "id":
 			out.Values[i] = ec._Upload_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21032,7 +21032,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("User")
+			out.Values[i] = marshalString("User")
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21110,7 +21110,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("UserError")
+			out.Values[i] = marshalString("UserError")
 		case "code":
 			out.Values[i] = ec._UserError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21153,7 +21153,7 @@ func (ec *executionContext) _UserPayload(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("UserPayload")
+			out.Values[i] = marshalString("UserPayload")
 		case "user":
 			out.Values[i] = ec._UserPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21191,7 +21191,7 @@ func (ec *executionContext) _VerifyEmailPayload(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("VerifyEmailPayload")
+			out.Values[i] = marshalString("VerifyEmailPayload")
 		case "user":
 			out.Values[i] = ec._VerifyEmailPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21229,7 +21229,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Viewer")
+			out.Values[i] = marshalString("Viewer")
 		case "user":
 			out.Values[i] = ec._Viewer_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21298,7 +21298,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Directive")
+			out.Values[i] = marshalString("__Directive")
 		case "name":
 			out.Values[i] = ec.___Directive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21351,7 +21351,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__EnumValue")
+			out.Values[i] = marshalString("__EnumValue")
 		case "name":
 			out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21399,7 +21399,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Field")
+			out.Values[i] = marshalString("__Field")
 		case "name":
 			out.Values[i] = ec.___Field_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21457,7 +21457,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__InputValue")
+			out.Values[i] = marshalString("__InputValue")
 		case "name":
 			out.Values[i] = ec.___InputValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21515,7 +21515,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Schema")
+			out.Values[i] = marshalString("__Schema")
 		case "description":
 			out.Values[i] = ec.___Schema_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21573,7 +21573,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Type")
+			out.Values[i] = marshalString("__Type")
 		case "kind":
 			out.Values[i] = ec.___Type_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21691,7 +21691,7 @@ func (ec *executionContext) unmarshalNApiTokenScope2string(ctx context.Context, 
 
 func (ec *executionContext) marshalNApiTokenScope2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := marshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ApiTokenScope!")
 	}
@@ -22719,7 +22719,7 @@ func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) 
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := marshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -22951,7 +22951,7 @@ func (ec *executionContext) unmarshalNUserRole2string(ctx context.Context, v any
 
 func (ec *executionContext) marshalNUserRole2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := marshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "UserRole!")
 	}
@@ -22998,7 +22998,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2string(ctx context.Con
 
 func (ec *executionContext) marshalN__DirectiveLocation2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := marshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "__DirectiveLocation!")
 	}
@@ -23106,7 +23106,7 @@ func (ec *executionContext) unmarshalN__TypeKind2string(ctx context.Context, v a
 
 func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := marshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
@@ -23571,7 +23571,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := marshalString(*v)
 	return res
 }
 
@@ -23643,7 +23643,7 @@ func (ec *executionContext) marshalOUserRole2ᚖstring(ctx context.Context, sel 
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := marshalString(*v)
 	return res
 }
 

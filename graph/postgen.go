@@ -1,6 +1,6 @@
 //go:build ignore
 
-// Command postgen rewrites three spots of gqlgen's generated code that cost
+// Command postgen rewrites four spots of gqlgen's generated code that cost
 // Lectern more than the work they do; go generate runs it in graph/ right
 // after gqlgen, on generated.go:
 //
@@ -10,6 +10,8 @@
 //     only when one of their fields is deferred, instead of computing
 //     their response path and allocating a field set and a map for each
 //     object of every response;
+//   - strings are written by marshalString (strings.go), which escapes
+//     them byte by byte rather than rune by rune, with the same output;
 //   - a field that is a plain struct field of a scalar type whose
 //     marshaller never fails (String, Int, Boolean, and their nullable
 //     pointers) is marshalled directly, without the field context, the
@@ -37,6 +39,7 @@ const path = "generated.go"
 var rewrites = []struct{ from, to string }{
 	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := deferredGroup(ctx, fields)"},
+	{"graphql.MarshalString(", "marshalString("},
 }
 
 func main() {
