@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
@@ -26,6 +27,8 @@ type Hasher struct {
 	// once than there are cores finishes none sooner, and a burst of
 	// sign-ins would add 19 MiB per request to the process's memory.
 	slots chan struct{}
+	// collecting is set while a collection asked for by collect runs.
+	collecting atomic.Bool
 }
 
 // Option adjusts a Hasher built by NewHasher.
@@ -108,8 +111,26 @@ func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 	h.slots <- struct{}{}
 	defer func() { <-h.slots }()
 	key := argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	h.collect()
 	if h.onDerive != nil {
 		h.onDerive(p)
 	}
 	return key
+}
+
+// collect has the garbage collector reclaim the memory computations have
+// finished with. Each one leaves its parameters' memory (19 MiB by
+// default) behind, which the collector would otherwise reclaim only once
+// the heap reached its target, three times the live heap with GOGC=200:
+// six sign-ins in a row took a server from 115 to 176 MB. Collected, the
+// next computation reuses those pages. One collection runs at a time, in
+// the background, and reclaims what every computation finished before it
+// left.
+func (h *Hasher) collect() {
+	if h.collecting.CompareAndSwap(false, true) {
+		go func() {
+			defer h.collecting.Store(false)
+			runtime.GC()
+		}()
+	}
 }

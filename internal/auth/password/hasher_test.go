@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -392,5 +393,37 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 	if slices.Contains(ok, false) {
 		t.Errorf("verifications under the bound: %v, want all true", ok)
+	}
+}
+
+// TestComputationMemoryIsCollected: every computation, Hash and Verify
+// alike, is followed by a garbage collection, so the 19 MiB it leaves is
+// reclaimed for the next one rather than adding to the process's memory
+// until the heap reaches its target.
+func TestComputationMemoryIsCollected(t *testing.T) {
+	h := newDefaultHasher(t)
+	// With the collector's own pacing off, only the hasher starts one.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for name, compute := range map[string]func(){
+		"Hash":        func() { mustHash(t, h, "a long enough passphrase") },
+		"VerifyDummy": func() { h.VerifyDummy("a guess") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var before runtime.MemStats
+			runtime.ReadMemStats(&before)
+			compute()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				var now runtime.MemStats
+				runtime.ReadMemStats(&now)
+				if now.NumGC > before.NumGC && !h.collecting.Load() {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no collection after the computation (%d collections before, %d now)", before.NumGC, now.NumGC)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
 	}
 }
