@@ -122,7 +122,7 @@ func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 // finished with. Each one leaves its parameters' memory (19 MiB by
 // default) behind, which the collector would otherwise reclaim only once
 // the heap reached its target, three times the live heap with GOGC=200:
-// six sign-ins in a row took a server from 115 to 176 MB. Collected, the
+// six sign-ins in a row took a server from 112 to 172 MiB. Collected, the
 // next computation reuses those pages. One collection runs at a time, in
 // the background, and reclaims what every computation finished before it
 // left.
