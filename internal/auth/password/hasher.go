@@ -27,8 +27,10 @@ type Hasher struct {
 	// once than there are cores finishes none sooner, and a burst of
 	// sign-ins would add 19 MiB per request to the process's memory.
 	slots chan struct{}
-	// collecting is set while a collection asked for by collect runs.
-	collecting atomic.Bool
+	// finished counts the computations finished since collect's goroutine
+	// last started a collection; it is 0 when that goroutine is not
+	// running.
+	finished atomic.Int64
 }
 
 // Option adjusts a Hasher built by NewHasher.
@@ -123,14 +125,20 @@ func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
 // default) behind, which the collector would otherwise reclaim only once
 // the heap reached its target, three times the live heap with GOGC=200:
 // six sign-ins in a row took a server from 112 to 172 MiB. Collected, the
-// next computation reuses those pages. One collection runs at a time, in
-// the background, and reclaims what every computation finished before it
-// left.
+// next computation reuses those pages. One goroutine collects at a time,
+// in the background, and collects again if computations finished while it
+// did (memory they freed during a collection may outlive it).
 func (h *Hasher) collect() {
-	if h.collecting.CompareAndSwap(false, true) {
-		go func() {
-			defer h.collecting.Store(false)
-			runtime.GC()
-		}()
+	if h.finished.Add(1) > 1 {
+		return // the running goroutine sees it
 	}
+	go func() {
+		for {
+			n := h.finished.Load()
+			runtime.GC()
+			if h.finished.CompareAndSwap(n, 0) {
+				return
+			}
+		}
+	}()
 }
