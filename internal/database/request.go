@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -309,16 +310,24 @@ func (t *spTx) Rollback() error {
 // errRolledBack makes a savepoint's close roll back to it.
 var errRolledBack = errors.New("rolled back")
 
-// Exec runs a statement that is not ent's (a counter, a lock), inside the
-// context's RequestTx when it has one.
+// Exec runs a statement that is not ent's (a counter, a lock) the way
+// ent's own run: recorded in the request's StatementLog and the process's
+// count, inside the context's RequestTx when it has one, and reported to
+// the change watchers when it writes a watched table.
 func (d *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	rt := requestTxFrom(ctx)
-	if rt == nil {
-		return d.SQL.ExecContext(ctx, query, args...)
-	}
 	var res sql.Result
-	err := rt.exec(ctx, query, args, &res)
+	err := d.driver.Exec(ctx, query, args, &res)
 	return res, err
+}
+
+// Spell returns query, written with PostgreSQL's numbered parameters ($1),
+// as the database's dialect writes them: SQLite's are ?1, ?2. A
+// statement's own text holds no other $.
+func (d *DB) Spell(query string) string {
+	if d.Dialect == SQLite {
+		return strings.ReplaceAll(query, "$", "?")
+	}
+	return query
 }
 
 // Row is the result of QueryRow, read by Scan.
@@ -329,8 +338,8 @@ type Row struct {
 	args  []any
 }
 
-// QueryRow returns a query for at most one row, run by Scan inside the
-// context's RequestTx when it has one.
+// QueryRow returns a query for at most one row, run by Scan as Exec runs
+// its statement.
 func (d *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	return &Row{d: d, ctx: ctx, query: query, args: args}
 }
@@ -338,12 +347,8 @@ func (d *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 // Scan runs the query and copies its first row into dest; like
 // sql.Row.Scan, it returns sql.ErrNoRows when there is none.
 func (r *Row) Scan(dest ...any) error {
-	rt := requestTxFrom(r.ctx)
-	if rt == nil {
-		return r.d.SQL.QueryRowContext(r.ctx, r.query, r.args...).Scan(dest...)
-	}
 	var rows entsql.Rows
-	if err := rt.query(r.ctx, r.query, r.args, &rows); err != nil {
+	if err := r.d.driver.Query(r.ctx, r.query, r.args, &rows); err != nil {
 		return err
 	}
 	scanErr := sql.ErrNoRows

@@ -79,6 +79,41 @@ func TestStatementLog(t *testing.T) {
 			}
 		})
 
+		// Statements Lectern writes by hand (the throttle's counters, the
+		// session lookup) count as ent's do, in and outside a RequestTx.
+		t.Run("RecordsExecAndQueryRow", func(t *testing.T) {
+			for _, inRequest := range []bool{false, true} {
+				ctx, log := database.WithStatementLog(viewer.SystemContext(context.Background()))
+				var rt *database.RequestTx
+				if inRequest {
+					var err error
+					if ctx, rt, err = db.BeginRequest(ctx); err != nil {
+						t.Fatalf("begin request: %v", err)
+					}
+				}
+				before := database.StatementsRun()
+				var n int
+				if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+					t.Fatalf("query row: %v", err)
+				}
+				if _, err := db.Exec(ctx, `UPDATE users SET bio = '' WHERE 1 = 0`); err != nil {
+					t.Fatalf("exec: %v", err)
+				}
+				if rt != nil {
+					if err := rt.Commit(); err != nil {
+						t.Fatalf("commit: %v", err)
+					}
+				}
+				got := log.Statements()
+				if len(got) != 2 || !hasStatement(got, "SELECT COUNT(*) FROM users") || !hasStatement(got, "UPDATE users SET bio") {
+					t.Errorf("in request %v: statements = %q, want the count and the update", inRequest, got)
+				}
+				if run := database.StatementsRun() - before; run < 2 {
+					t.Errorf("in request %v: StatementsRun grew by %d, want at least 2", inRequest, run)
+				}
+			}
+		})
+
 		t.Run("RecordsNothingWithoutLog", func(t *testing.T) {
 			ctx := viewer.SystemContext(context.Background())
 			if _, err := db.Ent.User.Query().Count(ctx); err != nil {

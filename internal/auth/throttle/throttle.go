@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -89,10 +88,7 @@ func New(db *database.DB, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	spell := func(q string) string { return q }
-	if db.Dialect == database.SQLite {
-		spell = func(q string) string { return strings.ReplaceAll(q, "$", "?") }
-	}
+	spell := db.Spell
 	return &Limiter{
 		db: db, now: now,
 		hitSQL: spell(hitSQL), takeSQL: spell(takeSQL), giveSQL: spell(giveSQL), undoSQL: spell(undoSQL), blockedSQL: spell(blockedSQL), clearSQL: spell(clearSQL),
