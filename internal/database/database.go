@@ -110,6 +110,7 @@ func openSQL(raw string) (string, *sql.DB, error) {
 		if err != nil {
 			return "", nil, err
 		}
+		connector.Dialer(pgDialer{})
 		db := sql.OpenDB(pgConnector{connector})
 		// Sized for one process on a small machine; PostgreSQL's default
 		// max_connections (100) leaves room for several instances. Every
