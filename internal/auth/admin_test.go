@@ -1,7 +1,9 @@
 package auth_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -153,11 +155,30 @@ func TestAdministration(t *testing.T) {
 		t.Run("SetUserRole", alone(dialect, setUserRoleCases))
 		t.Run("DisableUser", alone(dialect, disableUserCases))
 		t.Run("DisabledIsPrivate", alone(dialect, disabledIsPrivate))
+		t.Run("DisabledAccountSessionEnds", alone(dialect, disabledAccountSessionEnds))
 		t.Run("AuditEvents", alone(dialect, auditEventsCases))
 		// The guard counts administrators across the whole database: each
 		// of its cases has one whose only administrators are its own.
 		t.Run("LastAdministrator", func(t *testing.T) { lastAdministrator(t, dialect) })
 	})
+}
+
+// A session whose account is disabled by any path (disableUser also
+// deletes the sessions, a direct write does not) signs nobody in.
+func disabledAccountSessionEnds(t *testing.T, h *harness) {
+	target := h.createUser(t, "disabled-live@example.com", mfaPassword)
+	signedIn := h.browser()
+	signedIn.mustLogIn(t, "disabled-live@example.com", mfaPassword)
+	if v := signedIn.viewer(t); v == nil {
+		t.Fatal("the session does not work to begin with")
+	}
+	if _, err := h.db.SQL.ExecContext(context.Background(), h.db.Spell(`UPDATE users SET disabled_at = $1 WHERE id = $2`),
+		time.Now().UTC(), target.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := signedIn.viewer(t); v != nil {
+		t.Errorf("the disabled account's session still signs in: %+v", v)
+	}
 }
 
 // An administrator whose session did not pass a second factor is refused

@@ -96,6 +96,8 @@ type Service struct {
 	sys *ent.Client
 
 	totpKeys *sealed.Keyring
+
+	sessionSQL string // sessionByTokenSQL in the database's dialect
 }
 
 // Deps are the Service's collaborators. Now defaults to time.Now.
@@ -130,7 +132,7 @@ func New(d Deps) (*Service, error) {
 		d.Config.Issuer = "Lectern"
 	}
 	return &Service{db: d.DB, sys: d.DB.System(), queue: d.Queue, hasher: d.Hasher, limiter: d.Limiter, audit: d.Audit,
-		logger: d.Logger, cfg: d.Config, now: d.Now, totpKeys: d.TOTPKeys}, nil
+		logger: d.Logger, cfg: d.Config, now: d.Now, totpKeys: d.TOTPKeys, sessionSQL: d.DB.Spell(sessionByTokenSQL)}, nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
