@@ -14,8 +14,8 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"github.com/lib/pq"    // PostgreSQL driver
-	_ "modernc.org/sqlite" // SQLite driver, pure Go
+	"github.com/lib/pq"  // PostgreSQL driver
+	"modernc.org/sqlite" // SQLite driver, pure Go
 
 	"lectern/ent"
 	_ "lectern/ent/runtime" // schema defaults, validators, position order
@@ -129,10 +129,11 @@ func openSQL(raw string) (string, *sql.DB, error) {
 		if path == "" {
 			return "", nil, errors.New("empty SQLite path")
 		}
-		db, err := sql.Open("sqlite", sqliteDSN(path))
+		connector, err := sqlite.NewConnector(sqliteDSN(path))
 		if err != nil {
 			return "", nil, err
 		}
+		db := sql.OpenDB(sqliteConnector{connector})
 		// WAL lets readers run beside the single writer; a handful of
 		// connections is all SQLite can use.
 		db.SetMaxOpenConns(4)

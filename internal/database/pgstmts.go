@@ -1,7 +1,6 @@
 package database
 
 import (
-	"container/list"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -102,13 +101,7 @@ type pqConn interface {
 // no lock.
 type stmtConn struct {
 	pqConn
-	lru   *list.List               // of *cached, most recently used first
-	byKey map[string]*list.Element // query → its element in lru
-}
-
-type cached struct {
-	query string
-	stmt  driver.Stmt
+	stmts stmtCache
 }
 
 func newStmtConn(c driver.Conn) driver.Conn {
@@ -116,7 +109,7 @@ func newStmtConn(c driver.Conn) driver.Conn {
 	if !ok {
 		return c // a lib/pq without these interfaces: use it as it is
 	}
-	return &stmtConn{pqConn: pc, lru: list.New(), byKey: map[string]*list.Element{}}
+	return &stmtConn{pqConn: pc, stmts: newStmtCache(pc, stmtCacheSize)}
 }
 
 // QueryContext runs query as a prepared statement. A query without
@@ -127,7 +120,7 @@ func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver
 	if len(args) == 0 && !singleSelect(query) {
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
-	st, err := c.prepared(ctx, query)
+	st, err := c.stmts.get(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +142,7 @@ func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.
 	if len(args) == 0 {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
-	st, err := c.prepared(ctx, query)
+	st, err := c.stmts.get(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -158,30 +151,6 @@ func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.
 		c.forgetIfStale(query, err)
 	}
 	return res, err
-}
-
-// prepared returns query's prepared statement, preparing it on first use
-// and closing the least recently used one beyond the cache's bound.
-func (c *stmtConn) prepared(ctx context.Context, query string) (driver.Stmt, error) {
-	if e, ok := c.byKey[query]; ok {
-		c.lru.MoveToFront(e)
-		return e.Value.(*cached).stmt, nil
-	}
-	st, err := c.pqConn.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	c.byKey[query] = c.lru.PushFront(&cached{query: query, stmt: st})
-	if c.lru.Len() > stmtCacheSize {
-		oldest := c.lru.Back()
-		c.lru.Remove(oldest)
-		old := oldest.Value.(*cached)
-		delete(c.byKey, old.query)
-		// A failed close has marked a broken connection as such already;
-		// the query at hand still runs, or fails, on its own.
-		_ = old.stmt.Close()
-	}
-	return st, nil
 }
 
 // forgetIfStale drops a statement PostgreSQL will not run any more: its
@@ -193,11 +162,7 @@ func (c *stmtConn) forgetIfStale(query string, err error) {
 	if !errors.As(err, &pqErr) || pqErr.Code != "0A000" { // feature_not_supported: "cached plan must not change result type"
 		return
 	}
-	if e, ok := c.byKey[query]; ok {
-		c.lru.Remove(e)
-		delete(c.byKey, query)
-		_ = e.Value.(*cached).stmt.Close()
-	}
+	c.stmts.forget(query)
 }
 
 // Close closes the connection; its prepared statements go with it.
