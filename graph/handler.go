@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -86,13 +87,13 @@ func NewHandler(o Options) http.Handler {
 	srv.SetParserTokenLimit(MaxTokens)
 	srv.SetDisableSuggestion(o.HideSuggestions)
 	if o.Introspection {
-		srv.Use(extension.Introspection{})
+		use(srv, extension.Introspection{})
 	}
 	queries := newQueryCache()
 	srv.SetQueryCache(queries)
-	srv.Use(newDocumentLimits(es.Schema(), queries))
-	srv.Use(limits{schema: es.Schema(), introspection: o.Introspection})
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	use(srv, newDocumentLimits(es.Schema(), queries))
+	use(srv, limits{schema: es.Schema(), introspection: o.Introspection})
+	use(srv, extension.FixedComplexityLimit(MaxComplexity))
 	srv.AroundRootFields(authorize(o.Authorizer))
 	srv.AroundRootFields(sharedLookups)
 	srv.AroundResponses(capErrors)
@@ -101,6 +102,18 @@ func NewHandler(o Options) http.Handler {
 		srv.AroundResponses(debugStatements)
 	}
 	return perRequest(o, srv)
+}
+
+// use adds an extension to srv. It refuses one that intercepts fields:
+// postgen.go marshals plain scalar fields without gqlgen's per-field
+// set-up, which is where field interceptors run, so such an extension
+// would silently miss those fields. Adding one means dropping that
+// rewrite first.
+func use(srv *handler.Server, ext graphql.HandlerExtension) {
+	if _, ok := ext.(graphql.FieldInterceptor); ok {
+		panic(fmt.Sprintf("graph: extension %s intercepts fields, which postgen's plain-field rewrite would bypass", ext.ExtensionName()))
+	}
+	srv.Use(ext)
 }
 
 // perRequest gives each request its own dataloaders, its memo of root
