@@ -10,11 +10,13 @@ import (
 )
 
 // Bounds of the query cache, in bytes of document text. A parsed and
-// validated document takes about 30 times its text in memory, so the cache
-// holds at most about 15 MiB however many distinct documents clients send.
+// validated document takes 30 to 75 times its text in memory (the most
+// for dense selections of short fields with arguments, x(a:1) x(a:1) …),
+// so the cache holds at most about 19 MiB however many distinct documents
+// clients send.
 const (
 	// QueryCacheBytes bounds the text of the documents kept.
-	QueryCacheBytes = 512 << 10
+	QueryCacheBytes = 256 << 10
 	// maxCachedDocument bounds one document kept; a larger one is parsed
 	// on every request, as it would be without a cache.
 	maxCachedDocument = QueryCacheBytes / 8
