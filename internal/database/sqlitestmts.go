@@ -18,7 +18,8 @@ import (
 // A program runs one query at a time. Should a connection's caller open
 // the same statement again while its rows are still open (two cursors in
 // one transaction), the second runs as an uncached query of its own.
-// Texts of several statements are never cached.
+// Texts of several statements are never cached, nor statements without
+// parameters other than a SELECT (savepoints, schema changes).
 
 // sqliteStmtCacheSize bounds the programs each connection keeps. Each is a
 // few kilobytes; IN lists of different lengths are different texts.
@@ -60,9 +61,12 @@ type sqliteConn struct {
 }
 
 // cachedStmt returns query's cached statement, or nil when query is run
-// uncached: a text of several statements, or one whose rows are open.
-func (c *sqliteConn) cachedStmt(ctx context.Context, query string) (*cached, error) {
-	if strings.Contains(query, ";") {
+// uncached: a text of several statements, or one whose rows are open, or
+// a statement that takes no parameters and is not a SELECT (a savepoint
+// named anew in every transaction would only push out statements that
+// come again). These are the texts PostgreSQL's cache keeps too.
+func (c *sqliteConn) cachedStmt(ctx context.Context, query string, args []driver.NamedValue) (*cached, error) {
+	if strings.Contains(query, ";") || len(args) == 0 && !singleSelect(query) {
 		return nil, nil
 	}
 	e, err := c.stmts.entry(ctx, query)
@@ -73,7 +77,7 @@ func (c *sqliteConn) cachedStmt(ctx context.Context, query string) (*cached, err
 }
 
 func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	e, err := c.cachedStmt(ctx, query)
+	e, err := c.cachedStmt(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +93,7 @@ func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 }
 
 func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	e, err := c.cachedStmt(ctx, query)
+	e, err := c.cachedStmt(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}

@@ -147,6 +147,45 @@ func TestSQLiteCachedStatements(t *testing.T) {
 		}
 	})
 
+	t.Run("KeepsWhatComesAgain", func(t *testing.T) {
+		db := openSQLiteFile(t)
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for i := range 3 {
+			rows, err := conn.QueryContext(ctx, q, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readInts(t, rows)
+			name := fmt.Sprintf("sp_%d", i) // a savepoint named anew, as RequestTx names them
+			for _, stmt := range []string{"BEGIN", "SAVEPOINT " + name, "RELEASE SAVEPOINT " + name, "COMMIT"} {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+		}
+		err = conn.Raw(func(dc any) error {
+			sc, ok := dc.(*sqliteConn)
+			if !ok {
+				t.Fatalf("connection is %T, want *sqliteConn", dc)
+			}
+			var kept []string
+			for e := sc.stmts.lru.Front(); e != nil; e = e.Next() {
+				kept = append(kept, e.Value.(*cached).query)
+			}
+			if !slices.Equal(kept, []string{q}) {
+				t.Errorf("kept %q, want only the query with parameters", kept)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("FailureThenSuccess", func(t *testing.T) {
 		db := openSQLiteFile(t)
 		conn, err := db.Conn(ctx)
