@@ -85,14 +85,7 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 
 // pqConn is what lib/pq's connections implement and database/sql uses.
 type pqConn interface {
-	driver.Conn
-	driver.ConnPrepareContext
-	driver.ConnBeginTx
-	driver.QueryerContext
-	driver.ExecerContext
-	driver.Pinger
-	driver.SessionResetter
-	driver.Validator
+	sqliteDriverConn
 	driver.NamedValueChecker
 }
 

@@ -42,7 +42,7 @@ func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 // sqliteDriverConn is what modernc.org/sqlite's connections implement and
-// database/sql uses.
+// database/sql uses; lib/pq's implement these too (pqConn).
 type sqliteDriverConn interface {
 	driver.Conn
 	driver.ConnPrepareContext

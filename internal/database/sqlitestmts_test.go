@@ -24,6 +24,17 @@ func openSQLiteFile(t *testing.T) *sql.DB {
 	return db
 }
 
+// oneConn returns one connection of db, closed when the test ends.
+func oneConn(t *testing.T, db *sql.DB) *sql.Conn {
+	t.Helper()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
 func readInts(t *testing.T, rows *sql.Rows) []int {
 	t.Helper()
 	var out []int
@@ -90,11 +101,7 @@ func TestSQLiteCachedStatements(t *testing.T) {
 
 	t.Run("EvictedWhileOpen", func(t *testing.T) {
 		db := openSQLiteFile(t)
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := oneConn(t, db)
 		open, err := conn.QueryContext(ctx, q, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -119,11 +126,7 @@ func TestSQLiteCachedStatements(t *testing.T) {
 
 	t.Run("SchemaChange", func(t *testing.T) {
 		db := openSQLiteFile(t)
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := oneConn(t, db)
 		columns := func() []string {
 			rows, err := conn.QueryContext(ctx, `SELECT * FROM t`)
 			if err != nil {
@@ -149,11 +152,7 @@ func TestSQLiteCachedStatements(t *testing.T) {
 
 	t.Run("KeepsWhatComesAgain", func(t *testing.T) {
 		db := openSQLiteFile(t)
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := oneConn(t, db)
 		for i := range 3 {
 			rows, err := conn.QueryContext(ctx, q, 1)
 			if err != nil {
@@ -167,7 +166,7 @@ func TestSQLiteCachedStatements(t *testing.T) {
 				}
 			}
 		}
-		err = conn.Raw(func(dc any) error {
+		err := conn.Raw(func(dc any) error {
 			sc, ok := dc.(*sqliteConn)
 			if !ok {
 				t.Fatalf("connection is %T, want *sqliteConn", dc)
@@ -188,11 +187,7 @@ func TestSQLiteCachedStatements(t *testing.T) {
 
 	t.Run("FailureThenSuccess", func(t *testing.T) {
 		db := openSQLiteFile(t)
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := oneConn(t, db)
 		if _, err := conn.ExecContext(ctx, `CREATE UNIQUE INDEX t_n ON t (n)`); err != nil {
 			t.Fatal(err)
 		}
