@@ -114,6 +114,24 @@ func TestWatchReportsCommittedWrites(t *testing.T) {
 		if got := w.take(); len(got) != 1 || len(got[0].Tables) != 0 || !slices.Equal(got[0].Tags, []string{"d"}) {
 			t.Fatalf("declared, unseen: %+v", got)
 		}
+		// A write read back (… RETURNING) on its own commits when its rows
+		// close, and is reported then, once.
+		rows, err := db.OpenRows(ctx, "UPDATE users SET bio = $1 WHERE id = $2 RETURNING id", "returning", u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.take(); len(got) != 0 {
+			t.Fatalf("reported while its rows are open: %+v", got)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if got := w.take(); len(got) != 1 || !slices.Equal(got[0].Tables, []string{"users"}) {
+			t.Fatalf("returning: %+v", got)
+		}
 		// After stop, nothing.
 		stop()
 		db.Ent.User.UpdateOne(u).SetBio("after").ExecX(ctx)

@@ -3,6 +3,8 @@ package database
 import (
 	"context"
 	"fmt"
+
+	entsql "entgo.io/ent/dialect/sql"
 )
 
 // NewMigration returns a migration made of stmts, so tests can put the
@@ -32,3 +34,13 @@ func (d *DB) ApplyMigration(ctx context.Context, m Migration) (bool, error) {
 
 // WrittenTable exposes writtenTable to tests.
 var WrittenTable = writtenTable
+
+// OpenRows runs query through the database's own driver, as ent runs a
+// query outside a transaction, and hands back its rows still open.
+func (d *DB) OpenRows(ctx context.Context, query string, args ...any) (*entsql.Rows, error) {
+	var rows entsql.Rows
+	if err := d.driver.Query(ctx, query, args, &rows); err != nil {
+		return nil, err
+	}
+	return &rows, nil
+}

@@ -79,13 +79,38 @@ func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) er
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
 	record(ctx, query)
-	var err error
 	if rt := d.request(ctx); rt != nil {
-		err = rt.query(ctx, query, args, v)
-	} else {
-		err = d.Driver.Query(ctx, query, args, v)
+		err := rt.query(ctx, query, args, v)
+		d.wrote(ctx, query, err) // INSERT … RETURNING is a query
+		return err
 	}
-	d.wrote(ctx, query, err) // INSERT … RETURNING is a query
+	if err := d.Driver.Query(ctx, query, args, v); err != nil {
+		return err
+	}
+	// A write on its own (… RETURNING) commits once its rows are done
+	// with: SQLite ends the statement's transaction when it is reset, and
+	// PostgreSQL's answer ends only after the commit. Report it then, so
+	// a reader cannot refill the cache with the old row in between.
+	if rows, ok := v.(*entsql.Rows); ok && d.changes == nil {
+		if _, watched := d.watch.Load().watched(query); watched {
+			rows.ColumnScanner = &closeThen{ColumnScanner: rows.ColumnScanner, then: func() { d.wrote(ctx, query, nil) }}
+			return nil
+		}
+	}
+	d.wrote(ctx, query, nil)
+	return nil
+}
+
+// closeThen runs then once, after the rows it wraps close.
+type closeThen struct {
+	entsql.ColumnScanner
+	once sync.Once
+	then func()
+}
+
+func (c *closeThen) Close() error {
+	err := c.ColumnScanner.Close()
+	c.once.Do(c.then)
 	return err
 }
 
