@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -128,6 +129,11 @@ func statusFor(errs gqlerror.List) int {
 // nested page costs. Only the small parts around it (errors, extensions)
 // go through json.Marshal. This transport never streams, so a response has
 // no label, path or hasNext.
+//
+// It declares the length to an http.ResponseWriter whose header is not yet
+// sent: without it an answer over 2 KB is chunked, which costs the client
+// the size up front and the server a write to the socket for the closing
+// chunk alone.
 func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp == nil { // the client went away before the response was made
 		_, _ = w.Write([]byte("null"))
@@ -150,6 +156,9 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		buf = appendMember(buf, "extensions", resp.Extensions)
 	}
 	buf = append(buf, '}')
+	if rw, ok := w.(http.ResponseWriter); ok {
+		rw.Header().Set("Content-Length", strconv.Itoa(len(buf)))
+	}
 	_, _ = w.Write(buf)
 }
 

@@ -3,7 +3,9 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -39,6 +41,13 @@ func TestWriteResponse(t *testing.T) {
 			_ = json.Unmarshal(want, &exp)
 			if !reflect.DeepEqual(got, exp) {
 				t.Errorf("wrote %s\nwant  %s", buf.Bytes(), want)
+			}
+			// To an HTTP response, the length is declared, so the
+			// answer is not chunked.
+			rec := httptest.NewRecorder()
+			writeResponse(rec, resp)
+			if n := rec.Header().Get("Content-Length"); n != strconv.Itoa(rec.Body.Len()) || rec.Body.Len() != buf.Len() {
+				t.Errorf("Content-Length %q for %d bytes", n, rec.Body.Len())
 			}
 		})
 	}

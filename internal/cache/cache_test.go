@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -394,6 +395,7 @@ type answer struct {
 	body   string
 	xcache string
 	hasX   bool
+	length string // Content-Length
 }
 
 func send(h http.Handler, body string, dress ...func(*http.Request)) answer {
@@ -405,13 +407,17 @@ func send(h http.Handler, body string, dress ...func(*http.Request)) answer {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	_, hasX := rec.Header()["X-Cache"]
-	return answer{status: rec.Code, body: rec.Body.String(), xcache: rec.Header().Get("X-Cache"), hasX: hasX}
+	return answer{status: rec.Code, body: rec.Body.String(), xcache: rec.Header().Get("X-Cache"), hasX: hasX,
+		length: rec.Header().Get("Content-Length")}
 }
 
 func expect(t *testing.T, a answer, xcache, body string) {
 	t.Helper()
 	if a.status != http.StatusOK || a.xcache != xcache || a.body != body {
 		t.Fatalf("got %d X-Cache=%q %s, want 200 X-Cache=%q %s", a.status, a.xcache, a.body, xcache, body)
+	}
+	if xcache == "hit" && a.length != strconv.Itoa(len(body)) {
+		t.Fatalf("a hit of %d bytes declares Content-Length %q", len(body), a.length)
 	}
 }
 

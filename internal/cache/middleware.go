@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"lectern/internal/viewer"
@@ -136,6 +137,7 @@ func (c *Cache) mark(w http.ResponseWriter, v string) {
 
 func (c *Cache) serve(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	c.mark(w, "hit")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
