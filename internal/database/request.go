@@ -267,6 +267,9 @@ func (t *spTx) Exec(ctx context.Context, query string, args, v any) error {
 func (t *spTx) Query(ctx context.Context, query string, args, v any) error {
 	record(t.ctx, query)
 	err := t.rt.queryIn(ctx, query, args, v)
+	if err == nil {
+		describeOnce(v)
+	}
 	t.wrote(query, err)
 	return err
 }

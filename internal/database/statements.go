@@ -81,36 +81,73 @@ func (d *countingDriver) Query(ctx context.Context, query string, args, v any) e
 	record(ctx, query)
 	if rt := d.request(ctx); rt != nil {
 		err := rt.query(ctx, query, args, v)
+		if err == nil {
+			describeOnce(v)
+		}
 		d.wrote(ctx, query, err) // INSERT … RETURNING is a query
 		return err
 	}
 	if err := d.Driver.Query(ctx, query, args, v); err != nil {
 		return err
 	}
+	rows := describeOnce(v)
 	// A write on its own (… RETURNING) commits once its rows are done
 	// with: SQLite ends the statement's transaction when it is reset, and
 	// PostgreSQL's answer ends only after the commit. Report it then, so
 	// a reader cannot refill the cache with the old row in between.
-	if rows, ok := v.(*entsql.Rows); ok && d.changes == nil {
-		if _, watched := d.watch.Load().watched(query); watched {
-			rows.ColumnScanner = &closeThen{ColumnScanner: rows.ColumnScanner, then: func() { d.wrote(ctx, query, nil) }}
-			return nil
-		}
+	if _, watched := d.watch.Load().watched(query); watched && rows != nil && d.changes == nil {
+		rows.then = func() { d.wrote(ctx, query, nil) }
+		return nil
 	}
 	d.wrote(ctx, query, nil)
 	return nil
 }
 
-// closeThen runs then once, after the rows it wraps close.
-type closeThen struct {
+// describedRows are a query's rows that describe their columns once. For
+// every row with a column it does not know (one of a joined table, such as
+// the staff loader's membership columns), ent asks for the types of all
+// columns again, and database/sql builds them anew from the driver each
+// time: 102 times for the catalogue page's staff. Then, when set, runs
+// once after the rows close.
+type describedRows struct {
 	entsql.ColumnScanner
-	once sync.Once
-	then func()
+	types     []*sql.ColumnType
+	err       error
+	described bool
+	once      sync.Once
+	then      func()
 }
 
-func (c *closeThen) Close() error {
-	err := c.ColumnScanner.Close()
-	c.once.Do(c.then)
+// describeOnce wraps the rows a query left in v, and returns them.
+func describeOnce(v any) *describedRows {
+	rows, ok := v.(*entsql.Rows)
+	if !ok || rows.ColumnScanner == nil {
+		return nil
+	}
+	d := &describedRows{ColumnScanner: rows.ColumnScanner}
+	rows.ColumnScanner = d
+	return d
+}
+
+func (r *describedRows) ColumnTypes() ([]*sql.ColumnType, error) {
+	if !r.described {
+		r.types, r.err = r.ColumnScanner.ColumnTypes()
+		r.described = true
+	}
+	return r.types, r.err
+}
+
+// NextResultSet moves to a result set that may have other columns.
+func (r *describedRows) NextResultSet() bool {
+	r.described = false
+	return r.ColumnScanner.NextResultSet()
+}
+
+func (r *describedRows) Close() error {
+	err := r.ColumnScanner.Close()
+	if r.then != nil {
+		r.once.Do(r.then)
+	}
 	return err
 }
 
@@ -184,6 +221,9 @@ func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
 	record(t.ctx, query)
 	err := t.Tx.Query(ctx, query, args, v)
+	if err == nil {
+		describeOnce(v)
+	}
 	t.wrote(query, err)
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"lectern/ent"
 	"lectern/ent/user"
 	"lectern/internal/database"
@@ -133,4 +135,42 @@ func hasStatement(stmts []string, fragment string) bool {
 		}
 	}
 	return false
+}
+
+// TestRowsDescribeTheirColumnsOnce: a query's rows describe their columns
+// once however often they are asked (ent asks again for every row with a
+// column it does not know), on their own and inside a request's
+// transaction, and the description is the columns'.
+func TestRowsDescribeTheirColumnsOnce(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, db *database.DB) {
+		base := viewer.SystemContext(context.Background())
+		reqCtx, rt, err := db.BeginRequest(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Rollback()
+		for name, ctx := range map[string]context.Context{"Alone": base, "InRequest": reqCtx} {
+			t.Run(name, func(t *testing.T) {
+				rows, err := db.OpenRows(ctx, "SELECT id, display_name FROM users WHERE id = $1", uuid.New())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				first, err := rows.ColumnTypes()
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := rows.ColumnTypes()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(first) != 2 || first[0].Name() != "id" || first[1].Name() != "display_name" {
+					t.Fatalf("columns %v", first)
+				}
+				if len(again) != len(first) || again[0] != first[0] || again[1] != first[1] {
+					t.Fatal("the columns were described twice")
+				}
+			})
+		}
+	})
 }
