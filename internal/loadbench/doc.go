@@ -31,6 +31,25 @@
 //
 //	go run ./internal/loadbench -peer -database-url 'postgres://…/lectern_bench?sslmode=disable'
 //
+// With -ceiling (PostgreSQL only), the SQL ceiling the performance goal
+// measures each read against follows the servers in every round: the read
+// as one hand-written statement building the same JSON answer
+// (json_build_object, json_agg; scenarios.go), run by pgbench from as many
+// connections, for as long, after a warm-up of its own (ceiling.go):
+//
+//	pgbench -n -M prepared -c CONNS -j THREADS -T SECONDS -f SCRIPT -D slug=COURSE DATABASE_URL
+//
+// The table adds its median statements per second, Lectern's share of it
+// (the goal: at least 0.50 for every read) and the database's CPU time per
+// statement. Before the rounds each statement runs once and must answer
+// Lectern's values, as the peer must. It reads published rows and no more:
+// none of Lectern's row rules, session lookup or authorization, so it is
+// meant as an upper bound; a ratio above 1 (course-bodies, whose long
+// lesson bodies cost PostgreSQL more to build into JSON than they cost
+// Lectern to encode) says the statement is the slower way to the answer:
+//
+//	go run ./internal/loadbench -ceiling -scenarios catalogue,nested,course,course-bodies,filters -database-url 'postgres://…/lectern_bench?sslmode=disable'
+//
 // Refreshing the profile that guides the server's build:
 //
 //	go run ./internal/loadbench -cpuprofile default.pgo -database-url 'postgres://…/lectern_bench?sslmode=disable'

@@ -19,6 +19,11 @@ import (
 // run, so that connections, caches and the heap are in their steady state.
 const warmup = 2 * time.Second
 
+// loadThreads is how many threads wrk and pgbench run for conns
+// connections: the same for both, so that the servers and the SQL ceiling
+// meet the same load generator's share of the machine.
+func loadThreads(conns int) int { return min(2, conns) }
+
 // result is what one load run measured.
 type result struct {
 	requests int64
@@ -167,16 +172,25 @@ type bench struct {
 	// Lectern, listed in profiles.
 	profileDir string
 	profiles   []string
+	// ceiling, when set (-ceiling), runs each read's hand-written
+	// statement after the servers have run the read, every round; ceilings
+	// receives the runs, by workload.
+	ceiling  *pgbench
+	ceilings [][]ceilingRun
 }
 
 // rounds runs every workload on every server, rounds times. Within a round
 // the servers take turns on each scenario, so both meet the same machine
-// conditions. The answer is indexed by workload, then server; a server
-// that sits a scenario out has no measurement.
+// conditions, and the SQL ceiling follows them. The answer is indexed by
+// workload, then server; a server that sits a scenario out has no
+// measurement.
 func (b *bench) rounds(ctx context.Context, rounds int, servers []*server, work []workload) ([][][]measurement, error) {
 	out := make([][][]measurement, len(work))
 	for i := range out {
 		out[i] = make([][]measurement, len(servers))
+	}
+	if b.ceiling != nil {
+		b.ceilings = make([][]ceilingRun, len(work))
 	}
 	for round := 1; round <= rounds; round++ {
 		for i, w := range work {
@@ -192,6 +206,16 @@ func (b *bench) rounds(ctx context.Context, rounds int, servers []*server, work 
 				}
 				out[i][j] = append(out[i][j], m)
 			}
+			if b.ceiling == nil || w.ceiling == "" {
+				continue
+			}
+			log.Printf("round %d/%d: %s as one SQL statement on pgbench (%v warm-up, %v measured, %d connections)",
+				round, rounds, w.name, warmup, b.duration, b.conns)
+			c, err := b.ceiling.measure(ctx, w, b.conns, b.duration)
+			if err != nil {
+				return nil, fmt.Errorf("%s SQL ceiling: %w", w.name, err)
+			}
+			b.ceilings[i] = append(b.ceilings[i], c)
 		}
 	}
 	return out, nil

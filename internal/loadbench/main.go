@@ -36,6 +36,7 @@ type options struct {
 	scenarios   []scenario
 	load        string
 	peer        bool
+	ceiling     bool
 	peerCmd     string
 	peerDir     string
 	cpuProfile  string
@@ -78,6 +79,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&names, "scenarios", "", "comma-separated scenarios (default all: "+strings.Join(scenarioNames(), ",")+")")
 	fs.StringVar(&o.load, "load", "auto", "load generator: wrk, go, or auto (wrk when installed)")
 	fs.BoolVar(&o.peer, "peer", false, "also measure PostGraphile v4 on the same PostgreSQL database")
+	fs.BoolVar(&o.ceiling, "ceiling", false, "also measure each read's SQL ceiling: one hand-written statement building its JSON answer, run by pgbench")
 	fs.StringVar(&o.peerCmd, "peer-cmd", defaultPeerCmd, "command line of the peer; {dir}, {db} and {port} are replaced")
 	fs.StringVar(&o.peerDir, "peer-dir", defaultPeerDir(), "npm prefix the peer is installed in (postgraphile@4 is installed there when missing)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of Lectern's measured runs to this file (e.g. default.pgo)")
@@ -104,6 +106,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-peer needs a PostgreSQL -database-url")
 	case o.peer && o.databaseURL == "":
 		return o, errors.New("-peer needs -database-url: PostGraphile runs on PostgreSQL only")
+	case o.ceiling && !isPostgres(o.databaseURL):
+		return o, errors.New("-ceiling needs a PostgreSQL -database-url: the hand-written statements are PostgreSQL's, run by pgbench")
 	}
 	var err error
 	o.scenarios, err = selectScenarios(names)
@@ -114,9 +118,10 @@ func isPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// run prepares the servers, verifies every scenario on each, measures the
-// rounds and prints the table. Every child process is stopped before it
-// returns, also when ctx is cancelled (Ctrl-C).
+// run prepares the servers, verifies every scenario on each (and, with
+// -ceiling, each read's statement), measures the rounds and prints the
+// table. Every child process is stopped before it returns, also when ctx
+// is cancelled (Ctrl-C).
 func run(ctx context.Context, o options) error {
 	tmp, err := os.MkdirTemp("", "loadbench-")
 	if err != nil {
@@ -126,6 +131,12 @@ func run(ctx context.Context, o options) error {
 	gen, err := newGenerator(o.load, tmp)
 	if err != nil {
 		return err
+	}
+	var ceiling *pgbench
+	if o.ceiling {
+		if ceiling, err = newPgbench(o.databaseURL, tmp); err != nil {
+			return err
+		}
 	}
 	dbURL := o.databaseURL
 	if dbURL == "" {
@@ -163,7 +174,13 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{gen: gen, conns: o.concurrency, duration: o.duration}
+	if ceiling != nil {
+		ceiling.slug = fix.courseSlug
+		if err := ceiling.verify(ctx, work); err != nil {
+			return err
+		}
+	}
+	b := &bench{gen: gen, conns: o.concurrency, duration: o.duration, ceiling: ceiling}
 	if o.cpuProfile != "" {
 		b.profileDir = tmp
 	}
@@ -171,7 +188,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	printReport(os.Stdout, reportHeader(o, app.driver(), fix.courses, gen), work, servers, results, lectern.peakRSS())
+	printReport(os.Stdout, reportHeader(o, app.driver(), fix.courses, gen), work, servers, results, b.ceilings, lectern.peakRSS())
 	if o.cpuProfile != "" {
 		return mergeProfiles(ctx, o.cpuProfile, b.profiles)
 	}

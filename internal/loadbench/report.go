@@ -59,16 +59,23 @@ func median[T ~int64 | ~float64](xs []T) T {
 }
 
 func reportHeader(o options, driver string, courses int, gen generator) string {
-	return fmt.Sprintf("Lectern on %s (%d published courses), cache %s; %d connections from %s; per run %v warm-up, %v measured; %d round(s), medians shown",
+	h := fmt.Sprintf("Lectern on %s (%d published courses), cache %s; %d connections from %s; per run %v warm-up, %v measured; %d round(s), medians shown",
 		driver, courses, o.cache, o.concurrency, gen.name(), warmup, o.duration, o.rounds)
+	if o.ceiling {
+		h += fmt.Sprintf("; SQL ceiling: each read as one statement from pgbench, %d connections, %d threads", o.concurrency, loadThreads(o.concurrency))
+	}
+	return h
 }
 
 // printReport writes the table: per scenario, each server's throughput,
 // latency ("-" for a server that sat it out) and CPU time per request, its
 // own and the database's, then what Lectern's counters
 // say a request costs, per request across all rounds (n/a when the server
-// does not publish them).
-func printReport(w io.Writer, header string, work []workload, servers []*server, results [][][]measurement, peakRSS int64) {
+// does not publish them). With ceilings (-ceiling; by workload, the
+// rounds' runs, none for a write) it adds the SQL ceiling's median
+// throughput, Lectern's share of it (the performance goal wants at least
+// 0.50) and the database's CPU time per statement.
+func printReport(w io.Writer, header string, work []workload, servers []*server, results [][][]measurement, ceilings [][]ceilingRun, peakRSS int64) {
 	fmt.Fprintln(w, header)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	cols := []string{"scenario"}
@@ -78,11 +85,17 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 	if len(servers) == 2 {
 		cols = append(cols, servers[0].name+"/"+servers[1].name)
 	}
+	if ceilings != nil {
+		cols = append(cols, "SQL ceiling/s", servers[0].name+"/ceiling")
+	}
 	for _, s := range servers {
 		cols = append(cols, s.name+" p50", s.name+" p99", s.name+" errors")
 	}
 	for _, s := range servers {
 		cols = append(cols, s.name+" CPU", s.name+" db CPU")
+	}
+	if ceilings != nil {
+		cols = append(cols, "ceiling db CPU")
 	}
 	cols = append(cols, "SQL/req", "KB/req", "allocs/req", "GCs", "max RSS")
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
@@ -97,12 +110,21 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 		if len(servers) == 2 {
 			row = append(row, ifRan(ran[0] && ran[1], fmt.Sprintf("%.2f", sums[0].rps/sums[1].rps)))
 		}
+		var ceiling ceilingSummary
+		if ceilings != nil {
+			ceiling = summarizeCeiling(ceilings[i])
+			row = append(row, ifRan(ceiling.ran, fmt.Sprintf("%.0f", ceiling.tps)),
+				ifRan(ran[0] && ceiling.ran, fmt.Sprintf("%.2f", sums[0].rps/ceiling.tps)))
+		}
 		for j, s := range sums {
 			row = append(row, ifRan(ran[j], latency(s.p50)), ifRan(ran[j], latency(s.p99)), ifRan(ran[j], fmt.Sprint(s.errors)))
 		}
 		for j, s := range sums {
 			server, database := s.cpuPerRequest()
 			row = append(row, ifRan(ran[j], server), ifRan(ran[j], database))
+		}
+		if ceilings != nil {
+			row = append(row, ifRan(ceiling.ran, ceiling.cpuPerStatement()))
 		}
 		row = append(row, costs(sums[0])...)
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
@@ -123,6 +145,35 @@ func (s summary) cpuPerRequest() (server, database string) {
 		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)/float64(s.requests))
 	}
 	return per(s.cpu.server), per(s.cpu.database)
+}
+
+// ceilingSummary is a read's SQL ceiling across rounds.
+type ceilingSummary struct {
+	ran          bool
+	tps          float64 // median of the rounds
+	transactions int64   // all rounds
+	dbCPU        time.Duration
+}
+
+func summarizeCeiling(runs []ceilingRun) ceilingSummary {
+	c := ceilingSummary{ran: len(runs) > 0}
+	var tps []float64
+	for _, r := range runs {
+		tps = append(tps, r.tps)
+		c.transactions += r.transactions
+		c.dbCPU += r.dbCPU
+	}
+	c.tps = median(tps)
+	return c
+}
+
+// cpuPerStatement formats the database's CPU time per statement, in
+// milliseconds, to set beside Lectern's db CPU per request.
+func (c ceilingSummary) cpuPerStatement() string {
+	if c.transactions == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fms", float64(c.dbCPU)/float64(time.Millisecond)/float64(c.transactions))
 }
 
 // ifRan is cell, or "-" for a server that did not run the scenario.

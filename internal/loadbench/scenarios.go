@@ -23,6 +23,13 @@ type scenario struct {
 	// signedIn sends Lectern's request as the enrolled learner (the peer
 	// has no accounts: it reads every body anyway).
 	signedIn bool
+	// ceiling is the read as one hand-written PostgreSQL statement that
+	// builds Lectern's answer as JSON ({"data": ...}, the same fields in
+	// the same order), for -ceiling: the throughput pgbench gets from it is
+	// the bound the performance goal measures Lectern against. Like the
+	// peer's documents it asks for published rows itself; :slug is the
+	// fixture's course (a pgbench variable).
+	ceiling string
 	// write, for a write scenario, prepares its traffic on Lectern (its
 	// accounts, its rotation of requests) in place of the documents; the
 	// peer, with no accounts, sits it out.
@@ -53,11 +60,55 @@ const (
 }`
 )
 
+// The ceilings' statements are written as one would by hand for these
+// pages: the page's courses first (LIMIT on an index order), then, per
+// course, its owner, or its sections and their lessons, by correlated
+// subqueries on their indexes (the owner's is coursemember_one_owner;
+// with a join the planner may hash all of course_members for a page of
+// 20), aggregated with json_agg in the page's order. COALESCE turns an
+// empty list into [] as Lectern answers it, not null.
+const (
+	// coursePageSQL is a page of published courses with each one's owner:
+	// %[1]s adds to the condition, %[2]s is the order (on c), %[3]d the
+	// page size.
+	coursePageSQL = `SELECT json_build_object('data', json_build_object('courses', json_build_object('edges',
+  COALESCE(json_agg(json_build_object('node', json_build_object(
+    'id', c.id, 'slug', c.slug, 'title', c.title, 'owner',
+    (SELECT json_build_object('displayName', u.display_name) FROM course_members m JOIN users u ON u.id = m.user_id
+      WHERE m.course_id = c.id AND m.role = 'OWNER')))
+    ORDER BY %[2]s), '[]'))))
+FROM (SELECT c.id, c.slug, c.title, c.published_at, c.rating_average FROM courses c
+  WHERE c.status = 'PUBLISHED'%[1]s ORDER BY %[2]s LIMIT %[3]d) c`
+
+	// sectionsSQL is the list of course c's sections, each with its
+	// published lessons; %s is the lesson's fields as json_build_object's
+	// arguments.
+	sectionsSQL = `(SELECT COALESCE(json_agg(json_build_object('title', s.title, 'lessons',
+    (SELECT COALESCE(json_agg(json_build_object(%s) ORDER BY l.position, l.id), '[]')
+      FROM lessons l WHERE l.section_id = s.id AND l.status = 'PUBLISHED')) ORDER BY s.position, s.id), '[]')
+    FROM sections s WHERE s.course_id = c.id)`
+
+	// nestedSQL is the 20 newest published courses with their sections and
+	// lessons; courseSQL is the fixture's course with them.
+	nestedSQL = `SELECT json_build_object('data', json_build_object('courses', json_build_object('edges',
+  COALESCE(json_agg(json_build_object('node', json_build_object('title', c.title, 'sections', ` + sectionsSQL + `))
+    ORDER BY c.published_at DESC, c.id), '[]'))))
+FROM (SELECT c.id, c.title, c.published_at FROM courses c
+  WHERE c.status = 'PUBLISHED' ORDER BY c.published_at DESC, c.id LIMIT 20) c`
+	courseSQL = `SELECT json_build_object('data', json_build_object('course', json_build_object('title', c.title, 'sections', ` + sectionsSQL + `)))
+FROM courses c WHERE c.slug = :slug AND c.status = 'PUBLISHED'`
+)
+
+// catalogueSQL is the catalogue's first page, signed in or not: the
+// learner teaches no course, so the rows are the same.
+var catalogueSQL = fmt.Sprintf(coursePageSQL, "", "c.published_at DESC, c.id", 50)
+
 var scenarios = []scenario{
 	{
 		name:    "catalogue",
 		lectern: catalogueDoc,
 		peer:    cataloguePeerDoc,
+		ceiling: catalogueSQL,
 	},
 	{
 		// The same page for a signed-in learner, whose catalogue would
@@ -66,6 +117,7 @@ var scenarios = []scenario{
 		name:     "catalogue-signed-in",
 		lectern:  catalogueDoc,
 		peer:     cataloguePeerDoc,
+		ceiling:  catalogueSQL,
 		signedIn: true,
 	},
 	{
@@ -81,16 +133,19 @@ var scenarios = []scenario{
     }
   }
 }`,
+		ceiling: fmt.Sprintf(nestedSQL, "'title', l.title"),
 	},
 	{
 		name:    "course",
 		lectern: `query($slug: String!) { course(slug: $slug) { title sections { title lessons { title slug } } } }`,
 		peer:    fmt.Sprintf(courseOutline, "title slug"),
+		ceiling: fmt.Sprintf(courseSQL, "'title', l.title, 'slug', l.slug"),
 	},
 	{
 		name:     "course-bodies",
 		lectern:  `query($slug: String!) { course(slug: $slug) { title sections { title lessons { title slug body } } } }`,
 		peer:     fmt.Sprintf(courseOutline, "title slug body"),
+		ceiling:  fmt.Sprintf(courseSQL, "'title', l.title, 'slug', l.slug, 'body', l.body"),
 		signedIn: true,
 	},
 	{
@@ -105,6 +160,7 @@ var scenarios = []scenario{
     nodes { id slug title courseMembersByCourseId(condition: {role: "OWNER"}) { nodes { userByUserId { displayName } } } }
   }
 }`,
+		ceiling: fmt.Sprintf(coursePageSQL, " AND c.level = 'BEGINNER'", "c.rating_average DESC, c.id", 20),
 	},
 	{
 		name:  "progress",
@@ -142,6 +198,9 @@ func selectScenarios(list string) ([]scenario, error) {
 type workload struct {
 	scenario
 	traffic []traffic
+	// values are those of Lectern's answer to a read, as check reads them,
+	// which the peer and the ceiling must answer too.
+	values []string
 }
 
 // prepareWorkloads builds each scenario's traffic and checks it once. A
@@ -166,7 +225,6 @@ func prepareWorkloads(ctx context.Context, a *app, list []scenario, servers []*s
 			}
 			continue
 		}
-		var want []string
 		for j, s := range servers {
 			query, token := sc.lectern, ""
 			if !s.isLectern() {
@@ -187,11 +245,11 @@ func prepareWorkloads(ctx context.Context, a *app, list []scenario, servers []*s
 				return nil, fmt.Errorf("scenario %s on %s: %w", sc.name, s.name, err)
 			}
 			if j == 0 {
-				want = values
+				work[i].values = values
 				log.Printf("scenario %s: %d values per answer (%d bytes of request)", sc.name, len(values), len(r.body))
-			} else if k := firstDifference(want, values); k >= 0 {
+			} else if k := firstDifference(work[i].values, values); k >= 0 {
 				return nil, fmt.Errorf("scenario %s: %s answers differently from %s at value %d: %q, not %q",
-					sc.name, s.name, servers[0].name, k, at(values, k), at(want, k))
+					sc.name, s.name, servers[0].name, k, at(values, k), at(work[i].values, k))
 			}
 			work[i].traffic = append(work[i].traffic, r)
 		}
@@ -199,13 +257,19 @@ func prepareWorkloads(ctx context.Context, a *app, list []scenario, servers []*s
 	return work, nil
 }
 
-// check sends r once and returns the scalar values of its data in document
-// order, as "field=value", fields named id left out.
+// check sends r once and returns the scalar values of its data (answerValues).
 func check(ctx context.Context, r request) ([]string, error) {
 	data, err := r.call(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return answerValues(data)
+}
+
+// answerValues returns the scalar values of a JSON answer in document
+// order, as "field=value", fields named id left out. An answer with none,
+// or with a null, is an error.
+func answerValues(data []byte) ([]string, error) {
 	var values []string
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := walk(dec, "", &values); err != nil {

@@ -19,7 +19,7 @@ type wrk struct {
 func (wrk) name() string { return "wrk" }
 
 func (w wrk) run(ctx context.Context, t traffic, conns int, d time.Duration) (result, error) {
-	threads := min(2, conns)
+	threads := loadThreads(conns)
 	if err := os.WriteFile(w.script, []byte(t.luaScript(threads)), 0o600); err != nil {
 		return result{}, err
 	}
