@@ -107,8 +107,8 @@ func (d *countingDriver) Query(ctx context.Context, query string, args, v any) e
 // every row with a column it does not know (one of a joined table, such as
 // the staff loader's membership columns), ent asks for the types of all
 // columns again, and database/sql builds them anew from the driver each
-// time: 102 times for the catalogue page's staff. Then, when set, runs
-// once after the rows close.
+// time: 102 times for the catalogue page's staff. Their then, when set,
+// runs once after they close.
 type describedRows struct {
 	entsql.ColumnScanner
 	types     []*sql.ColumnType
