@@ -202,36 +202,19 @@ func (rt *RequestTx) query(ctx context.Context, query string, args, v any) error
 // hold keeps the transaction for the rows a query returned in v until
 // they are closed, then ends sp (when there is one) and hands it back.
 func (rt *RequestTx) hold(v any, sp *savepoint) error {
-	rows, ok := v.(*entsql.Rows)
-	if !ok {
+	rows := describeOnce(v)
+	if rows == nil {
 		rt.mu.Unlock()
 		return fmt.Errorf("query: unexpected rows type %T", v)
 	}
-	rows.ColumnScanner = &heldRows{ColumnScanner: rows.ColumnScanner, done: func(failed error) error {
+	rows.then = func(failed error) error {
 		defer rt.mu.Unlock()
 		if sp == nil {
 			return nil
 		}
 		return sp.close(failed)
-	}}
+	}
 	return nil
-}
-
-// heldRows hands the transaction back when closed.
-type heldRows struct {
-	entsql.ColumnScanner
-	once sync.Once
-	done func(error) error
-}
-
-func (r *heldRows) Close() error {
-	err := r.ColumnScanner.Close()
-	r.once.Do(func() {
-		if derr := r.done(r.ColumnScanner.Err()); err == nil {
-			err = derr
-		}
-	})
-	return err
 }
 
 // spTx is a transaction ent opens itself inside a RequestTx: a savepoint
@@ -267,9 +250,6 @@ func (t *spTx) Exec(ctx context.Context, query string, args, v any) error {
 func (t *spTx) Query(ctx context.Context, query string, args, v any) error {
 	record(t.ctx, query)
 	err := t.rt.queryIn(ctx, query, args, v)
-	if err == nil {
-		describeOnce(v)
-	}
 	t.wrote(query, err)
 	return err
 }

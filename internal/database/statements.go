@@ -81,9 +81,6 @@ func (d *countingDriver) Query(ctx context.Context, query string, args, v any) e
 	record(ctx, query)
 	if rt := d.request(ctx); rt != nil {
 		err := rt.query(ctx, query, args, v)
-		if err == nil {
-			describeOnce(v)
-		}
 		d.wrote(ctx, query, err) // INSERT … RETURNING is a query
 		return err
 	}
@@ -96,7 +93,10 @@ func (d *countingDriver) Query(ctx context.Context, query string, args, v any) e
 	// PostgreSQL's answer ends only after the commit. Report it then, so
 	// a reader cannot refill the cache with the old row in between.
 	if _, watched := d.watch.Load().watched(query); watched && rows != nil && d.changes == nil {
-		rows.then = func() { d.wrote(ctx, query, nil) }
+		rows.then = func(error) error {
+			d.wrote(ctx, query, nil)
+			return nil
+		}
 		return nil
 	}
 	d.wrote(ctx, query, nil)
@@ -108,14 +108,15 @@ func (d *countingDriver) Query(ctx context.Context, query string, args, v any) e
 // the staff loader's membership columns), ent asks for the types of all
 // columns again, and database/sql builds them anew from the driver each
 // time: 102 times for the catalogue page's staff. Their then, when set,
-// runs once after they close.
+// runs once after they close, told the rows' error; what it returns is
+// Close's error when Close had none.
 type describedRows struct {
 	entsql.ColumnScanner
 	types     []*sql.ColumnType
 	err       error
 	described bool
 	once      sync.Once
-	then      func()
+	then      func(failed error) error
 }
 
 // describeOnce wraps the rows a query left in v, and returns them.
@@ -146,7 +147,11 @@ func (r *describedRows) NextResultSet() bool {
 func (r *describedRows) Close() error {
 	err := r.ColumnScanner.Close()
 	if r.then != nil {
-		r.once.Do(r.then)
+		r.once.Do(func() {
+			if terr := r.then(r.ColumnScanner.Err()); err == nil {
+				err = terr
+			}
+		})
 	}
 	return err
 }
