@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,10 @@ import (
 type ceilingRun struct {
 	tps          float64 // statements per second, without connection set-up
 	transactions int64
+	// p50 and p99 are the statement's latencies, from pgbench's log of
+	// every transaction: what the database alone answers in at the
+	// servers' concurrency.
+	p50, p99 time.Duration
 	// dbCPU is the CPU time PostgreSQL used during the run.
 	dbCPU time.Duration
 }
@@ -36,7 +42,7 @@ type ceilingRun struct {
 type pgbench struct {
 	bin   string
 	dbURL string
-	dir   string // the scripts are written here
+	dir   string // absolute; the scripts and the logs are written here
 	slug  string // the fixture's course, :slug in the statements
 }
 
@@ -46,6 +52,11 @@ func newPgbench(dbURL, dir string) (*pgbench, error) {
 	bin, err := exec.LookPath("pgbench")
 	if err != nil {
 		return nil, fmt.Errorf("-ceiling runs pgbench, which is not on PATH (Debian ships it with the server: apt-get install postgresql): %w", err)
+	}
+	// pgbench writes its logs relative to its working directory, and
+	// pgbenchLatencies looks for them relative to ours.
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, err
 	}
 	return &pgbench{bin: bin, dbURL: dbURL, dir: dir}, nil
 }
@@ -97,8 +108,10 @@ const noGroup = -1
 
 // measure runs w's statement from conns connections for d, after a
 // warm-up of its own as the servers get, and reads the database's CPU time
-// over the measured run.
-func (p *pgbench) measure(ctx context.Context, w workload, conns int, d time.Duration) (ceilingRun, error) {
+// over the measured run and, from pgbench's log of its transactions (-l,
+// named after label), their latencies. Only the measured run is logged:
+// the warm-up's latencies are not wanted.
+func (p *pgbench) measure(ctx context.Context, w workload, conns int, d time.Duration, label string) (ceilingRun, error) {
 	script := filepath.Join(p.dir, "ceiling-"+w.name+".sql")
 	if err := os.WriteFile(script, []byte(w.ceiling+";\n"), 0o600); err != nil {
 		return ceilingRun{}, err
@@ -106,19 +119,28 @@ func (p *pgbench) measure(ctx context.Context, w workload, conns int, d time.Dur
 	if _, err := p.run(ctx, script, conns, warmup); err != nil {
 		return ceilingRun{}, fmt.Errorf("warm-up: %w", err)
 	}
+	logPrefix := filepath.Join(p.dir, "ceiling-"+label+".log")
 	before := readCPU(noGroup)
-	c, err := p.run(ctx, script, conns, d)
+	c, err := p.run(ctx, script, conns, d, "-l", "--log-prefix="+logPrefix)
 	c.dbCPU = readCPU(noGroup).sub(before).database
+	// After a failed run the logs stay behind for run's temporary
+	// directory to take with it.
+	if err == nil {
+		c.p50, c.p99, err = pgbenchLatencies(logPrefix)
+	}
 	return c, err
 }
 
 // run runs script with pgbench: no vacuum first (-n), prepared statements,
-// conns clients on as many threads as wrk uses, for d.
-func (p *pgbench) run(ctx context.Context, script string, conns int, d time.Duration) (ceilingRun, error) {
-	cmd := exec.CommandContext(ctx, p.bin, "-n", "-M", "prepared",
+// conns clients on as many threads as wrk uses, for d, with the options
+// more besides.
+func (p *pgbench) run(ctx context.Context, script string, conns int, d time.Duration, more ...string) (ceilingRun, error) {
+	args := []string{"-n", "-M", "prepared",
 		"-c", strconv.Itoa(conns), "-j", strconv.Itoa(loadThreads(conns)),
-		"-T", strconv.Itoa(int(d/time.Second)),
-		"-f", script, "-D", "slug="+p.slug, p.dbURL)
+		"-T", strconv.Itoa(int(d / time.Second))}
+	args = append(args, more...)
+	args = append(args, "-f", script, "-D", "slug="+p.slug, p.dbURL)
+	cmd := exec.CommandContext(ctx, p.bin, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return ceilingRun{}, fmt.Errorf("pgbench: %w\n%s", err, out)
@@ -157,4 +179,65 @@ func parsePgbench(out string) (ceilingRun, error) {
 		return ceilingRun{}, errors.New("pgbench output lacks the transactions processed or the tps without initial connection time:\n" + out)
 	}
 	return c, nil
+}
+
+// pgbenchLatencies reads the logs "pgbench -l --log-prefix=prefix" wrote,
+// one per thread (prefix.PID, prefix.PID.1, …), and answers the p50 and
+// p99 of all their transactions, nearest-rank as the built-in generator
+// computes its own. It removes the logs: a run's may take tens of
+// megabytes, and every round writes new ones.
+func pgbenchLatencies(prefix string) (p50, p99 time.Duration, err error) {
+	files, err := filepath.Glob(prefix + ".*")
+	if err != nil {
+		return 0, 0, err
+	}
+	var all []time.Duration
+	for _, f := range files {
+		latencies, err := readPgbenchLog(f)
+		if rerr := os.Remove(f); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		all = append(all, latencies...)
+	}
+	if len(all) == 0 {
+		return 0, 0, fmt.Errorf("pgbench logged no transaction in %s.*", prefix)
+	}
+	slices.Sort(all)
+	return percentile(all, 0.50), percentile(all, 0.99), nil
+}
+
+// readPgbenchLog reads the latencies of a pgbench transaction log, whose
+// lines are "client_id transaction_no time script_no time_epoch time_us",
+// time being the transaction's latency in microseconds; fields that later
+// options add are ignored. A line that does not read so is an error: a
+// latency the log does not give cannot be counted as any value. pgbench
+// reads its clock once per pass over a connection, so a statement answered
+// before it first looks (tens of microseconds, as SELECT 1) logs 0; the
+// ceilings' statements, which build JSON, take longer than that.
+func readPgbenchLog(path string) ([]time.Duration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var latencies []time.Duration
+	lines := bufio.NewScanner(f)
+	for n := 1; lines.Scan(); n++ {
+		fields := strings.Fields(lines.Text())
+		if len(fields) < 6 {
+			return nil, fmt.Errorf("pgbench log %s, line %d %q: want 6 fields or more", path, n, lines.Text())
+		}
+		us, err := strconv.ParseInt(fields[2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("pgbench log %s, line %d %q: latency: %w", path, n, lines.Text(), err)
+		}
+		latencies = append(latencies, time.Duration(us)*time.Microsecond)
+	}
+	if err := lines.Err(); err != nil {
+		return nil, fmt.Errorf("pgbench log %s: %w", path, err)
+	}
+	return latencies, nil
 }

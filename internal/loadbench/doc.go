@@ -35,18 +35,23 @@
 // measures each read against follows the servers in every round: the read
 // as one hand-written statement building the same JSON answer
 // (json_build_object, json_agg; scenarios.go), run by pgbench from as many
-// connections, for as long, after a warm-up of its own (ceiling.go):
+// connections, for as long, after a warm-up of its own (ceiling.go); the
+// measured run logs every transaction (-l; the warm-up runs without):
 //
-//	pgbench -n -M prepared -c CONNS -j THREADS -T SECONDS -f SCRIPT -D slug=COURSE DATABASE_URL
+//	pgbench -n -M prepared -c CONNS -j THREADS -T SECONDS -l --log-prefix=PREFIX -f SCRIPT -D slug=COURSE DATABASE_URL
 //
 // The table adds its median statements per second, Lectern's share of it
-// (the goal: at least 0.50 for every read) and the database's CPU time per
-// statement. Before the rounds each statement runs once and must answer
-// Lectern's values, as the peer must. It reads published rows and no more:
-// none of Lectern's row rules, session lookup or authorization, so it is
-// meant as an upper bound; a ratio above 1 (course-bodies, whose long
-// lesson bodies cost PostgreSQL more to build into JSON than they cost
-// Lectern to encode) says the statement is the slower way to the answer:
+// (the goal: at least 0.50 for every read), its median p50 and p99 from
+// that log (whether a latency goal is within the database's reach at that
+// concurrency) and the database's CPU time per statement. With Lectern's
+// cache on (-cache memory or redis) the share would set cache hits against
+// the database's work, so -ceiling is refused. Before the rounds each
+// statement runs once and must answer Lectern's values, as the peer must.
+// It reads published rows and no more: none of Lectern's row rules,
+// session lookup or authorization, so it is meant as an upper bound; a
+// ratio above 1 (course-bodies, whose long lesson bodies cost PostgreSQL
+// more to build into JSON than they cost Lectern to encode) says the
+// statement is the slower way to the answer:
 //
 //	go run ./internal/loadbench -ceiling -scenarios catalogue,nested,course,course-bodies,filters -database-url 'postgres://…/lectern_bench?sslmode=disable'
 //

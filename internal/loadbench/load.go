@@ -211,7 +211,7 @@ func (b *bench) rounds(ctx context.Context, rounds int, servers []*server, work 
 			}
 			log.Printf("round %d/%d: %s as one SQL statement on pgbench (%v warm-up, %v measured, %d connections)",
 				round, rounds, w.name, warmup, b.duration, b.conns)
-			c, err := b.ceiling.measure(ctx, w, b.conns, b.duration)
+			c, err := b.ceiling.measure(ctx, w, b.conns, b.duration, fmt.Sprintf("%s-%d", w.name, round))
 			if err != nil {
 				return nil, fmt.Errorf("%s SQL ceiling: %w", w.name, err)
 			}

@@ -108,6 +108,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-peer needs -database-url: PostGraphile runs on PostgreSQL only")
 	case o.ceiling && !isPostgres(o.databaseURL):
 		return o, errors.New("-ceiling needs a PostgreSQL -database-url: the hand-written statements are PostgreSQL's, run by pgbench")
+	case o.ceiling && o.cache != "off":
+		return o, fmt.Errorf("-ceiling needs -cache off, not %s: Lectern's share of the ceiling would set its cache hits against the database's work", o.cache)
 	}
 	var err error
 	o.scenarios, err = selectScenarios(names)

@@ -74,7 +74,9 @@ func reportHeader(o options, driver string, courses int, gen generator) string {
 // does not publish them). With ceilings (-ceiling; by workload, the
 // rounds' runs, none for a write) it adds the SQL ceiling's median
 // throughput, Lectern's share of it (the performance goal wants at least
-// 0.50) and the database's CPU time per statement.
+// 0.50), its median p50 and p99 (whether a latency goal is within reach
+// of the database alone at that concurrency) and the database's CPU time
+// per statement.
 func printReport(w io.Writer, header string, work []workload, servers []*server, results [][][]measurement, ceilings [][]ceilingRun, peakRSS int64) {
 	fmt.Fprintln(w, header)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -90,6 +92,9 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 	}
 	for _, s := range servers {
 		cols = append(cols, s.name+" p50", s.name+" p99", s.name+" errors")
+	}
+	if ceilings != nil {
+		cols = append(cols, "ceiling p50", "ceiling p99")
 	}
 	for _, s := range servers {
 		cols = append(cols, s.name+" CPU", s.name+" db CPU")
@@ -118,6 +123,9 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 		}
 		for j, s := range sums {
 			row = append(row, ifRan(ran[j], latency(s.p50)), ifRan(ran[j], latency(s.p99)), ifRan(ran[j], fmt.Sprint(s.errors)))
+		}
+		if ceilings != nil {
+			row = append(row, ifRan(ceiling.ran, latency(ceiling.p50)), ifRan(ceiling.ran, latency(ceiling.p99)))
 		}
 		for j, s := range sums {
 			server, database := s.cpuPerRequest()
@@ -150,20 +158,24 @@ func (s summary) cpuPerRequest() (server, database string) {
 // ceilingSummary is a read's SQL ceiling across rounds.
 type ceilingSummary struct {
 	ran          bool
-	tps          float64 // median of the rounds
-	transactions int64   // all rounds
+	tps          float64       // median of the rounds
+	p50, p99     time.Duration // medians of the rounds
+	transactions int64         // all rounds
 	dbCPU        time.Duration
 }
 
 func summarizeCeiling(runs []ceilingRun) ceilingSummary {
 	c := ceilingSummary{ran: len(runs) > 0}
 	var tps []float64
+	var p50, p99 []time.Duration
 	for _, r := range runs {
 		tps = append(tps, r.tps)
+		p50 = append(p50, r.p50)
+		p99 = append(p99, r.p99)
 		c.transactions += r.transactions
 		c.dbCPU += r.dbCPU
 	}
-	c.tps = median(tps)
+	c.tps, c.p50, c.p99 = median(tps), median(p50), median(p99)
 	return c
 }
 

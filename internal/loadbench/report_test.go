@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,30 +44,33 @@ func TestPrintReportCPU(t *testing.T) {
 }
 
 // With -ceiling a read shows the SQL ceiling's median, Lectern's share of
-// it and the database's CPU per statement; a write shows "-" in all three.
+// it, its median p50 and p99 and the database's CPU per statement; a write
+// shows "-" in all five.
 func TestPrintReportCeiling(t *testing.T) {
 	servers := []*server{{name: "lectern", debug: "http://debug"}}
 	work := []workload{{scenario: scenario{name: "course"}}, {scenario: scenario{name: "progress"}}}
 	m := measurement{load: result{requests: 100, rps: 500, p50: time.Millisecond, p99: 2 * time.Millisecond}}
 	results := [][][]measurement{{{m}}, {{m}}}
-	run := func(tps float64) ceilingRun {
-		return ceilingRun{tps: tps, transactions: 1000, dbCPU: 500 * time.Millisecond}
+	run := func(tps float64, p99 time.Duration) ceilingRun {
+		return ceilingRun{tps: tps, transactions: 1000, p50: p99 / 10, p99: p99, dbCPU: 500 * time.Millisecond}
 	}
-	ceilings := [][]ceilingRun{{run(1000), run(3000), run(2000)}, nil}
+	ceilings := [][]ceilingRun{{run(1000, 30*time.Millisecond), run(3000, 10*time.Millisecond), run(2000, 20*time.Millisecond)}, nil}
 	var b strings.Builder
 	printReport(&b, "header", work, servers, results, ceilings, 0)
 	lines := strings.Split(b.String(), "\n")
 	head := strings.Join(strings.Fields(lines[1]), " ")
 	if !strings.Contains(head, "lectern req/s SQL ceiling/s lectern/ceiling lectern p50") ||
+		!strings.Contains(head, "lectern errors ceiling p50 ceiling p99 lectern CPU") ||
 		!strings.Contains(head, "lectern db CPU ceiling db CPU SQL/req") {
 		t.Errorf("header row: %q", lines[1])
 	}
-	row := strings.Fields(lines[2])
-	if got := strings.Join(row[:4], " ") + " " + row[9]; got != "course 500 2000 0.25 0.50ms" {
+	cells := func(row []string) string {
+		return strings.Join(row[:4], " ") + " " + strings.Join(row[7:9], " ") + " " + row[11]
+	}
+	if got := cells(strings.Fields(lines[2])); got != "course 500 2000 0.25 2ms 20ms 0.50ms" {
 		t.Errorf("course row: %q", lines[2])
 	}
-	row = strings.Fields(lines[3])
-	if got := strings.Join(row[:4], " ") + " " + row[9]; got != "progress 500 - - -" {
+	if got := cells(strings.Fields(lines[3])); got != "progress 500 - - - - -" {
 		t.Errorf("progress row: %q", lines[3])
 	}
 }
@@ -101,11 +107,80 @@ tps = 56313.602337 (without initial connection time)
 	}
 }
 
+// pgbench -l writes a log per thread, prefix.PID and prefix.PID.N; the
+// latencies are those of all their transactions, the logs are removed, and
+// another run's logs beside them are left alone.
+func TestPgbenchLatencies(t *testing.T) {
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "ceiling-course-1.log")
+	// Thread 0 logs 1 to 50 ms, thread 1 51 to 100 ms; the second thread's
+	// lines carry a field more, as pgbench's later options add.
+	var first, second strings.Builder
+	for i := 1; i <= 50; i++ {
+		fmt.Fprintf(&first, "0 %d %d 0 1796510824 310485\n", i, i*1000)
+		fmt.Fprintf(&second, "1 %d %d 0 1796510824 310614 0\n", i, (50+i)*1000)
+	}
+	writeLog(t, prefix+".4242", first.String())
+	writeLog(t, prefix+".4242.1", second.String())
+	other := filepath.Join(dir, "ceiling-course-bodies-1.log.4243")
+	writeLog(t, other, "0 1 999999999 0 1796510824 310485\n")
+	p50, p99, err := pgbenchLatencies(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p50 != 50*time.Millisecond || p99 != 99*time.Millisecond {
+		t.Errorf("got p50 %v, p99 %v", p50, p99)
+	}
+	if left, _ := filepath.Glob(prefix + ".*"); len(left) > 0 {
+		t.Errorf("logs left behind: %q", left)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another run's log: %v", err)
+	}
+}
+
+// A line without a latency is an error naming its log; so is a run that
+// logged no transaction.
+func TestPgbenchLatenciesErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, line := range []string{"0 1 failed 0 1796510824 310485", "0 1 325 0", ""} {
+		prefix := filepath.Join(dir, "bad.log")
+		writeLog(t, prefix+".4242", "0 1 325 0 1796510824 310485\n")
+		writeLog(t, prefix+".4242.1", line+"\n")
+		if _, _, err := pgbenchLatencies(prefix); err == nil || !strings.Contains(err.Error(), prefix+".4242.1") {
+			t.Errorf("line %q: %v", line, err)
+		}
+	}
+	empty := filepath.Join(dir, "empty.log")
+	writeLog(t, empty+".4242", "")
+	writeLog(t, empty+".4242.1", "")
+	if _, _, err := pgbenchLatencies(empty); err == nil || !strings.Contains(err.Error(), "no transaction") {
+		t.Errorf("empty logs: %v", err)
+	}
+	if _, _, err := pgbenchLatencies(filepath.Join(dir, "none.log")); err == nil || !strings.Contains(err.Error(), "no transaction") {
+		t.Errorf("no logs: %v", err)
+	}
+}
+
+func writeLog(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // The ceiling needs PostgreSQL: without a database URL, or with SQLite's,
-// the flag is refused.
+// the flag is refused. It needs Lectern's cache off: with it on, the ratio
+// would set cache hits against the database's work.
 func TestParseFlagsCeiling(t *testing.T) {
 	for _, args := range [][]string{{"-ceiling"}, {"-ceiling", "-database-url", "sqlite:/tmp/x.db"}} {
 		if _, err := parseFlags(args); err == nil || !strings.Contains(err.Error(), "-ceiling needs a PostgreSQL") {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	for _, cache := range []string{"memory", "redis"} {
+		args := []string{"-ceiling", "-cache", cache, "-database-url", "postgres://postgres@127.0.0.1/x"}
+		if _, err := parseFlags(args); err == nil || !strings.Contains(err.Error(), "-ceiling needs -cache off") {
 			t.Errorf("%q: %v", args, err)
 		}
 	}
