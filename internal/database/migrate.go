@@ -109,7 +109,7 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 			applied = append(applied, m.Version)
 		}
 	}
-	return applied, nil
+	return applied, d.dropValueSamples(ctx)
 }
 
 // apply runs m in a transaction unless it is already recorded, and reports
