@@ -48,10 +48,7 @@
 // the database's work, so -ceiling is refused. Before the rounds each
 // statement runs once and must answer Lectern's values, as the peer must.
 // It reads published rows and no more: none of Lectern's row rules,
-// session lookup or authorization, so it is meant as an upper bound; a
-// ratio above 1 (course-bodies, whose long lesson bodies cost PostgreSQL
-// more to build into JSON than they cost Lectern to encode) says the
-// statement is the slower way to the answer:
+// session lookup or authorization, so it is meant as an upper bound:
 //
 //	go run ./internal/loadbench -ceiling -scenarios catalogue,nested,course,course-bodies,filters -database-url 'postgres://…/lectern_bench?sslmode=disable'
 //
