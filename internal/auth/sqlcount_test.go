@@ -82,15 +82,7 @@ func sameDatabaseDSN(t testing.TB, db *database.DB) string {
 	if err := db.SQL.QueryRowContext(ctx, `PRAGMA database_list`).Scan(&seq, &name, &path); err != nil {
 		t.Fatal(err)
 	}
-	q := url.Values{}
-	q.Add("_time_format", "sqlite")
-	q.Add("_timezone", "UTC")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_txlock", "immediate")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	return "file:" + path + "?" + q.Encode()
+	return database.SQLiteDSN(path)
 }
 
 type countingConnector struct {
