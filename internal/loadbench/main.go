@@ -190,7 +190,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	printReport(os.Stdout, reportHeader(o, app.driver(), fix.courses, gen), work, servers, results, b.ceilings, lectern.peakRSS())
+	printReport(os.Stdout, reportHeader(o, app.driver(), fix.courses, gen), work, servers, results, b.ceilings, lectern.memory())
 	if o.cpuProfile != "" {
 		return mergeProfiles(ctx, o.cpuProfile, b.profiles)
 	}

@@ -77,7 +77,7 @@ func reportHeader(o options, driver string, courses int, gen generator) string {
 // 0.50), its median p50 and p99 (whether a latency goal is within reach
 // of the database alone at that concurrency) and the database's CPU time
 // per statement.
-func printReport(w io.Writer, header string, work []workload, servers []*server, results [][][]measurement, ceilings [][]ceilingRun, peakRSS int64) {
+func printReport(w io.Writer, header string, work []workload, servers []*server, results [][][]measurement, ceilings [][]ceilingRun, mem memory) {
 	fmt.Fprintln(w, header)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	cols := []string{"scenario"}
@@ -138,8 +138,9 @@ func printReport(w io.Writer, header string, work []workload, servers []*server,
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	if peakRSS > 0 {
-		fmt.Fprintf(w, "Lectern's peak RSS over its whole life (VmHWM): %s\n", mebibytes(peakRSS))
+	if mem.peak > 0 {
+		fmt.Fprintf(w, "Lectern's peak RSS over its whole life (VmHWM): %s; at the end %s resident, %s of it file-backed (RssFile: mostly the executable's own pages)\n",
+			mebibytes(mem.peak), mebibytes(mem.resident), mebibytes(mem.file))
 	}
 }
 

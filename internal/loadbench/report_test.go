@@ -17,13 +17,38 @@ func TestPrintReportSkippedServer(t *testing.T) {
 	m := measurement{load: result{requests: 100, rps: 500, p50: time.Millisecond, p99: 2 * time.Millisecond}}
 	results := [][][]measurement{{{m}, {m}}, {{m}, nil}}
 	var b strings.Builder
-	printReport(&b, "header", work, servers, results, nil, 0)
+	printReport(&b, "header", work, servers, results, nil, memory{})
 	lines := strings.Split(b.String(), "\n")
 	if got := strings.Fields(lines[2]); strings.Join(got[:7], " ") != "course 500 500 1.00 1ms 2ms 0" {
 		t.Errorf("course row: %q", lines[2])
 	}
 	if got := strings.Fields(lines[3]); strings.Join(got[:10], " ") != "progress 500 - - 1ms 2ms 0 - - -" {
 		t.Errorf("progress row: %q", lines[3])
+	}
+}
+
+// The last line gives Lectern's peak memory and how much of what it holds
+// at the end is file-backed.
+func TestPrintReportMemory(t *testing.T) {
+	servers := []*server{{name: "lectern", debug: "http://debug"}}
+	work := []workload{{scenario: scenario{name: "course"}}}
+	results := [][][]measurement{{{{load: result{requests: 100, rps: 500}}}}}
+	var b strings.Builder
+	printReport(&b, "header", work, servers, results, nil, memory{peak: 150 << 20, resident: 130 << 20, file: 90 << 20})
+	want := "Lectern's peak RSS over its whole life (VmHWM): 150 MiB; at the end 130 MiB resident, 90 MiB of it file-backed"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, b.String())
+	}
+}
+
+// The memory a process holds is read from its /proc status.
+func TestProcMemory(t *testing.T) {
+	m, err := procMemory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.peak < m.resident || m.resident <= 0 || m.file <= 0 || m.file > m.resident {
+		t.Errorf("implausible memory of this process: %+v", m)
 	}
 }
 
@@ -36,7 +61,7 @@ func TestPrintReportCPU(t *testing.T) {
 	}
 	results := [][][]measurement{{{m(500, 2*time.Second, 3*time.Second)}, {m(400, time.Second, 500*time.Millisecond)}}}
 	var b strings.Builder
-	printReport(&b, "header", work, servers, results, nil, 0)
+	printReport(&b, "header", work, servers, results, nil, memory{})
 	row := strings.Fields(strings.Split(b.String(), "\n")[2])
 	if got := strings.Join(row[10:14], " "); got != "2.00ms 3.00ms 1.00ms 0.50ms" {
 		t.Errorf("CPU cells %q in %q", got, row)
@@ -56,7 +81,7 @@ func TestPrintReportCeiling(t *testing.T) {
 	}
 	ceilings := [][]ceilingRun{{run(1000, 30*time.Millisecond), run(3000, 10*time.Millisecond), run(2000, 20*time.Millisecond)}, nil}
 	var b strings.Builder
-	printReport(&b, "header", work, servers, results, ceilings, 0)
+	printReport(&b, "header", work, servers, results, ceilings, memory{})
 	lines := strings.Split(b.String(), "\n")
 	head := strings.Join(strings.Fields(lines[1]), " ")
 	if !strings.Contains(head, "lectern req/s SQL ceiling/s lectern/ceiling lectern p50") ||

@@ -159,8 +159,8 @@ func (s *server) sampleRSS() (stop func() int64) {
 		wg   sync.WaitGroup
 	)
 	sample := func() {
-		if rss, _, err := procMemory(s.proc.pid()); err == nil {
-			peak = max(peak, rss)
+		if m, err := procMemory(s.proc.pid()); err == nil {
+			peak = max(peak, m.resident)
 		}
 	}
 	wg.Go(func() {
@@ -183,19 +183,26 @@ func (s *server) sampleRSS() (stop func() int64) {
 	}
 }
 
-// peakRSS is the server process's high-water mark of resident memory
-// (VmHWM) over its life so far, in bytes; 0 if unknown.
-func (s *server) peakRSS() int64 {
-	_, hwm, _ := procMemory(s.proc.pid())
-	return hwm
+// memory is what a process holds in memory, in bytes, as /proc reports it.
+type memory struct {
+	peak     int64 // VmHWM: the high-water mark of its resident set
+	resident int64 // VmRSS: its resident set now
+	file     int64 // RssFile: the part of it backed by files
 }
 
-// procMemory reads VmRSS and VmHWM of a process from /proc, in bytes.
-func procMemory(pid int) (rss, hwm int64, err error) {
+// memory reads the server process's memory; zero if unknown.
+func (s *server) memory() memory {
+	m, _ := procMemory(s.proc.pid())
+	return m
+}
+
+// procMemory reads the memory of a process from /proc.
+func procMemory(pid int) (memory, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return memory{}, err
 	}
+	var m memory
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -207,13 +214,15 @@ func procMemory(pid int) (rss, hwm int64, err error) {
 			continue
 		}
 		switch f[0] {
-		case "VmRSS:":
-			rss = kb << 10
 		case "VmHWM:":
-			hwm = kb << 10
+			m.peak = kb << 10
+		case "VmRSS:":
+			m.resident = kb << 10
+		case "RssFile:":
+			m.file = kb << 10
 		}
 	}
-	return rss, hwm, nil
+	return m, nil
 }
 
 // child is a started process that leads its own process group, so that
