@@ -42,3 +42,19 @@ func ensureDatabase(ctx context.Context, dbURL string) error {
 	}
 	return nil
 }
+
+// postgresVersion answers the version of the PostgreSQL server at dbURL,
+// as it reports it (server_version), for the report's header: figures
+// from different releases, the SQL ceiling's above all, do not compare.
+func postgresVersion(ctx context.Context, dbURL string) (string, error) {
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRowContext(ctx, "SHOW server_version").Scan(&v); err != nil {
+		return "", fmt.Errorf("server version: %w", err)
+	}
+	return v, nil
+}

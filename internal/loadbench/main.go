@@ -190,7 +190,15 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	printReport(os.Stdout, reportHeader(o, app.driver(), fix.courses, gen), work, servers, results, b.ceilings, lectern.memory())
+	driver := app.driver()
+	if isPostgres(dbURL) {
+		v, err := postgresVersion(ctx, dbURL)
+		if err != nil {
+			return err
+		}
+		driver += " " + v
+	}
+	printReport(os.Stdout, reportHeader(o, driver, fix.courses, gen), work, servers, results, b.ceilings, lectern.memory())
 	if o.cpuProfile != "" {
 		return mergeProfiles(ctx, o.cpuProfile, b.profiles)
 	}
