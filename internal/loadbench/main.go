@@ -182,14 +182,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	b := &bench{gen: gen, conns: o.concurrency, duration: o.duration, ceiling: ceiling}
-	if o.cpuProfile != "" {
-		b.profileDir = tmp
-	}
-	results, err := b.rounds(ctx, o.rounds, servers, work)
-	if err != nil {
-		return err
-	}
+	// Read before the rounds, so that a failure costs no measurement.
 	driver := app.driver()
 	if isPostgres(dbURL) {
 		v, err := postgresVersion(ctx, dbURL)
@@ -197,6 +190,14 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		driver += " " + v
+	}
+	b := &bench{gen: gen, conns: o.concurrency, duration: o.duration, ceiling: ceiling}
+	if o.cpuProfile != "" {
+		b.profileDir = tmp
+	}
+	results, err := b.rounds(ctx, o.rounds, servers, work)
+	if err != nil {
+		return err
 	}
 	printReport(os.Stdout, reportHeader(o, driver, fix.courses, gen), work, servers, results, b.ceilings, lectern.memory())
 	if o.cpuProfile != "" {
