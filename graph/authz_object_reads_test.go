@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"lectern/ent/lesson"
 	"lectern/internal/gid"
 	"lectern/internal/testenv"
 )
@@ -97,8 +98,10 @@ var objRestricted = map[string][]string{
 }
 
 // testReads decides every cell of objReads. Each caller asks for every
-// object in one request, each through node(id) and nodes(ids); reading
-// changes no row, so they share one fixture.
+// object in one request, each through node(id) and nodes(ids), and a
+// lesson also through lesson(courseSlug, lessonSlug) and its course's
+// page, which read only the lesson columns they show; reading changes no
+// row, so they share one fixture.
 func (e *objEnv) testReads(t *testing.T) {
 	if e.dirty {
 		e.f = buildObjFixture(t, e.db, e.users)
@@ -110,6 +113,11 @@ func (e *objEnv) testReads(t *testing.T) {
 	for i, rc := range objReads {
 		id := gid.New(rc.target.typ, rc.target.pick(e.f)).String()
 		fmt.Fprintf(&doc, "  node%d: node(id: %q) { ...read }\n  nodes%d: nodes(ids: [%q]) { ...read }\n", i, id, i, id)
+		if rc.target.typ == "Lesson" {
+			courseSlug, lessonSlug := objLessonSlugs(t, e, rc.target.pick(e.f))
+			fmt.Fprintf(&doc, "  lesson%d: lesson(courseSlug: %q, lessonSlug: %q) { ...read }\n", i, courseSlug, lessonSlug)
+			fmt.Fprintf(&doc, "  page%d: course(slug: %q) { sections { lessons { ...read } } }\n", i, courseSlug)
+		}
 	}
 	doc.WriteString("}\n" + objReadFragment)
 	got := map[string]map[string]json.RawMessage{}
@@ -135,6 +143,17 @@ func (e *objEnv) testReads(t *testing.T) {
 					if outcome := readOutcome(node); outcome != rc.want[caller] {
 						t.Errorf("%s as %s: got %s, want %s\n  node: %s", rc.name, caller, outcome, rc.want[caller], node)
 					}
+					if rc.target.typ != "Lesson" {
+						return
+					}
+					viaLesson := got[caller][fmt.Sprintf("lesson%d", i)]
+					if outcome := readOutcome(viaLesson); outcome != rc.want[caller] {
+						t.Errorf("%s as %s, through lesson(courseSlug, lessonSlug): got %s, want %s\n  lesson: %s", rc.name, caller, outcome, rc.want[caller], viaLesson)
+					}
+					onPage := lessonOnPage(t, got[caller][fmt.Sprintf("page%d", i)], gid.New("Lesson", rc.target.pick(e.f)).String())
+					if outcome := readOutcome(onPage); outcome != rc.want[caller] {
+						t.Errorf("%s as %s, on its course's page: got %s, want %s\n  lesson: %s", rc.name, caller, outcome, rc.want[caller], onPage)
+					}
 				})
 			}
 		})
@@ -143,6 +162,43 @@ func (e *objEnv) testReads(t *testing.T) {
 		e.dirty = true
 		t.Errorf("reading changed %v", changed)
 	}
+}
+
+// objLessonSlugs returns the slugs of lesson id and of its course.
+func objLessonSlugs(t *testing.T, e *objEnv, id uuid.UUID) (courseSlug, lessonSlug string) {
+	t.Helper()
+	l, err := e.db.Ent.Lesson.Query().Where(lesson.ID(id)).WithCourse().Only(asSystem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Edges.Course.Slug, l.Slug
+}
+
+// lessonOnPage returns lesson id as a course page shows it, or null when
+// the page (or the lesson on it) is absent.
+func lessonOnPage(t *testing.T, page json.RawMessage, id string) json.RawMessage {
+	t.Helper()
+	var course *struct {
+		Sections []struct{ Lessons []json.RawMessage }
+	}
+	if err := json.Unmarshal(page, &course); err != nil {
+		t.Fatalf("course page %s: %v", page, err)
+	}
+	if course == nil {
+		return json.RawMessage("null")
+	}
+	for _, s := range course.Sections {
+		for _, l := range s.Lessons {
+			var head struct{ ID string }
+			if err := json.Unmarshal(l, &head); err != nil {
+				t.Fatalf("lesson %s: %v", l, err)
+			}
+			if head.ID == id {
+				return l
+			}
+		}
+	}
+	return json.RawMessage("null")
 }
 
 // readOutcome names what node(id) answered.

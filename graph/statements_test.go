@@ -58,6 +58,9 @@ var statusParameter = regexp.MustCompile("[`\"]status[`\"] = (\\$[0-9]+|\\?)")
 // userColumn matches a column of the users table in a select list.
 var userColumn = regexp.MustCompile("[`\"]users[`\"]\\.[`\"](\\w+)[`\"]")
 
+// lessonColumn matches a column of the lessons table in a select list.
+var lessonColumn = regexp.MustCompile("[`\"]lessons[`\"]\\.[`\"](\\w+)[`\"]")
+
 var fromTable = regexp.MustCompile("(?i)\\bFROM\\s+[`\"]?(\\w+)")
 
 // tablesRead names the table each statement reads first, sorted, so a test
@@ -254,6 +257,47 @@ func TestStatementCounts(t *testing.T) {
 				}
 				if got := strings.Contains(r.Extensions.Debug.SQLQueries[staff], "'INSTRUCTOR'"); got != want {
 					t.Errorf("%s: instructors read: %v, want %v:\n%s", doc, got, want, r.Extensions.Debug.SQLQueries[staff])
+				}
+			}
+		})
+
+		// A lesson's hand-resolved fields (body, lockedReason) do not make
+		// a page read every lesson column: a page marking locked lessons
+		// reads no body, and one showing bodies reads no timestamps; both
+		// read what the body's access rule decides on.
+		t.Run("LessonListsReadOnlyWhatTheyShow", func(t *testing.T) {
+			t.Parallel()
+			db := testenv.Open(t, db.Dialect)
+			testenv.Seeded(t, db)
+			c := testenv.NewClient(t, db)
+			for _, tc := range []struct{ doc, want string }{
+				{`query($slug: String!) { course(slug: $slug) { sections { lessons { title lockedReason } } } }`,
+					"id course_id section_id title access"},
+				{`query($slug: String!) { course(slug: $slug) { sections { lessons { ...L } } } }
+				  fragment L on Node { id ... on Lesson { body } }`, "id course_id section_id body access"},
+				{`query($slug: String!) { courses(first: 5) { edges { node { sections { lessons { slug body } } } } }
+				  course(slug: $slug) { sections { a: lessons { position } b: lessons { lockedReason } } } }`,
+					// The aliases load apart; a plan serves the whole course
+					// field, so the second one reads the first one's column.
+					"id course_id section_id position access | id course_id section_id slug body access | id position section_id"},
+			} {
+				r := c.Query(tc.doc, map[string]any{"slug": graphqlCourse})
+				r.Decode(t, &struct{}{})
+				var read []string
+				for _, stmt := range r.Extensions.Debug.SQLQueries {
+					cols, _, ok := strings.Cut(stmt, " FROM "+quote(db, "lessons"))
+					if !ok {
+						continue
+					}
+					var names []string
+					for _, m := range lessonColumn.FindAllStringSubmatch(cols, -1) {
+						names = append(names, m[1])
+					}
+					read = append(read, strings.Join(names, " "))
+				}
+				slices.Sort(read) // root fields run concurrently
+				if got := strings.Join(read, " | "); got != tc.want {
+					t.Errorf("%s\nread lesson columns %q, want %q", tc.doc, got, tc.want)
 				}
 			}
 		})

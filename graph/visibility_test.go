@@ -255,6 +255,30 @@ func TestAnonymousVisibility(t *testing.T) {
 			if enrolled == 0 || public == 0 {
 				t.Errorf("course page shows %d ENROLLED and %d PUBLIC lessons; the dataset has both", enrolled, public)
 			}
+			// The page reads only the lesson columns it shows; the rule
+			// still has the access it decides on when the page shows
+			// neither it nor lockedReason.
+			var bare struct {
+				Course struct {
+					Sections []struct{ Lessons []lessonView }
+				}
+			}
+			c.Query(`{ course(slug: "postgresql-indexing-in-practice") { sections { lessons { slug body } } } }`, nil).Decode(t, &bare)
+			for i, s := range bare.Course.Sections {
+				for j, l := range s.Lessons {
+					want := page.Course.Sections[i].Lessons[j]
+					if l.Slug != want.Slug || (l.Body == nil) != (want.Body == nil) {
+						t.Errorf("course page showing only slugs and bodies: lesson %s shows body %v; with access: body %v",
+							l.Slug, l.Body != nil, want.Body != nil)
+					}
+				}
+			}
+			var bareLesson struct{ Lesson lessonView }
+			c.Query(`query($c: String!, $l: String!) { lesson(courseSlug: $c, lessonSlug: $l) { body } }`,
+				map[string]any{"c": pgCourse, "l": publicLessonPG}).Decode(t, &bareLesson)
+			if bareLesson.Lesson.Body == nil || *bareLesson.Lesson.Body != stored(publicLessonPG) {
+				t.Errorf("PUBLIC lesson asked for its body alone: body present %v; want its stored body", bareLesson.Lesson.Body != nil)
+			}
 			var viaNode struct {
 				Node struct {
 					Body         *string

@@ -53,7 +53,7 @@ func (s *Service) Courses(ctx context.Context, f CourseFilter, page Page, order 
 	}
 	q := s.client.Course.Query().Where(preds...)
 	selectCourse(ctx, q, "edges", "node")
-	conn, err := q.Paginate(ctx, page.After, page.First, page.Before, page.Last, ent.WithCourseOrder(order))
+	conn, err := q.Paginate(withLessonColumns(ctx), page.After, page.First, page.Before, page.Last, ent.WithCourseOrder(order))
 	if err != nil {
 		return nil, fmt.Errorf("list courses: %w", err)
 	}
@@ -129,7 +129,7 @@ func (s *Service) Course(ctx context.Context, slug string) (*ent.Course, error) 
 	if err != nil {
 		return nil, fmt.Errorf("course %q: %w", slug, err)
 	}
-	found, err := c.Only(cache.Keyed(ctx))
+	found, err := c.Only(cache.Keyed(withLessonColumns(ctx)))
 	if found != nil && prime != nil {
 		if err := prime(found); err != nil {
 			return nil, fmt.Errorf("course %q: %w", slug, err)
@@ -147,7 +147,7 @@ func (s *Service) Lesson(ctx context.Context, courseSlug, lessonSlug string) (*e
 	if err != nil {
 		return nil, fmt.Errorf("lesson %q/%q: %w", courseSlug, lessonSlug, err)
 	}
-	found, err := q.Only(cache.Keyed(ctx))
+	found, err := q.Only(cache.Keyed(withLessonColumns(ctx)))
 	return lookedUp(ctx, found, err)
 }
 

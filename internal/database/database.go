@@ -21,6 +21,7 @@ import (
 	_ "lectern/ent/runtime" // schema defaults, validators, position order
 	"lectern/ent/schema"
 	"lectern/internal/cache"
+	"lectern/internal/catalog"
 	"lectern/internal/loader"
 )
 
@@ -75,13 +76,15 @@ func FromPool(dia string, pool *sql.DB) *DB {
 // the row rules: privileged nil gives a caller's client, otherwise a system
 // client whose rules are off while privileged reports true. Every client
 // also tells the request's loaders which courses it read
-// (loader.Intercept) and tags a cacheable response with the rows it read
-// (cache.Intercept).
+// (loader.Intercept), tags a cacheable response with the rows it read
+// (cache.Intercept) and reads of a catalogue page only the lesson columns
+// it shows (catalog.PruneLessons).
 func newClient(drv dialect.Driver, privileged func() bool) *ent.Client {
 	c := ent.NewClient(ent.Driver(drv))
 	schema.Install(c, privileged)
 	c.Course.Intercept(loader.Intercept())
 	c.Intercept(cache.Intercept())
+	c.Lesson.Intercept(catalog.PruneLessons())
 	return c
 }
 
