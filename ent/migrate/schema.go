@@ -611,6 +611,23 @@ var (
 				Name:    "lesson_section_id_position",
 				Unique:  true,
 				Columns: []*schema.Column{LessonsColumns[12], LessonsColumns[7]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						LessonsColumns[0].Name,
+
+						LessonsColumns[11].Name,
+
+						LessonsColumns[8].Name,
+
+						LessonsColumns[9].Name,
+
+						LessonsColumns[3].Name,
+
+						LessonsColumns[4].Name,
+
+						LessonsColumns[6].Name,
+					},
+				},
 			},
 			{
 				Name:    "lesson_course_id_status",

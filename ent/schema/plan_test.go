@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -156,13 +157,64 @@ func TestSignedInCataloguePagesReadThePageOnly(t *testing.T) {
 	}
 }
 
+// TestCourseOutlinesReadTheIndexOnly: the lessons of a page of course
+// outlines (titles and slugs, and what marks a lesson locked) come from
+// the index on (section_id, position) alone, on a database that a bulk
+// load left analysed: the table's rows hold the bodies, and reading them
+// was most of the nested catalogue page's database time.
+func TestCourseOutlinesReadTheIndexOnly(t *testing.T) {
+	db, rec, client := recordedCatalogue(t, 300)
+	ctx := context.Background()
+	client.Course.Query().Where(course.StatusEQ(course.StatusPUBLISHED)).
+		Order(ent.Desc(course.FieldPublishedAt), ent.Asc(course.FieldID)).Limit(20).
+		WithSections(func(q *ent.SectionQuery) {
+			q.Order(ent.Asc(section.FieldPosition), ent.Asc(section.FieldID)).
+				WithLessons(func(q *ent.LessonQuery) {
+					q.Select(lesson.FieldTitle, lesson.FieldSlug, lesson.FieldAccess, lesson.FieldCourseID).
+						Order(ent.Asc(lesson.FieldPosition), ent.Asc(lesson.FieldID))
+				})
+		}).AllX(ctx)
+	i := slices.IndexFunc(rec.stmts, func(s recorded) bool { return strings.Contains(s.query, `FROM "lessons"`) })
+	if i < 0 {
+		t.Fatalf("no statement read the lessons: %v", rec.stmts)
+	}
+	s := rec.stmts[i]
+	var plan []struct{ Plan planNode }
+	var out []byte
+	if err := db.SQL.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.query, s.args...).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out, &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("plan: %v: %s", err, out)
+	}
+	scans := plan[0].Plan.scansOf("lessons")
+	if len(scans) != 1 || scans[0].Type != "Index Only Scan" || scans[0].Index != "lesson_section_id_position" || scans[0].HeapFetches != 0 {
+		t.Errorf("the outline's lessons were not read from the index alone (scans %+v):\n%s\n%s", scans, s.query, out)
+	}
+}
+
 // planNode is a node of PostgreSQL's JSON plan.
 type planNode struct {
-	Relation string     `json:"Relation Name"`
-	Rows     float64    `json:"Actual Rows"`
-	Loops    float64    `json:"Actual Loops"`
-	Removed  float64    `json:"Rows Removed by Filter"`
-	Plans    []planNode `json:"Plans"`
+	Type        string     `json:"Node Type"`
+	Index       string     `json:"Index Name"`
+	HeapFetches float64    `json:"Heap Fetches"`
+	Relation    string     `json:"Relation Name"`
+	Rows        float64    `json:"Actual Rows"`
+	Loops       float64    `json:"Actual Loops"`
+	Removed     float64    `json:"Rows Removed by Filter"`
+	Plans       []planNode `json:"Plans"`
+}
+
+// scansOf returns the plan's scans of table.
+func (n planNode) scansOf(table string) []planNode {
+	var scans []planNode
+	if n.Relation == table {
+		scans = append(scans, n)
+	}
+	for _, c := range n.Plans {
+		scans = append(scans, c.scansOf(table)...)
+	}
+	return scans
 }
 
 // rowsOf is how many rows of table the plan's scans read, kept or
