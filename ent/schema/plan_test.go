@@ -143,15 +143,8 @@ func TestSignedInCataloguePagesReadThePageOnly(t *testing.T) {
 		as := viewer.NewContext(ctx, viewer.Viewer{UserID: teacher, Role: viewer.RoleInstructor, Credential: viewer.CredentialCookie})
 		client.Course.Query().Order(ent.Desc(field), ent.Asc(course.FieldID)).Limit(page + 1).AllX(as)
 		s := rec.stmts[0]
-		var plan []struct{ Plan planNode }
-		var out []byte
-		if err := db.SQL.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.query, s.args...).Scan(&out); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(out, &plan); err != nil || len(plan) != 1 {
-			t.Fatalf("plan: %v: %s", err, out)
-		}
-		if read := plan[0].Plan.rowsOf("courses"); read > 3*page {
+		plan, out := explain(t, db, s)
+		if read := plan.rowsOf("courses"); read > 3*page {
 			t.Errorf("ordered by %s, a page of %d read %d courses:\n%s\n%s", field, page, read, s.query, out)
 		}
 	}
@@ -179,18 +172,26 @@ func TestCourseOutlinesReadTheIndexOnly(t *testing.T) {
 		t.Fatalf("no statement read the lessons: %v", rec.stmts)
 	}
 	s := rec.stmts[i]
+	plan, out := explain(t, db, s)
+	scans := plan.scansOf("lessons")
+	if len(scans) != 1 || scans[0].Type != "Index Only Scan" || scans[0].Index != "lesson_section_id_position" || scans[0].HeapFetches != 0 {
+		t.Errorf("the outline's lessons were not read from the index alone (scans %+v):\n%s\n%s", scans, s.query, out)
+	}
+}
+
+// explain runs s under EXPLAIN (ANALYZE) and returns its plan's root, and
+// the plan as PostgreSQL wrote it (JSON), for messages.
+func explain(t *testing.T, db *database.DB, s recorded) (planNode, []byte) {
+	t.Helper()
 	var plan []struct{ Plan planNode }
 	var out []byte
-	if err := db.SQL.QueryRowContext(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.query, s.args...).Scan(&out); err != nil {
+	if err := db.SQL.QueryRowContext(context.Background(), "EXPLAIN (ANALYZE, FORMAT JSON) "+s.query, s.args...).Scan(&out); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(out, &plan); err != nil || len(plan) != 1 {
 		t.Fatalf("plan: %v: %s", err, out)
 	}
-	scans := plan[0].Plan.scansOf("lessons")
-	if len(scans) != 1 || scans[0].Type != "Index Only Scan" || scans[0].Index != "lesson_section_id_position" || scans[0].HeapFetches != 0 {
-		t.Errorf("the outline's lessons were not read from the index alone (scans %+v):\n%s\n%s", scans, s.query, out)
-	}
+	return plan[0].Plan, out
 }
 
 // planNode is a node of PostgreSQL's JSON plan.
