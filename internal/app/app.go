@@ -15,6 +15,7 @@ import (
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/export"
+	"lectern/internal/httpserver"
 	"lectern/internal/idempotency"
 	"lectern/internal/jobs"
 	"lectern/internal/learning"
@@ -63,9 +64,10 @@ type App struct {
 	// Idempotency runs mutations sent with an Idempotency-Key once.
 	Idempotency *idempotency.Service
 
-	requests atomic.Int64
-	unwatch  func()
-	ownStore bool
+	requests  atomic.Int64
+	admission *httpserver.Admission
+	unwatch   func()
+	ownStore  bool
 }
 
 // Build assembles Lectern for cfg over db, logging through logger. It

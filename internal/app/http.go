@@ -20,6 +20,7 @@ import (
 // assets cannot be read or the settings do not make a working surface.
 func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, loaderWait time.Duration) (http.Handler, error) {
 	name, secure := cfg.SessionCookie()
+	a.admission = httpserver.NewAdmission(cfg.Admission.Concurrency, cfg.Admission.QueueTimeout)
 	deps := httpserver.Deps{
 		Logger:         logger,
 		Ready:          httpserver.Readiness(db, logger),
@@ -32,6 +33,7 @@ func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, l
 		Authenticator: a.Auth,
 		Files:         a.Store.FileHandler(),
 		Assets:        a.Media.AssetHandler(),
+		Admission:     a.admission,
 	}
 	if a.Cache != nil {
 		deps.Cache = a.Cache.Middleware
@@ -94,6 +96,7 @@ func (a *App) debug() http.Handler {
 		if a.Cache != nil {
 			maps.Copy(stats, a.Cache.Stats())
 		}
+		maps.Copy(stats, a.admission.Stats())
 		return stats
 	})
 }

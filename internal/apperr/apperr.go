@@ -34,7 +34,7 @@ const (
 	// GraphQLValidationFailed: the document does not fit the schema.
 	GraphQLValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"
 	// Unavailable: a dependency (the database) cannot serve the request now,
-	// or the request ran out of time.
+	// the request ran out of time, or the server is at capacity.
 	Unavailable Code = "UNAVAILABLE"
 	// QueryTooComplex: the document is nested too deeply or would fetch too
 	// much; ask for less (smaller pages, fewer levels).

@@ -69,6 +69,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// MaxBodyBytes caps request body size (MAX_BODY_BYTES).
 	MaxBodyBytes int64
+	// Admission bounds the GraphQL requests running at once
+	// (GRAPHQL_CONCURRENCY, GRAPHQL_QUEUE_TIMEOUT).
+	Admission AdmissionConfig
 	// PublicBaseURL is the absolute http(s) URL the web app is served at,
 	// without a trailing slash (PUBLIC_BASE_URL). Links in emails point into
 	// it, and its origin (PublicOrigin) is the server's own for CSRF checks.
@@ -222,6 +225,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("seed_demo_data", c.SeedDemoData),
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Int("graphql_concurrency", c.Admission.Concurrency),
+		slog.Duration("graphql_queue_timeout", c.Admission.QueueTimeout),
 		slog.String("public_base_url", c.PublicBaseURL),
 		slog.String("api_base_url", c.APIBaseURL),
 		slog.String("mail_from", c.MailFrom),

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,10 @@ func deployed(env string, extra map[string]string) map[string]string {
 // defaultGC is the GC budget when GOGC and GOMEMLIMIT are unset.
 var defaultGC = GCBudget{Percent: DefaultGCPercent, MemoryLimit: math.MaxInt64}
 
+// defaultAdmission is the GraphQL admission bound when its variables are
+// unset.
+var defaultAdmission = AdmissionConfig{Concurrency: DefaultGraphQLConcurrency(), QueueTimeout: DefaultGraphQLQueueTimeout}
+
 var defaultCache = CacheConfig{TTL: DefaultCacheTTL, MaxBytes: DefaultCacheMaxBytes, RedisTimeout: DefaultRedisTimeout, Namespace: DefaultCacheNamespace}
 
 // defaultStorage is the object store when STORAGE_URL and DATA_DIR are unset.
@@ -127,7 +132,7 @@ func TestLoadDefaults(t *testing.T) {
 				Env: EnvDev, HTTPAddr: "127.0.0.1:8080", DataDir: "./data",
 				LogLevel: slog.LevelInfo, LogFormat: "text",
 				ShutdownTimeout: 15 * time.Second, SeedDemoData: true,
-				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576,
+				RequestTimeout: 30 * time.Second, MaxBodyBytes: 1048576, Admission: defaultAdmission,
 				PublicBaseURL: "http://127.0.0.1:8080", MailFrom: "Lectern <no-reply@localhost>",
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				GraphQLIntrospection: true, GC: defaultGC, Cache: defaultCache, Storage: defaultStorage,
@@ -142,7 +147,7 @@ func TestLoadDefaults(t *testing.T) {
 				Env: EnvStage, HTTPAddr: "127.0.0.1:8080", DatabaseURL: pgURL, DataDir: "./data",
 				LogLevel: slog.LevelInfo, LogFormat: "json",
 				ShutdownTimeout: 15 * time.Second,
-				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
+				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576, Admission: defaultAdmission,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				GraphQLIntrospection: true, TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: deployedStorage,
@@ -157,7 +162,7 @@ func TestLoadDefaults(t *testing.T) {
 				Env: EnvProd, HTTPAddr: "127.0.0.1:8080", DatabaseURL: pgURL, DataDir: "./data",
 				LogLevel: slog.LevelInfo, LogFormat: "json",
 				ShutdownTimeout: 15 * time.Second,
-				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576,
+				RequestTimeout:  30 * time.Second, MaxBodyBytes: 1048576, Admission: defaultAdmission,
 				PublicBaseURL: siteURL, MailFrom: "Lectern <no-reply@courses.example.com>", SMTPURL: smtpURL,
 				SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 				TOTPEncryptionKeys: []sealed.Key{k1}, GC: defaultGC, Cache: defaultCache, Storage: deployedStorage,
@@ -185,6 +190,16 @@ func TestLoadValidValues(t *testing.T) {
 		{"addr all interfaces", map[string]string{"HTTP_ADDR": ":9000"}, func(c Config) bool { return c.HTTPAddr == ":9000" }},
 		{"addr ipv6", map[string]string{"HTTP_ADDR": "[::1]:65535"}, func(c Config) bool { return c.HTTPAddr == "[::1]:65535" }},
 		{"debug off by default", nil, func(c Config) bool { return c.DebugAddr == "" }},
+		{"graphql admission defaults", nil, func(c Config) bool {
+			return c.Admission == defaultAdmission && c.Admission.Concurrency == 2*runtime.GOMAXPROCS(0)
+		}},
+		{"graphql admission set", map[string]string{"GRAPHQL_CONCURRENCY": "16", "GRAPHQL_QUEUE_TIMEOUT": "250ms"}, func(c Config) bool {
+			return c.Admission == AdmissionConfig{Concurrency: 16, QueueTimeout: 250 * time.Millisecond}
+		}},
+		{"graphql admission unbounded", map[string]string{"GRAPHQL_CONCURRENCY": "0"}, func(c Config) bool { return c.Admission.Concurrency == 0 }},
+		{"graphql queue timeout up to the request's", map[string]string{"REQUEST_TIMEOUT": "5s", "GRAPHQL_QUEUE_TIMEOUT": "5s"}, func(c Config) bool {
+			return c.Admission.QueueTimeout == 5*time.Second
+		}},
 		{"gc defaults", nil, func(c Config) bool { return c.GC.Percent == DefaultGCPercent && c.GC.MemoryLimit == math.MaxInt64 }},
 		{"gogc off", map[string]string{"GOGC": "off"}, func(c Config) bool { return c.GC.Percent < 0 }},
 		{"gogc set", map[string]string{"GOGC": "50"}, func(c Config) bool { return c.GC.Percent == 50 }},
@@ -255,6 +270,13 @@ func TestLoadInvalidValues(t *testing.T) {
 		{"debug addr host name", map[string]string{"DEBUG_ADDR": "debug.example:6060"}, `DEBUG_ADDR: "debug.example:6060" must be a loopback address`},
 		{"debug addr no port", map[string]string{"DEBUG_ADDR": "127.0.0.1"}, `DEBUG_ADDR: "127.0.0.1" is not host:port`},
 		{"debug addr bad port", map[string]string{"DEBUG_ADDR": "[::1]:0"}, `DEBUG_ADDR: "[::1]:0" has invalid port "0"`},
+		{"graphql concurrency word", map[string]string{"GRAPHQL_CONCURRENCY": "many"}, `GRAPHQL_CONCURRENCY: "many" is not a whole number`},
+		{"graphql concurrency negative", map[string]string{"GRAPHQL_CONCURRENCY": "-1"}, `GRAPHQL_CONCURRENCY: "-1" is outside 0..10000`},
+		{"graphql concurrency huge", map[string]string{"GRAPHQL_CONCURRENCY": "100000"}, `GRAPHQL_CONCURRENCY: "100000" is outside 0..10000`},
+		{"graphql queue timeout zero", map[string]string{"GRAPHQL_QUEUE_TIMEOUT": "0s"}, `GRAPHQL_QUEUE_TIMEOUT: "0s" is outside`},
+		{"graphql queue timeout word", map[string]string{"GRAPHQL_QUEUE_TIMEOUT": "soon"}, `GRAPHQL_QUEUE_TIMEOUT: "soon" is not a duration`},
+		{"graphql queue timeout past the request's", map[string]string{"REQUEST_TIMEOUT": "5s", "GRAPHQL_QUEUE_TIMEOUT": "10s"},
+			`GRAPHQL_QUEUE_TIMEOUT: "10s" is longer than REQUEST_TIMEOUT (5s)`},
 		{"gogc word", map[string]string{"GOGC": "lots"}, `GOGC: "lots" is not a percentage`},
 		{"gogc negative", map[string]string{"GOGC": "-5"}, `GOGC: "-5" is not a percentage`},
 		{"gomemlimit unit", map[string]string{"GOMEMLIMIT": "2GB"}, `GOMEMLIMIT: "2GB" is not a size`},
@@ -490,6 +512,7 @@ func TestLoadNilGetenvReadsProcessEnvironment(t *testing.T) {
 	for _, name := range []string{
 		VarAppEnv, VarDatabaseURL, VarDataDir, VarLogLevel, VarLogFormat, VarAllowSQLite,
 		VarPlaygroundAssetsDir, VarShutdownTimeout, VarSeedDemoData, VarRequestTimeout, VarMaxBodyBytes,
+		VarGraphQLConcurrency, VarGraphQLQueueTimeout,
 		VarPublicBaseURL, VarMailFrom, VarSMTPURL, VarCORSOrigins, VarSessionIdleTimeout, VarSessionMaxAge,
 		VarTrustedProxies, VarStorageURL, VarStorageSigningKey, VarAPIBaseURL, VarAssetsPublicBaseURL, VarUploadDailyBytes,
 	} {

@@ -82,6 +82,7 @@ func (l *loader) load() Config {
 	c.SeedDemoData = l.seedDemoData(env)
 	c.RequestTimeout = l.duration(VarRequestTimeout, DefaultRequestTimeout, minRequestTimeout, maxRequestTimeout)
 	c.MaxBodyBytes = l.maxBodyBytes()
+	c.Admission = l.admission(c.RequestTimeout)
 	c.PublicBaseURL = l.publicBaseURL(env, c.HTTPAddr)
 	c.MailFrom = l.mailFrom(c.PublicBaseURL)
 	c.SMTPURL = l.smtpURL(env)

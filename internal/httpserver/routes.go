@@ -31,14 +31,15 @@ func routes(mux *http.ServeMux, d Deps) {
 }
 
 // graphqlRoute stacks CORS → POST/JSON guard → Idempotency-Key check →
-// Authenticate → public-read cache (when on) → GraphQL. CORS goes first so
-// preflights (OPTIONS) are answered and browsers can read every refusal
-// after it; a malformed Idempotency-Key is refused before anything runs;
-// the credential is read only once the request is known to be one GraphQL
-// can execute; the cache comes after it, since only an anonymous viewer may
-// be answered from it.
+// Authenticate → public-read cache (when on) → admission → GraphQL. CORS
+// goes first so preflights (OPTIONS) are answered and browsers can read
+// every refusal after it; a malformed Idempotency-Key is refused before
+// anything runs; the credential is read only once the request is known to
+// be one GraphQL can execute; the cache comes after it, since only an
+// anonymous viewer may be answered from it; a request waits for its turn
+// (Admission) only once it has to run, its body read in full by the guard.
 func graphqlRoute(d Deps) http.Handler {
-	h := d.GraphQL
+	h := d.Admission.Handler(d.GraphQL)
 	if d.Cache != nil {
 		h = d.Cache(h)
 	}

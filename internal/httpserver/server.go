@@ -43,6 +43,9 @@ type Deps struct {
 	// Cache, when set, answers anonymous GraphQL queries from memory
 	// (internal/cache); it runs after authentication.
 	Cache func(http.Handler) http.Handler
+	// Admission bounds the GraphQL requests executing at once; nil sets
+	// no bound. Answers from the cache never wait for it.
+	Admission *Admission
 	// Files serves the file store's signed uploads and downloads at
 	// /v1/files/ (storage.Store.FileHandler); nil serves none.
 	Files http.Handler

@@ -133,8 +133,9 @@ type errorEntry struct {
 }
 
 type errorExtension struct {
-	Code      string `json:"code"`
-	RequestID string `json:"requestId"`
+	Code              string `json:"code"`
+	RequestID         string `json:"requestId"`
+	RetryAfterSeconds int    `json:"retryAfterSeconds,omitempty"`
 }
 
 // writeInternalError drops representation headers the handler may have set

@@ -3,6 +3,8 @@ package obs
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 
 	"lectern/internal/apperr"
 )
@@ -13,9 +15,23 @@ import (
 // request ID comes from r's context. Failing to write the body is not
 // reported: only the client could notice it.
 func WriteError(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string) {
+	writeError(w, r, status, code, message, 0)
+}
+
+// WriteRetryLater answers as WriteError does, for a request refused for
+// now: the client is told to retry after d (whole seconds, rounded up, at
+// least one) in a Retry-After header and in extensions.retryAfterSeconds.
+func WriteRetryLater(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string, d time.Duration) {
+	secs := max(1, int((d+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, r, status, code, message, secs)
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string, retryAfter int) {
 	WriteJSON(w, status, errorBody{Errors: []errorEntry{{
-		Message:    message,
-		Extensions: errorExtension{Code: string(code), RequestID: RequestIDFromContext(r.Context())},
+		Message: message,
+		Extensions: errorExtension{Code: string(code), RequestID: RequestIDFromContext(r.Context()),
+			RetryAfterSeconds: retryAfter},
 	}}})
 }
 
