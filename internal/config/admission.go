@@ -49,7 +49,8 @@ type AdmissionConfig struct {
 	QueueTimeout time.Duration
 }
 
-// DefaultGraphQLConcurrency is GRAPHQL_CONCURRENCY when unset.
+// DefaultGraphQLConcurrency is GRAPHQL_CONCURRENCY when unset, from
+// GOMAXPROCS at start.
 func DefaultGraphQLConcurrency() int {
 	return concurrencyPerCPU * runtime.GOMAXPROCS(0)
 }
@@ -70,7 +71,7 @@ func (l *loader) admission(requestTimeout time.Duration) AdmissionConfig {
 			a.Concurrency = n
 		}
 	}
-	if a.QueueTimeout > requestTimeout && !l.rejected(VarGraphQLQueueTimeout) && !l.rejected(VarRequestTimeout) {
+	if a.Concurrency > 0 && a.QueueTimeout > requestTimeout && !l.rejected(VarGraphQLQueueTimeout) && !l.rejected(VarRequestTimeout) {
 		l.reject(VarGraphQLQueueTimeout, "%q is longer than REQUEST_TIMEOUT (%v), which bounds the wait anyway",
 			l.lookup(VarGraphQLQueueTimeout), requestTimeout)
 	}

@@ -196,7 +196,8 @@ func TestLoadValidValues(t *testing.T) {
 		{"graphql admission set", map[string]string{"GRAPHQL_CONCURRENCY": "16", "GRAPHQL_QUEUE_TIMEOUT": "250ms"}, func(c Config) bool {
 			return c.Admission == AdmissionConfig{Concurrency: 16, QueueTimeout: 250 * time.Millisecond}
 		}},
-		{"graphql admission unbounded", map[string]string{"GRAPHQL_CONCURRENCY": "0"}, func(c Config) bool { return c.Admission.Concurrency == 0 }},
+		{"graphql admission unbounded", map[string]string{"GRAPHQL_CONCURRENCY": "0", "REQUEST_TIMEOUT": "5s", "GRAPHQL_QUEUE_TIMEOUT": "10s"},
+			func(c Config) bool { return c.Admission.Concurrency == 0 }},
 		{"graphql queue timeout up to the request's", map[string]string{"REQUEST_TIMEOUT": "5s", "GRAPHQL_QUEUE_TIMEOUT": "5s"}, func(c Config) bool {
 			return c.Admission.QueueTimeout == 5*time.Second
 		}},

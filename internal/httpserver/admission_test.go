@@ -71,7 +71,7 @@ func (g *gatedGraphQL) runOne(t *testing.T, h http.Handler, seq string) {
 		t.Fatalf("%s started, want %s", got, seq)
 	}
 	g.release <- struct{}{}
-	if r := <-answer; r.status != http.StatusOK {
+	if r := recv(t, answer); r.status != http.StatusOK {
 		t.Errorf("%s: status %d, body %s", seq, r.status, r.body)
 	}
 }
@@ -114,7 +114,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func queued(a *httpserver.Admission) int64 { return a.Stats()["graphql_requests_queued"] }
+// recv is the answer on ch; a request that never ends fails the test.
+func recv(t *testing.T, ch <-chan response) response {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer within 10s")
+		return response{}
+	}
+}
+
+func waiting(a *httpserver.Admission) int64 { return a.Stats()["graphql_requests_waiting"] }
 
 // TestAdmissionBoundsConcurrentRequests: no more requests run at once than
 // the bound; the rest wait and start in the order they arrived.
@@ -132,7 +144,7 @@ func TestAdmissionBoundsConcurrentRequests(t *testing.T) {
 			}
 			continue
 		}
-		waitFor(t, seq+" to queue", func() bool { return queued(adm) == int64(i-1) })
+		waitFor(t, seq+" to queue", func() bool { return waiting(adm) == int64(i-1) })
 	}
 	var order []string
 	for range 3 {
@@ -146,15 +158,15 @@ func TestAdmissionBoundsConcurrentRequests(t *testing.T) {
 		g.release <- struct{}{}
 	}
 	for i, a := range answers {
-		if r := <-a; r.status != http.StatusOK {
+		if r := recv(t, a); r.status != http.StatusOK {
 			t.Errorf("request %d: status %d, body %s", i, r.status, r.body)
 		}
 	}
 	if g.most != 2 {
 		t.Errorf("at most %d requests ran at once, want 2", g.most)
 	}
-	if s := adm.Stats(); s["graphql_requests_queued"] != 3 || s["graphql_requests_shed"] != 0 {
-		t.Errorf("stats = %v, want 3 queued, none shed", s)
+	if s := adm.Stats(); s["graphql_requests_queued"] != 3 || s["graphql_requests_shed"] != 0 || s["graphql_requests_waiting"] != 0 {
+		t.Errorf("stats = %v, want 3 queued, none shed or waiting", s)
 	}
 }
 
@@ -189,7 +201,7 @@ func TestAdmissionRefusesAfterQueueTimeout(t *testing.T) {
 	}
 
 	g.release <- struct{}{}
-	if r := <-first; r.status != http.StatusOK {
+	if r := recv(t, first); r.status != http.StatusOK {
 		t.Fatalf("first request: %d %s", r.status, r.body)
 	}
 	g.runOne(t, h, "after the refusal")
@@ -200,25 +212,90 @@ func TestAdmissionRefusesAfterQueueTimeout(t *testing.T) {
 // however long the queue timeout; neither runs nor keeps a turn.
 func TestAdmissionWaitEndsWithTheRequest(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration // REQUEST_TIMEOUT
+		cancel  bool          // the client goes away while waiting
+	}{
+		{"deadline", 50 * time.Millisecond, false},
+		{"client gone", time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGatedGraphQL()
+			adm := httpserver.NewAdmission(1, time.Hour)
+			h := admissionServer(t, g, adm, tc.timeout, nil)
+			// The one running keeps its turn until released, past its
+			// deadline, as a slow resolver would.
+			first := sendAsync(h, "first", viewerQuery, context.Background())
+			g.next(t)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			waiter := sendAsync(h, "waiter", viewerQuery, ctx)
+			if tc.cancel {
+				waitFor(t, "the request to queue", func() bool { return waiting(adm) == 1 })
+				cancel()
+			}
+			r := recv(t, waiter)
+			if !tc.cancel {
+				r.expectError(t, http.StatusServiceUnavailable, string(apperr.Unavailable))
+			}
+			if n := waiting(adm); n != 0 {
+				t.Errorf("%d requests still waiting", n)
+			}
+
+			g.release <- struct{}{}
+			recv(t, first)
+			g.runOne(t, h, "after the abandoned one")
+		})
+	}
+}
+
+// TestAdmissionTurnEndsBeforeTheAnswerIsSent: a client that reads its
+// answer slowly does not hold the turn it was computed in.
+func TestAdmissionTurnEndsBeforeTheAnswerIsSent(t *testing.T) {
+	t.Parallel()
 	g := newGatedGraphQL()
-	adm := httpserver.NewAdmission(1, time.Hour)
-	h := admissionServer(t, g, adm, 50*time.Millisecond, nil)
-	// The request deadline also bounds the one running; it waits for
-	// release regardless, as a slow resolver would.
-	first := sendAsync(h, "first", viewerQuery, context.Background())
+	adm := httpserver.NewAdmission(1, time.Minute)
+	h := admissionServer(t, g, adm, time.Minute, nil)
+	slow := &stalledWriter{header: http.Header{}, unstall: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.ServeHTTP(slow, request(http.MethodPost, "/v1/graphql", "application/json", viewerQuery, "X-Seq", "slow"))
+	}()
 	g.next(t)
-
-	postGraphQL(h, viewerQuery).expectError(t, http.StatusServiceUnavailable, string(apperr.Unavailable))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	gone := sendAsync(h, "gone", viewerQuery, ctx)
-	waitFor(t, "the request to queue", func() bool { return queued(adm) == 2 })
-	cancel()
-	<-gone
-
 	g.release <- struct{}{}
-	<-first
-	g.runOne(t, h, "after the abandoned ones")
+	g.runOne(t, h, "while the slow client reads")
+	close(slow.unstall)
+	<-done
+	if slow.status != http.StatusOK || slow.body.String() != `{"data":{}}` {
+		t.Errorf("slow client got %d %q", slow.status, slow.body.String())
+	}
+}
+
+// stalledWriter is a client connection whose reader has stopped: writes
+// block until unstall is closed.
+type stalledWriter struct {
+	header  http.Header
+	status  int
+	body    strings.Builder
+	unstall chan struct{}
+}
+
+func (s *stalledWriter) Header() http.Header { return s.header }
+func (s *stalledWriter) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+}
+func (s *stalledWriter) Write(p []byte) (int, error) {
+	<-s.unstall
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.body.Write(p)
 }
 
 // TestAdmissionReleasesTurnOnPanic: a request whose handler panics gives
@@ -264,11 +341,11 @@ func TestAdmissionAfterBodyAndCache(t *testing.T) {
 	if got := g.next(t); got != "fast" {
 		t.Fatalf("%s ran first, want fast: the slow sender held the turn", got)
 	}
-	if r := <-sendAsync(h, "cached", viewerQuery, context.Background()); r.status != http.StatusOK || !strings.Contains(string(r.body), "cached") {
+	if r := recv(t, sendAsync(h, "cached", viewerQuery, context.Background())); r.status != http.StatusOK || !strings.Contains(string(r.body), "cached") {
 		t.Errorf("cached answer while the turn is taken: %d %s", r.status, r.body)
 	}
 	g.release <- struct{}{}
-	<-fast
+	recv(t, fast)
 
 	_, _ = io.WriteString(send, `"{ viewer { id } }"}`)
 	_ = send.Close()
@@ -276,7 +353,7 @@ func TestAdmissionAfterBodyAndCache(t *testing.T) {
 		t.Fatalf("%s ran, want slow", got)
 	}
 	g.release <- struct{}{}
-	if r := <-slowDone; r.status != http.StatusOK {
+	if r := recv(t, slowDone); r.status != http.StatusOK {
 		t.Errorf("slow sender: %d %s", r.status, r.body)
 	}
 }

@@ -71,6 +71,11 @@ func logAccess(l *slog.Logger, r *http.Request, rec *recorder, start time.Time, 
 	}
 	if status >= http.StatusInternalServerError {
 		level = slog.LevelError
+		if rec.Header().Get("Retry-After") != "" {
+			// Refused for now (WriteRetryLater), as a server at capacity
+			// does: expected under load, and logged by the thousand then.
+			level = slog.LevelWarn
+		}
 	}
 	if r.Context().Err() != nil {
 		// The client went away (or the deadline passed) mid-request: what

@@ -11,6 +11,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"lectern/internal/apperr"
 )
 
 type logLine map[string]any
@@ -142,6 +145,9 @@ func TestAccessLogStatusAndLevel(t *testing.T) {
 			w.WriteHeader(http.StatusAccepted)
 		}, 202, "INFO"},
 		{"server error", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }, 502, "ERROR"},
+		{"refused for now", func(w http.ResponseWriter, r *http.Request) {
+			WriteRetryLater(w, r, http.StatusServiceUnavailable, apperr.Unavailable, "busy", time.Second)
+		}, 503, "WARN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
