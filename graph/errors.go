@@ -59,13 +59,19 @@ func classify(ctx context.Context, err error, g *gqlerror.Error) (apperr.Code, s
 	}
 	// ent's errors arrive coded already (database.Coded, where the domain
 	// meets the database); one that does not is a bug, shown as INTERNAL.
-	if errors.Is(err, context.DeadlineExceeded) {
+	//
+	// A request whose context ended first (its deadline passed, or the
+	// client went away) fails because of that, whatever the error says:
+	// the driver's own errors for it (PostgreSQL's "canceling statement
+	// due to user request", the commit of a transaction rolled back on
+	// cancellation) do not wrap the context's. Nobody reads the answer of
+	// a client gone and the server did nothing wrong, so neither is logged
+	// as an internal error (a load test closing its connections would
+	// otherwise log one per field).
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return apperr.Unavailable, "the request took too long; try again with a smaller query"
 	}
-	// The client went away: nobody reads the answer, and the server did
-	// nothing wrong, so it is not logged as an internal error (a load
-	// test closing its connections would otherwise log one per field).
-	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return apperr.Unavailable, "the request was cancelled before it finished"
 	}
 	if arg, ok := argumentError(ctx, g); ok {
