@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -35,9 +34,7 @@ func presenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			"requestId": obs.RequestIDFromContext(ctx),
 		}
 		if wait := apperr.RetryAfterOf(err); wait > 0 {
-			// Whole seconds, rounded up: waiting the number given is
-			// always enough.
-			out.Extensions["retryAfterSeconds"] = int((wait + time.Second - 1) / time.Second)
+			out.Extensions["retryAfterSeconds"] = obs.RetryAfterSeconds(wait)
 		}
 		out.Err = nil
 		return out

@@ -202,7 +202,7 @@ func (s *Service) answer(w http.ResponseWriter, r *http.Request, rec *ent.Idempo
 }
 
 func (s *Service) inProgress(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+	w.Header().Set("Retry-After", strconv.Itoa(obs.RetryAfterSeconds(retryAfter)))
 	writeRefusal(w, r, http.StatusConflict, apperr.IdempotencyInProgress,
 		"a request with this Idempotency-Key is still running; retry after a moment")
 }
@@ -225,7 +225,7 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 func writeRefusal(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, msg string) {
 	ext := map[string]any{"code": code, "requestId": obs.RequestIDFromContext(r.Context())}
 	if code == apperr.IdempotencyInProgress {
-		ext["retryAfterSeconds"] = int(retryAfter / time.Second)
+		ext["retryAfterSeconds"] = obs.RetryAfterSeconds(retryAfter)
 	}
 	body, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
 	w.Header().Set("Content-Type", mediaType(r))

@@ -22,9 +22,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, code apperr.
 // now: the client is told to retry after d (whole seconds, rounded up, at
 // least one) in a Retry-After header and in extensions.retryAfterSeconds.
 func WriteRetryLater(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string, d time.Duration) {
-	secs := max(1, int((d+time.Second-1)/time.Second))
+	secs := RetryAfterSeconds(d)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	writeError(w, r, status, code, message, secs)
+}
+
+// RetryAfterSeconds is a wait as Retry-After and extensions.retryAfterSeconds
+// say it: whole seconds, rounded up, so that waiting the number given is
+// always enough, and at least one.
+func RetryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, status int, code apperr.Code, message string, retryAfter int) {
