@@ -335,7 +335,7 @@ func TestRunUserCreate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ok, _, err := h.Verify(pw, *u.PasswordHash); !ok || err != nil {
+		if ok, _, err := h.Verify(context.Background(), pw, *u.PasswordHash); !ok || err != nil {
 			t.Errorf("the stored hash does not verify the password read from stdin: %v", err)
 		}
 

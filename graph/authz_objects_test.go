@@ -389,7 +389,7 @@ func TestObjectAuthorization(t *testing.T) {
 	}
 	// One hash for every account: argon2 is slow on purpose, and each
 	// account still signs in with the password it checks.
-	hash, err := hasher.Hash(objPassword)
+	hash, err := hasher.Hash(context.Background(), objPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

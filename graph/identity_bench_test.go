@@ -58,7 +58,7 @@ func eachBenchDialect(b *testing.B, fn func(b *testing.B, h http.Handler)) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			hash, err := h.Hash(benchPassword)
+			hash, err := h.Hash(context.Background(), benchPassword)
 			if err != nil {
 				b.Fatal(err)
 			}

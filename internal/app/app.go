@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lectern/internal/access"
+	"lectern/internal/admission"
 	"lectern/internal/audit"
 	"lectern/internal/auth"
 	"lectern/internal/authoring"
@@ -15,7 +16,6 @@ import (
 	"lectern/internal/config"
 	"lectern/internal/database"
 	"lectern/internal/export"
-	"lectern/internal/httpserver"
 	"lectern/internal/idempotency"
 	"lectern/internal/jobs"
 	"lectern/internal/learning"
@@ -65,7 +65,7 @@ type App struct {
 	Idempotency *idempotency.Service
 
 	requests  atomic.Int64
-	admission *httpserver.Admission
+	admission *admission.Bound
 	unwatch   func()
 	ownStore  bool
 }

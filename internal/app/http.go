@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lectern/graph"
+	"lectern/internal/admission"
 	"lectern/internal/auth/web"
 	"lectern/internal/config"
 	"lectern/internal/database"
@@ -20,7 +21,7 @@ import (
 // assets cannot be read or the settings do not make a working surface.
 func (a *App) handler(cfg config.Config, db *database.DB, logger *slog.Logger, loaderWait time.Duration) (http.Handler, error) {
 	name, secure := cfg.SessionCookie()
-	a.admission = httpserver.NewAdmission(cfg.Admission.Concurrency, cfg.Admission.QueueTimeout)
+	a.admission = admission.New(cfg.Admission.Concurrency, cfg.Admission.QueueTimeout)
 	deps := httpserver.Deps{
 		Logger:         logger,
 		Ready:          httpserver.Readiness(db, logger),

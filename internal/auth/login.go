@@ -70,7 +70,7 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (LogInResult, error)
 		return LogInResult{}, err
 	}
 	if u == nil || u.PasswordHash == nil || u.DisabledAt != nil {
-		s.hasher.VerifyDummy(in.Password)
+		s.hasher.VerifyDummy(ctx, in.Password)
 		reason := "unknown_account"
 		if u != nil {
 			reason = "no_password"
@@ -80,7 +80,7 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (LogInResult, error)
 		}
 		return LogInResult{}, s.loginFailed(ctx, u, reason)
 	}
-	ok, rehash, err := s.hasher.Verify(in.Password, *u.PasswordHash)
+	ok, rehash, err := s.hasher.Verify(ctx, in.Password, *u.PasswordHash)
 	if err != nil {
 		return LogInResult{}, fmt.Errorf("log in: %w", err)
 	}
@@ -111,7 +111,7 @@ func (s *Service) loginFailed(ctx context.Context, u *ent.User, reason string) e
 // upgradeHash rehashes a verified password whose stored parameters are
 // weaker than the current ones. Failing to upgrade does not fail sign-in.
 func (s *Service) upgradeHash(ctx context.Context, id uuid.UUID, pw string) {
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err == nil {
 		err = s.db.Ent.User.UpdateOneID(id).SetPasswordHash(hash).Exec(database.Touching(ctx))
 	}

@@ -73,7 +73,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err := invalid(checkPassword(newPassword, u.Email, "newPassword")); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(newPassword)
+	hash, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
 		return err
 	}
@@ -137,11 +137,11 @@ func (s *Service) verifyPassword(ctx context.Context, u *ent.User, pw string, fi
 	ok := false
 	if u.PasswordHash != nil {
 		var err error
-		if ok, _, err = s.hasher.Verify(pw, *u.PasswordHash); err != nil {
+		if ok, _, err = s.hasher.Verify(ctx, pw, *u.PasswordHash); err != nil {
 			return err
 		}
 	} else {
-		s.hasher.VerifyDummy(pw)
+		s.hasher.VerifyDummy(ctx, pw)
 	}
 	if !ok {
 		s.recordAside(ctx, audit.Event{Action: audit.LoginFailure, ActorID: u.ID, TargetType: "User",
@@ -171,7 +171,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (*en
 	if err := invalid(problems); err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return nil, err
 	}

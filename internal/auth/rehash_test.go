@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -62,7 +63,7 @@ func TestLogInUpgradesWeakHash(t *testing.T) {
 		if got != password.DefaultParams() {
 			t.Errorf("upgraded hash parameters %+v, want %+v", got, password.DefaultParams())
 		}
-		if ok, rehash, err := hasher(t).Verify(pw, stored); !ok || rehash || err != nil {
+		if ok, rehash, err := hasher(t).Verify(context.Background(), pw, stored); !ok || rehash || err != nil {
 			t.Errorf("upgraded hash: verify ok=%v rehash=%v err=%v", ok, rehash, err)
 		}
 		// The upgraded hash keeps working through the API.

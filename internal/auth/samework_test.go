@@ -124,7 +124,7 @@ func (w *workBench) account(t testing.TB, email, pw string) *ent.User {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if hash, err = h.Hash(pw); err != nil {
+		if hash, err = h.Hash(context.Background(), pw); err != nil {
 			t.Fatal(err)
 		}
 		w.hashes[pw] = hash

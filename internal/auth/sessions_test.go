@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"net/http"
 	"slices"
@@ -87,7 +88,7 @@ func apiTokenCannotManageCredentials(t *testing.T, h *harness) {
 		})
 	}
 	row := h.userByID(t, u.ID)
-	if ok, _, _ := hasher(t).Verify(sessionPassword, *row.PasswordHash); !ok || row.TotpPendingSecret != nil {
+	if ok, _, _ := hasher(t).Verify(context.Background(), sessionPassword, *row.PasswordHash); !ok || row.TotpPendingSecret != nil {
 		t.Error("an API token changed the account's credentials")
 	}
 	h.drainJobs(t)

@@ -51,7 +51,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*ent.User, error)
 	// taken: a new and a registered address cost the same argon2id
 	// computation and the same statements, so the time of the answer says
 	// no more than the answer does.
-	hash, err := s.hasher.Hash(in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return nil, fmt.Errorf("sign up: %w", err)
 	}

@@ -39,7 +39,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, error)
 	if err := invalid(problems); err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}

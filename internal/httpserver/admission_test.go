@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lectern/internal/admission"
 	"lectern/internal/apperr"
 	"lectern/internal/httpserver"
 )
@@ -78,7 +79,7 @@ func (g *gatedGraphQL) runOne(t *testing.T, h http.Handler, seq string) {
 
 // admissionServer is the HTTP surface over g under adm, with cache in
 // front of it when given.
-func admissionServer(t *testing.T, g http.Handler, adm *httpserver.Admission, timeout time.Duration, cache func(http.Handler) http.Handler) http.Handler {
+func admissionServer(t *testing.T, g http.Handler, adm *admission.Bound, timeout time.Duration, cache func(http.Handler) http.Handler) http.Handler {
 	t.Helper()
 	h, err := httpserver.New(httpserver.Deps{
 		Logger:         slog.New(slog.DiscardHandler),
@@ -126,14 +127,14 @@ func recv(t *testing.T, ch <-chan response) response {
 	}
 }
 
-func waiting(a *httpserver.Admission) int64 { return a.Stats()["graphql_requests_waiting"] }
+func waiting(a *admission.Bound) int64 { return a.Stats()["graphql_requests_waiting"] }
 
 // TestAdmissionBoundsConcurrentRequests: no more requests run at once than
 // the bound; the rest wait and start in the order they arrived.
 func TestAdmissionBoundsConcurrentRequests(t *testing.T) {
 	t.Parallel()
 	g := newGatedGraphQL()
-	adm := httpserver.NewAdmission(2, time.Minute)
+	adm := admission.New(2, time.Minute)
 	h := admissionServer(t, g, adm, time.Minute, nil)
 	var answers []<-chan response
 	for i, seq := range []string{"a", "b", "c", "d", "e"} {
@@ -176,7 +177,7 @@ func TestAdmissionBoundsConcurrentRequests(t *testing.T) {
 func TestAdmissionRefusesAfterQueueTimeout(t *testing.T) {
 	t.Parallel()
 	g := newGatedGraphQL()
-	adm := httpserver.NewAdmission(1, 20*time.Millisecond)
+	adm := admission.New(1, 20*time.Millisecond)
 	h := admissionServer(t, g, adm, time.Minute, nil)
 	first := sendAsync(h, "first", viewerQuery, context.Background())
 	g.next(t)
@@ -223,7 +224,7 @@ func TestAdmissionWaitEndsWithTheRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := newGatedGraphQL()
-			adm := httpserver.NewAdmission(1, time.Hour)
+			adm := admission.New(1, time.Hour)
 			h := admissionServer(t, g, adm, tc.timeout, nil)
 			// The one running keeps its turn until released, past its
 			// deadline, as a slow resolver would.
@@ -257,7 +258,7 @@ func TestAdmissionWaitEndsWithTheRequest(t *testing.T) {
 func TestAdmissionTurnEndsBeforeTheAnswerIsSent(t *testing.T) {
 	t.Parallel()
 	g := newGatedGraphQL()
-	adm := httpserver.NewAdmission(1, time.Minute)
+	adm := admission.New(1, time.Minute)
 	h := admissionServer(t, g, adm, time.Minute, nil)
 	slow := &stalledWriter{header: http.Header{}, unstall: make(chan struct{})}
 	done := make(chan struct{})
@@ -303,7 +304,7 @@ func (s *stalledWriter) Write(p []byte) (int, error) {
 func TestAdmissionReleasesTurnOnPanic(t *testing.T) {
 	t.Parallel()
 	g := newGatedGraphQL()
-	adm := httpserver.NewAdmission(1, time.Minute)
+	adm := admission.New(1, time.Minute)
 	h := admissionServer(t, g, adm, time.Minute, nil)
 	postGraphQL(h, `{"query":"{ boom }"}`).expectError(t, http.StatusInternalServerError, string(apperr.Internal))
 	g.runOne(t, h, "after the panic")
@@ -314,7 +315,7 @@ func TestAdmissionReleasesTurnOnPanic(t *testing.T) {
 func TestAdmissionAfterBodyAndCache(t *testing.T) {
 	t.Parallel()
 	g := newGatedGraphQL()
-	adm := httpserver.NewAdmission(1, time.Minute)
+	adm := admission.New(1, time.Minute)
 	cache := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Seq") == "cached" {
@@ -361,10 +362,10 @@ func TestAdmissionAfterBodyAndCache(t *testing.T) {
 // TestAdmissionOff: a bound of 0 is none.
 func TestAdmissionOff(t *testing.T) {
 	t.Parallel()
-	if a := httpserver.NewAdmission(0, time.Second); a != nil {
-		t.Fatalf("NewAdmission(0) = %v, want nil (no bound)", a)
+	if a := admission.New(0, time.Second); a != nil {
+		t.Fatalf("New(0) = %v, want nil (no bound)", a)
 	}
-	var none *httpserver.Admission
+	var none *admission.Bound
 	if none.Stats() != nil {
 		t.Error("a nil Admission reports stats")
 	}

@@ -41,7 +41,7 @@ func demoApp(t *testing.T, db *database.DB, opts ...app.Option) *testenv.Client 
 func seedWithPasswords(t *testing.T, db *database.DB) {
 	t.Helper()
 	testenv.Seeded(t, db)
-	hash := func(pw string) (string, error) { return testenv.PasswordHash(t, pw), nil }
+	hash := func(_ context.Context, pw string) (string, error) { return testenv.PasswordHash(t, pw), nil }
 	if _, err := seed.SetDemoPasswords(context.Background(), db.Ent, hash); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"lectern/graph"
+	"lectern/internal/admission"
 	"lectern/internal/apperr"
 	"lectern/internal/auth/web"
 	"lectern/internal/obs"
@@ -45,7 +46,7 @@ type Deps struct {
 	Cache func(http.Handler) http.Handler
 	// Admission bounds the GraphQL requests executing at once; nil sets
 	// no bound. Answers from the cache never wait for it.
-	Admission *Admission
+	Admission *admission.Bound
 	// Files serves the file store's signed uploads and downloads at
 	// /v1/files/ (storage.Store.FileHandler); nil serves none.
 	Files http.Handler

@@ -28,7 +28,7 @@ var DemoAccounts = []DemoAccount{
 // its demo password, hashed by hash. It returns the accounts that can be
 // signed in to with their demo password (set now or earlier), or an error
 // when the database or the hash fails.
-func SetDemoPasswords(ctx context.Context, client *ent.Client, hash func(string) (string, error)) ([]DemoAccount, error) {
+func SetDemoPasswords(ctx context.Context, client *ent.Client, hash func(context.Context, string) (string, error)) ([]DemoAccount, error) {
 	ctx = viewer.SystemContext(ctx)
 	var ready []DemoAccount
 	for _, a := range DemoAccounts {
@@ -40,7 +40,7 @@ func SetDemoPasswords(ctx context.Context, client *ent.Client, hash func(string)
 			return nil, fmt.Errorf("demo accounts: %w", err)
 		}
 		if u.PasswordHash == nil {
-			h, err := hash(a.Password)
+			h, err := hash(ctx, a.Password)
 			if err != nil {
 				return nil, fmt.Errorf("demo accounts: %w", err)
 			}

@@ -43,7 +43,7 @@ func PasswordHash(t testing.TB, pw string) string {
 		}
 		passwordHashes.hasher, passwordHashes.byText = h, map[string]string{}
 	}
-	hash, err := passwordHashes.hasher.Hash(pw)
+	hash, err := passwordHashes.hasher.Hash(context.Background(), pw)
 	if err != nil {
 		t.Fatalf("hash a password: %v", err)
 	}

@@ -60,7 +60,7 @@ var (
 	// password set (seed.DemoAccounts), as dev runs it.
 	DemoSignIn = NewFixture("demo_signin", func(t testing.TB, db *database.DB) {
 		Seeded(t, db)
-		hash := func(pw string) (string, error) { return PasswordHash(t, pw), nil }
+		hash := func(_ context.Context, pw string) (string, error) { return PasswordHash(t, pw), nil }
 		if _, err := seed.SetDemoPasswords(context.Background(), db.Ent, hash); err != nil {
 			t.Fatalf("demo passwords: %v", err)
 		}

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+
+	"lectern/internal/admission"
 )
 
 // Hasher hashes and verifies passwords with argon2id. It is safe for
@@ -46,7 +49,9 @@ func WithDeriveHook(fn func(Params)) Option {
 
 // WithConcurrency bounds the argon2id computations the Hasher runs at once
 // to n (at least 1); the others wait their turn. The default is the number
-// of CPUs the Go runtime uses.
+// of CPUs the Go runtime uses. A request waiting or computing gives its
+// GraphQL turn to another meanwhile (admission.Aside): this bound is the
+// one that holds the computations.
 func WithConcurrency(n int) Option {
 	return func(h *Hasher) { h.slots = make(chan struct{}, max(1, n)) }
 }
@@ -72,14 +77,19 @@ func NewHasher(p Params, opts ...Option) (*Hasher, error) {
 
 // Hash returns password hashed with a fresh random salt, as a PHC string
 // such as "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>". The password is
-// NFC-normalised first and otherwise used whole. It returns an error only
-// when the salt cannot be read from the random source.
-func (h *Hasher) Hash(password string) (string, error) {
+// NFC-normalised first and otherwise used whole. It returns an error when
+// the salt cannot be read from the random source, or ctx's error when ctx
+// ends before the computation could start.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
 	if _, err := io.ReadFull(h.entropy, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	return encodePHC(h.params, salt, h.derive(password, salt, h.params)), nil
+	key, err := h.derive(ctx, password, salt, h.params)
+	if err != nil {
+		return "", err
+	}
+	return encodePHC(h.params, salt, key), nil
 }
 
 // Verify reports whether password matches encoded, recomputing the hash
@@ -88,13 +98,17 @@ func (h *Hasher) Hash(password string) (string, error) {
 // are weaker than h's on any of memory, time, threads, salt length or key
 // length; it is false on a mismatch, since rehashing needs a verified
 // password. A malformed, unsupported or out-of-bounds encoding returns an
-// error wrapping ErrMalformedHash or ErrUnsupportedHash, with ok false.
-func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, err error) {
+// error wrapping ErrMalformedHash or ErrUnsupportedHash, with ok false; so
+// does ctx's error when ctx ends before the computation could start.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok bool, needsRehash bool, err error) {
 	stored, err := parsePHC(encoded)
 	if err != nil {
 		return false, false, err
 	}
-	got := h.derive(password, stored.salt, stored.params)
+	got, err := h.derive(ctx, password, stored.salt, stored.params)
+	if err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(got, stored.key) != 1 {
 		return false, false, nil
 	}
@@ -103,21 +117,33 @@ func (h *Hasher) Verify(password, encoded string) (ok bool, needsRehash bool, er
 
 // VerifyDummy spends the same time and memory as Verify against a hash made
 // by h, and discards the result. Call it when no account matches the login,
-// so response time does not reveal which accounts exist.
-func (h *Hasher) VerifyDummy(password string) {
-	_, _, _ = h.Verify(password, h.dummy)
+// so response time does not reveal which accounts exist. Like Verify it
+// gives up when ctx ends before the computation could start: nobody is
+// left to time the answer.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
+	_, _, _ = h.Verify(ctx, password, h.dummy)
 }
 
-func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
+// derive computes the key of password with salt and p once a slot is
+// free, or returns ctx's error if ctx ends first. Its request's GraphQL
+// turn goes to another request meanwhile.
+func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Params) (key []byte, err error) {
 	normalised := norm.NFC.String(password)
-	h.slots <- struct{}{}
-	defer func() { <-h.slots }()
-	key := argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	h.collect()
-	if h.onDerive != nil {
-		h.onDerive(p)
-	}
-	return key
+	admission.Aside(ctx, func() {
+		select {
+		case h.slots <- struct{}{}:
+		case <-ctx.Done():
+			err = ctx.Err()
+			return
+		}
+		defer func() { <-h.slots }()
+		key = argon2.IDKey([]byte(normalised), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+		h.collect()
+		if h.onDerive != nil {
+			h.onDerive(p)
+		}
+	})
+	return key, err
 }
 
 // collect has the garbage collector reclaim the memory computations have

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"runtime"
@@ -24,7 +25,7 @@ func newDefaultHasher(t testing.TB) *Hasher {
 
 func mustHash(t testing.TB, h *Hasher, password string) string {
 	t.Helper()
-	encoded, err := h.Hash(password)
+	encoded, err := h.Hash(context.Background(), password)
 	if err != nil {
 		t.Fatalf("Hash: %v", err)
 	}
@@ -130,7 +131,7 @@ func TestRoundTrip(t *testing.T) {
 
 func assertVerify(t *testing.T, h *Hasher, password, encoded string, want bool) {
 	t.Helper()
-	ok, rehash, err := h.Verify(password, encoded)
+	ok, rehash, err := h.Verify(context.Background(), password, encoded)
 	if err != nil || ok != want || rehash {
 		t.Fatalf("Verify(%q) = %v, %v, %v; want %v, false, nil", password, ok, rehash, err, want)
 	}
@@ -216,7 +217,7 @@ func TestNeedsRehash(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewHasher: %v", err)
 			}
-			ok, rehash, err := h.Verify(tt.password, stored)
+			ok, rehash, err := h.Verify(context.Background(), tt.password, stored)
 			if err != nil || ok != tt.ok || rehash != tt.rehash {
 				t.Fatalf("Verify = %v, %v, %v; want %v, %v, nil", ok, rehash, err, tt.ok, tt.rehash)
 			}
@@ -230,7 +231,7 @@ func TestStrongerStoredHashNeedsNoRehash(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewHasher: %v", err)
 	}
-	ok, rehash, err := newDefaultHasher(t).Verify(password, mustHash(t, strong, password))
+	ok, rehash, err := newDefaultHasher(t).Verify(context.Background(), password, mustHash(t, strong, password))
 	if err != nil || !ok || rehash {
 		t.Fatalf("Verify = %v, %v, %v; want true, false, nil", ok, rehash, err)
 	}
@@ -259,7 +260,7 @@ func TestReferenceVectors(t *testing.T) {
 			if got, err := ParamsOf(tt.encoded); err != nil || got != tt.params {
 				t.Fatalf("ParamsOf = %+v, %v; want %+v", got, err, tt.params)
 			}
-			ok, rehash, err := h.Verify("password", tt.encoded)
+			ok, rehash, err := h.Verify(context.Background(), "password", tt.encoded)
 			wantRehash := tt.params.weakerThan(h.params)
 			if err != nil || !ok || rehash != wantRehash {
 				t.Fatalf("Verify = %v, %v, %v; want true, %v, nil", ok, rehash, err, wantRehash)
@@ -287,7 +288,7 @@ func TestVerifyDummyCostsAFullHash(t *testing.T) {
 				t.Fatalf("dummy params = %+v, %v; want %+v", got, err, tt.params)
 			}
 			wantBytes := uint64(tt.params.Memory) * 1024
-			if got := bytesAllocated(func() { h.VerifyDummy("no such account") }); got < wantBytes {
+			if got := bytesAllocated(func() { h.VerifyDummy(context.Background(), "no such account") }); got < wantBytes {
 				t.Fatalf("VerifyDummy allocated %d bytes, want at least %d (a full-cost hash)", got, wantBytes)
 			}
 		})
@@ -298,7 +299,7 @@ func TestHashReportsEntropyFailure(t *testing.T) {
 	h := newDefaultHasher(t)
 	broken := errors.New("entropy source down")
 	h.entropy = iotest.ErrReader(broken)
-	encoded, err := h.Hash("correct horse battery staple")
+	encoded, err := h.Hash(context.Background(), "correct horse battery staple")
 	if !errors.Is(err, broken) || encoded != "" {
 		t.Fatalf("Hash = %q, %v; want \"\", error wrapping %v", encoded, err, broken)
 	}
@@ -307,7 +308,7 @@ func TestHashReportsEntropyFailure(t *testing.T) {
 func BenchmarkHash(b *testing.B) {
 	h := newDefaultHasher(b)
 	for b.Loop() {
-		if _, err := h.Hash("correct horse battery staple"); err != nil {
+		if _, err := h.Hash(context.Background(), "correct horse battery staple"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -317,7 +318,7 @@ func BenchmarkVerify(b *testing.B) {
 	h := newDefaultHasher(b)
 	encoded := mustHash(b, h, "correct horse battery staple")
 	for b.Loop() {
-		if ok, _, err := h.Verify("correct horse battery staple", encoded); err != nil || !ok {
+		if ok, _, err := h.Verify(context.Background(), "correct horse battery staple", encoded); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
 	}
@@ -326,7 +327,7 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkVerifyDummy(b *testing.B) {
 	h := newDefaultHasher(b)
 	for b.Loop() {
-		h.VerifyDummy("correct horse battery staple")
+		h.VerifyDummy(context.Background(), "correct horse battery staple")
 	}
 }
 
@@ -340,14 +341,14 @@ func TestDeriveHookSeesEveryComputation(t *testing.T) {
 	stored := encodePHC(weak, make([]byte, weak.SaltLen), make([]byte, weak.KeyLen))
 
 	encoded := mustHash(t, h, "correct horse battery staple")
-	if _, _, err := h.Verify("a wrong guess", encoded); err != nil {
+	if _, _, err := h.Verify(context.Background(), "a wrong guess", encoded); err != nil {
 		t.Fatal(err)
 	}
-	h.VerifyDummy("no such account")
-	if _, _, err := h.Verify("a wrong guess", stored); err != nil {
+	h.VerifyDummy(context.Background(), "no such account")
+	if _, _, err := h.Verify(context.Background(), "a wrong guess", stored); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := h.Verify("anything", "$argon2id$v=19$garbage"); err == nil {
+	if _, _, err := h.Verify(context.Background(), "anything", "$argon2id$v=19$garbage"); err == nil {
 		t.Fatal("Verify accepted a malformed hash")
 	}
 	want := []Params{DefaultParams(), DefaultParams(), DefaultParams(), weak}
@@ -378,14 +379,14 @@ func TestConcurrencyBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	encoded, err := h.Hash("correct horse battery staple")
+	encoded, err := h.Hash(context.Background(), "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	ok := make([]bool, 8)
 	for i := range ok {
-		wg.Go(func() { ok[i], _, _ = h.Verify("correct horse battery staple", encoded) })
+		wg.Go(func() { ok[i], _, _ = h.Verify(context.Background(), "correct horse battery staple", encoded) })
 	}
 	wg.Wait()
 	if worst > 2 {
@@ -406,11 +407,11 @@ func TestComputationMemoryIsCollected(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	for name, compute := range map[string]func(){
 		"Hash":        func() { mustHash(t, h, "a long enough passphrase") },
-		"VerifyDummy": func() { h.VerifyDummy("a guess") },
+		"VerifyDummy": func() { h.VerifyDummy(context.Background(), "a guess") },
 		"AtOnce": func() {
 			var wg sync.WaitGroup
 			for range 4 {
-				wg.Go(func() { h.VerifyDummy("a guess") })
+				wg.Go(func() { h.VerifyDummy(context.Background(), "a guess") })
 			}
 			wg.Wait()
 		},

@@ -1,4 +1,7 @@
-package httpserver
+// Package admission bounds how many GraphQL requests execute at once, and
+// lets work bounded on its own (password hashing) give its request's turn
+// to another while it waits and runs.
+package admission
 
 import (
 	"bytes"
@@ -13,7 +16,7 @@ import (
 	"lectern/internal/obs"
 )
 
-// Admission bounds how many GraphQL requests execute at once. Under more
+// Bound bounds how many GraphQL requests execute at once. Under more
 // concurrent requests than the CPUs can serve, every request in flight
 // shares them and all finish late; with a bound, the ones admitted run at
 // full speed and the rest wait their turn in arrival order. On the load
@@ -26,32 +29,35 @@ import (
 // gave up. A turn covers executing the request only: it is taken once the
 // body has been read in full and given back before the answer is sent,
 // so a client sending or reading slowly never holds one.
-type Admission struct {
+type Bound struct {
 	wait time.Duration
 
-	mu      sync.Mutex
-	free    int          // turns not taken
+	mu sync.Mutex
+	// free is the turns not taken; below 0 when requests came back from
+	// Aside while every turn was taken (see Aside).
+	free    int
 	waiting list.List    // of chan struct{}, closed when its turn comes
 	queued  atomic.Int64 // requests that had to wait for a turn
 	shed    atomic.Int64 // requests refused because none came in time
 }
 
-// NewAdmission returns a bound of n requests at once, each waiting at most
-// wait for its turn; nil (no bound) when n is 0.
-func NewAdmission(n int, wait time.Duration) *Admission {
+// New returns a bound of n requests at once, each waiting at most wait
+// for its turn; nil (no bound) when n is 0.
+func New(n int, wait time.Duration) *Bound {
 	if n <= 0 {
 		return nil
 	}
-	return &Admission{free: n, wait: wait}
+	return &Bound{free: n, wait: wait}
 }
 
 // retryAfter is what a refused client is told to wait: a second, the
 // smallest Retry-After can say, is long against a request's run time.
 const retryAfter = time.Second
 
-// Handler runs next for requests admitted under the bound. A nil
-// Admission admits every request at once.
-func (a *Admission) Handler(next http.Handler) http.Handler {
+// Handler runs next for requests admitted under the bound, with the turn
+// in the request's context for Aside. A nil Bound admits every request at
+// once.
+func (a *Bound) Handler(next http.Handler) http.Handler {
 	if a == nil {
 		return next
 	}
@@ -63,9 +69,10 @@ func (a *Admission) Handler(next http.Handler) http.Handler {
 			return
 		}
 		out := heldResponse{ResponseWriter: w, body: responseBuffers.Get().(*bytes.Buffer)}
+		t := &turn{bound: a}
 		func() {
 			defer a.release()
-			next.ServeHTTP(&out, r)
+			next.ServeHTTP(&out, r.WithContext(context.WithValue(r.Context(), turnKey{}, t)))
 		}()
 		out.send()
 	})
@@ -73,7 +80,7 @@ func (a *Admission) Handler(next http.Handler) http.Handler {
 
 // acquire takes a turn, waiting for one in arrival order at most a.wait
 // and never past ctx's end; it reports whether it got one.
-func (a *Admission) acquire(ctx context.Context) bool {
+func (a *Bound) acquire(ctx context.Context) bool {
 	a.mu.Lock()
 	if a.free > 0 && a.waiting.Len() == 0 {
 		a.free--
@@ -105,26 +112,75 @@ func (a *Admission) acquire(ctx context.Context) bool {
 }
 
 // release gives a turn back.
-func (a *Admission) release() {
+func (a *Bound) release() {
 	a.mu.Lock()
 	a.handOn()
 	a.mu.Unlock()
 }
 
-// handOn gives a free turn to the longest waiting request, if any; a.mu
-// is held.
-func (a *Admission) handOn() {
-	if front := a.waiting.Front(); front != nil {
-		close(a.waiting.Remove(front).(chan struct{}))
-		return
+// handOn gives a turn back, to the longest waiting request if any and
+// the bound allows; a.mu is held.
+func (a *Bound) handOn() {
+	if a.free >= 0 {
+		if front := a.waiting.Front(); front != nil {
+			close(a.waiting.Remove(front).(chan struct{}))
+			return
+		}
 	}
 	a.free++
+}
+
+// turnKey is the context key of a request's turn.
+type turnKey struct{}
+
+// turn is an admitted request's turn. aside counts the calls of Aside in
+// progress for the request (its resolvers may run concurrently): the
+// turn is given back when the first starts and taken back when the last
+// returns. The bound's mu guards it.
+type turn struct {
+	bound *Bound
+	aside int
+}
+
+// Aside runs fn without the turn of the request ctx belongs to, so that
+// another request runs meanwhile; with no turn in ctx (no bound, or work
+// outside a request) it just runs fn. It is for work that has a bound of
+// its own and would otherwise hold a turn idle while it waits, or fill
+// every turn in a burst: password hashing, which admits a CPU's worth of
+// computations at once, takes tens of milliseconds each, and is what an
+// attacker sending sign-ins from many addresses makes a server do.
+//
+// When fn returns the request takes its turn back at once, ahead of any
+// waiting, even if every turn is taken: it was admitted already, and
+// making it wait again could refuse it with its work half done. The
+// bound is then exceeded by the requests back from Aside until they
+// finish; no request waiting is let in until it is not.
+func Aside(ctx context.Context, fn func()) {
+	t, _ := ctx.Value(turnKey{}).(*turn)
+	if t == nil {
+		fn()
+		return
+	}
+	a := t.bound
+	a.mu.Lock()
+	if t.aside++; t.aside == 1 {
+		a.handOn()
+	}
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if t.aside--; t.aside == 0 {
+			a.free--
+		}
+		a.mu.Unlock()
+	}()
+	fn()
 }
 
 // Stats are figures for the diagnostics listener: the running totals of
 // requests that waited for a turn and of requests refused for want of
 // one, and how many are waiting now.
-func (a *Admission) Stats() map[string]int64 {
+func (a *Bound) Stats() map[string]int64 {
 	if a == nil {
 		return nil
 	}
