@@ -72,25 +72,40 @@ func (p *pgbench) verify(ctx context.Context, work []workload) error {
 	}
 	defer db.Close()
 	for _, w := range work {
-		if w.ceiling == "" {
-			continue
+		for _, r := range w.reads {
+			if r.ceiling == "" {
+				continue
+			}
+			query, args := bindSlug(r.ceiling, p.slug)
+			var data []byte
+			if err := db.QueryRowContext(ctx, query, args...).Scan(&data); err != nil {
+				return fmt.Errorf("scenario %s: SQL ceiling: %w", r.name, err)
+			}
+			values, err := answerValues(data)
+			if err != nil {
+				return fmt.Errorf("scenario %s: SQL ceiling: %w", r.name, err)
+			}
+			if k := firstDifference(r.values, values); k >= 0 {
+				return fmt.Errorf("scenario %s: the SQL ceiling answers differently from lectern at value %d: %q, not %q",
+					r.name, k, at(values, k), at(r.values, k))
+			}
+			log.Printf("scenario %s: the SQL ceiling answers the same %d values (%d bytes of JSON)", r.name, len(values), len(data))
 		}
-		query, args := bindSlug(w.ceiling, p.slug)
-		var data []byte
-		if err := db.QueryRowContext(ctx, query, args...).Scan(&data); err != nil {
-			return fmt.Errorf("scenario %s: SQL ceiling: %w", w.name, err)
-		}
-		values, err := answerValues(data)
-		if err != nil {
-			return fmt.Errorf("scenario %s: SQL ceiling: %w", w.name, err)
-		}
-		if k := firstDifference(w.values, values); k >= 0 {
-			return fmt.Errorf("scenario %s: the SQL ceiling answers differently from lectern at value %d: %q, not %q",
-				w.name, k, at(values, k), at(w.values, k))
-		}
-		log.Printf("scenario %s: the SQL ceiling answers the same %d values (%d bytes of JSON)", w.name, len(values), len(data))
 	}
 	return nil
+}
+
+// ceilings are the statements of w's SQL ceiling: its read's, or every
+// read's of a mix; none when a read has none (a write).
+func (w workload) ceilings() []string {
+	var out []string
+	for _, r := range w.reads {
+		if r.ceiling == "" {
+			return nil
+		}
+		out = append(out, r.ceiling)
+	}
+	return out
 }
 
 // bindSlug turns the pgbench variable :slug of a statement into the
@@ -106,22 +121,27 @@ func bindSlug(statement, slug string) (string, []any) {
 // database's CPU time alone.
 const noGroup = -1
 
-// measure runs w's statement from conns connections for d, after a
+// measure runs w's statements (pgbench picks one at random for each
+// transaction, with equal weights) from conns connections for d, after a
 // warm-up of its own as the servers get, and reads the database's CPU time
 // over the measured run and, from pgbench's log of its transactions (-l,
 // named after label), their latencies. Only the measured run is logged:
 // the warm-up's latencies are not wanted.
 func (p *pgbench) measure(ctx context.Context, w workload, conns int, d time.Duration, label string) (ceilingRun, error) {
-	script := filepath.Join(p.dir, "ceiling-"+w.name+".sql")
-	if err := os.WriteFile(script, []byte(w.ceiling+";\n"), 0o600); err != nil {
-		return ceilingRun{}, err
+	var scripts []string
+	for k, statement := range w.ceilings() {
+		script := filepath.Join(p.dir, fmt.Sprintf("ceiling-%s-%d.sql", w.name, k))
+		if err := os.WriteFile(script, []byte(statement+";\n"), 0o600); err != nil {
+			return ceilingRun{}, err
+		}
+		scripts = append(scripts, "-f", script)
 	}
-	if _, err := p.run(ctx, script, conns, warmup); err != nil {
+	if _, err := p.run(ctx, scripts, conns, warmup); err != nil {
 		return ceilingRun{}, fmt.Errorf("warm-up: %w", err)
 	}
 	logPrefix := filepath.Join(p.dir, "ceiling-"+label+".log")
 	before := readCPU(noGroup)
-	c, err := p.run(ctx, script, conns, d, "-l", "--log-prefix="+logPrefix)
+	c, err := p.run(ctx, scripts, conns, d, "-l", "--log-prefix="+logPrefix)
 	c.dbCPU = readCPU(noGroup).sub(before).database
 	// After a failed run the logs stay behind for run's temporary
 	// directory to take with it.
@@ -131,15 +151,16 @@ func (p *pgbench) measure(ctx context.Context, w workload, conns int, d time.Dur
 	return c, err
 }
 
-// run runs script with pgbench: no vacuum first (-n), prepared statements,
-// conns clients on as many threads as wrk uses, for d, with the options
-// more besides.
-func (p *pgbench) run(ctx context.Context, script string, conns int, d time.Duration, more ...string) (ceilingRun, error) {
+// run runs pgbench with scripts (its -f options): no vacuum first (-n),
+// prepared statements, conns clients on as many threads as wrk uses, for
+// d, with the options more besides.
+func (p *pgbench) run(ctx context.Context, scripts []string, conns int, d time.Duration, more ...string) (ceilingRun, error) {
 	args := []string{"-n", "-M", "prepared",
 		"-c", strconv.Itoa(conns), "-j", strconv.Itoa(loadThreads(conns)),
 		"-T", strconv.Itoa(int(d / time.Second))}
 	args = append(args, more...)
-	args = append(args, "-f", script, "-D", "slug="+p.slug, p.dbURL)
+	args = append(args, scripts...)
+	args = append(args, "-D", "slug="+p.slug, p.dbURL)
 	cmd := exec.CommandContext(ctx, p.bin, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -5,6 +5,13 @@
 // and, from the server's diagnostics listener (DEBUG_ADDR), SQL statements,
 // heap bytes and allocations per request, garbage collections and RSS.
 //
+// The read mix (mix) sends every read scenario in turn, each as often,
+// each connection (wrk thread) starting at its own place in the rotation
+// (mix.go): the throughput of a frontend's traffic rather than of one
+// page. Its SQL ceiling runs the reads' statements as one pgbench run with
+// a script for each (-f per statement), which pgbench picks among at
+// random with equal weights.
+//
 // One scenario writes: progress, on Lectern alone (the peer has no
 // accounts; its columns show "-"). Learners bench-progress-01 to -20
 // (@example.com, created on first use) are signed in and enrolled in the

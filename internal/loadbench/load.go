@@ -206,7 +206,7 @@ func (b *bench) rounds(ctx context.Context, rounds int, servers []*server, work 
 				}
 				out[i][j] = append(out[i][j], m)
 			}
-			if b.ceiling == nil || w.ceiling == "" {
+			if b.ceiling == nil || w.ceilings() == nil {
 				continue
 			}
 			log.Printf("round %d/%d: %s as one SQL statement on pgbench (%v warm-up, %v measured, %d connections)",

@@ -34,6 +34,11 @@ type scenario struct {
 	// accounts, its rotation of requests) in place of the documents; the
 	// peer, with no accounts, sits it out.
 	write func(ctx context.Context, a *app, s *server, f fixture) (traffic, error)
+	// mix, for the read mix, names the reads it sends in rotation, each
+	// server its own documents of them, in place of a document of its own;
+	// its SQL ceiling is their statements, which pgbench picks among at
+	// random with equal weights.
+	mix []string
 }
 
 // courseOutline is the peer's one course with sections and lessons; %s
@@ -163,6 +168,12 @@ var scenarios = []scenario{
 		ceiling: fmt.Sprintf(coursePageSQL, " AND c.level = 'BEGINNER'", "c.rating_average DESC, c.id", 20),
 	},
 	{
+		// Every read above in turn, each as often: the throughput of a
+		// frontend's traffic rather than of one page.
+		name: "mix",
+		mix:  []string{"catalogue", "catalogue-signed-in", "nested", "course", "course-bodies", "filters"},
+	},
+	{
 		name:  "progress",
 		write: prepareProgress,
 	},
@@ -198,8 +209,16 @@ func selectScenarios(list string) ([]scenario, error) {
 type workload struct {
 	scenario
 	traffic []traffic
-	// values are those of Lectern's answer to a read, as check reads them,
-	// which the peer and the ceiling must answer too.
+	// reads are the reads the workload sends (the read itself, or the
+	// mix's), with the values of Lectern's answers, which the peer and
+	// the ceiling must answer too; none for a write.
+	reads []checkedRead
+}
+
+// checkedRead is a read with the values of Lectern's answer to it, as
+// check reads them.
+type checkedRead struct {
+	scenario
 	values []string
 }
 
@@ -225,36 +244,72 @@ func prepareWorkloads(ctx context.Context, a *app, list []scenario, servers []*s
 			}
 			continue
 		}
-		for j, s := range servers {
-			query, token := sc.lectern, ""
-			if !s.isLectern() {
-				query = sc.peer
-			} else if sc.signedIn {
-				token = f.token
+		parts := []scenario{sc}
+		if sc.mix != nil {
+			parts = parts[:0]
+			for _, name := range sc.mix {
+				part, err := selectScenarios(name)
+				if err != nil {
+					return nil, fmt.Errorf("scenario %s: %w", sc.name, err)
+				}
+				parts = append(parts, part[0])
 			}
-			var vars map[string]any
-			if strings.Contains(query, "$slug") {
-				vars = map[string]any{"slug": f.courseSlug}
-			}
-			r, err := newRequest(s, query, vars, token)
+		}
+		perServer := make([][]request, len(servers))
+		for _, part := range parts {
+			reqs, values, err := prepareRead(ctx, part, servers, f)
 			if err != nil {
 				return nil, err
 			}
-			values, err := check(ctx, r)
-			if err != nil {
-				return nil, fmt.Errorf("scenario %s on %s: %w", sc.name, s.name, err)
+			work[i].reads = append(work[i].reads, checkedRead{part, values})
+			for j, r := range reqs {
+				perServer[j] = append(perServer[j], r)
 			}
-			if j == 0 {
-				work[i].values = values
-				log.Printf("scenario %s: %d values per answer (%d bytes of request)", sc.name, len(values), len(r.body))
-			} else if k := firstDifference(work[i].values, values); k >= 0 {
-				return nil, fmt.Errorf("scenario %s: %s answers differently from %s at value %d: %q, not %q",
-					sc.name, s.name, servers[0].name, k, at(values, k), at(work[i].values, k))
+		}
+		for _, reqs := range perServer {
+			if sc.mix != nil {
+				work[i].traffic = append(work[i].traffic, rotation(reqs))
+			} else {
+				work[i].traffic = append(work[i].traffic, reqs[0])
 			}
-			work[i].traffic = append(work[i].traffic, r)
 		}
 	}
 	return work, nil
+}
+
+// prepareRead builds sc's request for each server and checks it once: it
+// returns the requests, in the order of the servers, and the values of
+// Lectern's answer.
+func prepareRead(ctx context.Context, sc scenario, servers []*server, f fixture) (reqs []request, values []string, err error) {
+	for j, s := range servers {
+		query, token := sc.lectern, ""
+		if !s.isLectern() {
+			query = sc.peer
+		} else if sc.signedIn {
+			token = f.token
+		}
+		var vars map[string]any
+		if strings.Contains(query, "$slug") {
+			vars = map[string]any{"slug": f.courseSlug}
+		}
+		r, err := newRequest(s, query, vars, token)
+		if err != nil {
+			return nil, nil, err
+		}
+		got, err := check(ctx, r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("scenario %s on %s: %w", sc.name, s.name, err)
+		}
+		if j == 0 {
+			values = got
+			log.Printf("scenario %s: %d values per answer (%d bytes of request)", sc.name, len(values), len(r.body))
+		} else if k := firstDifference(values, got); k >= 0 {
+			return nil, nil, fmt.Errorf("scenario %s: %s answers differently from %s at value %d: %q, not %q",
+				sc.name, s.name, servers[0].name, k, at(got, k), at(values, k))
+		}
+		reqs = append(reqs, r)
+	}
+	return reqs, values, nil
 }
 
 // check sends r once and returns the scalar values of its data (answerValues).
