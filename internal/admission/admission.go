@@ -28,7 +28,10 @@ import (
 // resolver runs: a fast refusal rather than an answer long after the user
 // gave up. A turn covers executing the request only: it is taken once the
 // body has been read in full and given back before the answer is sent,
-// so a client sending or reading slowly never holds one.
+// so a client sending or reading slowly never holds one. Work with a
+// bound of its own (password hashing) runs aside from its request's turn
+// (Aside); a request coming back from it may run over the bound until it
+// ends.
 type Bound struct {
 	wait time.Duration
 
@@ -71,7 +74,7 @@ func (a *Bound) Handler(next http.Handler) http.Handler {
 		out := heldResponse{ResponseWriter: w, body: responseBuffers.Get().(*bytes.Buffer)}
 		t := &turn{bound: a}
 		func() {
-			defer a.release()
+			defer a.finish(t)
 			next.ServeHTTP(&out, r.WithContext(context.WithValue(r.Context(), turnKey{}, t)))
 		}()
 		out.send()
@@ -111,10 +114,15 @@ func (a *Bound) acquire(ctx context.Context) bool {
 	return false
 }
 
-// release gives a turn back.
-func (a *Bound) release() {
+// finish gives t back as its request ends. A turn still aside, for work
+// that outlived its request, was given away already, and that work will
+// not take it back.
+func (a *Bound) finish(t *turn) {
 	a.mu.Lock()
-	a.handOn()
+	t.done = true
+	if t.aside == 0 {
+		a.handOn()
+	}
 	a.mu.Unlock()
 }
 
@@ -136,10 +144,12 @@ type turnKey struct{}
 // turn is an admitted request's turn. aside counts the calls of Aside in
 // progress for the request (its resolvers may run concurrently): the
 // turn is given back when the first starts and taken back when the last
-// returns. The bound's mu guards it.
+// returns. done is set when the request has ended and the turn is no
+// longer its to give. The bound's mu guards both.
 type turn struct {
 	bound *Bound
 	aside int
+	done  bool
 }
 
 // Aside runs fn without the turn of the request ctx belongs to, so that
@@ -163,13 +173,18 @@ func Aside(ctx context.Context, fn func()) {
 	}
 	a := t.bound
 	a.mu.Lock()
+	if t.done {
+		a.mu.Unlock()
+		fn()
+		return
+	}
 	if t.aside++; t.aside == 1 {
 		a.handOn()
 	}
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
-		if t.aside--; t.aside == 0 {
+		if t.aside--; t.aside == 0 && !t.done {
 			a.free--
 		}
 		a.mu.Unlock()

@@ -190,3 +190,49 @@ func TestAsideWithoutATurn(t *testing.T) {
 		t.Error("fn did not run")
 	}
 }
+
+// TestAsideOutlivingItsRequest: work aside that outlives its request (a
+// goroutine the request started) neither gives the turn away twice nor
+// takes back a turn its request no longer has; Aside called once the
+// request has ended just runs fn.
+func TestAsideOutlivingItsRequest(t *testing.T) {
+	t.Parallel()
+	s := newScripted(t, 1)
+	inAside, leaveAside, outlived := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var requestCtx context.Context
+	doneA := s.send("a", func(ctx context.Context) {
+		requestCtx = ctx
+		go func() {
+			defer close(outlived)
+			admission.Aside(ctx, func() {
+				close(inAside)
+				<-leaveAside
+			})
+		}()
+		<-inAside
+	})
+	s.next(t)
+	await(t, "a", doneA)
+
+	finishB := make(chan struct{})
+	doneB := s.send("b", func(context.Context) { <-finishB })
+	if got := s.next(t); got != "b" {
+		t.Fatalf("%s started, want b", got)
+	}
+	doneC := s.send("c", nil)
+	s.quiet(t, "on a turn given away twice")
+	close(leaveAside)
+	await(t, "the work a left aside", outlived)
+	ran := false
+	admission.Aside(requestCtx, func() { ran = true })
+	if !ran {
+		t.Error("Aside after its request did not run fn")
+	}
+	s.quiet(t, "while b holds the only turn")
+	close(finishB)
+	await(t, "b", doneB)
+	if got := s.next(t); got != "c" {
+		t.Fatalf("%s started, want c", got)
+	}
+	await(t, "c", doneC)
+}

@@ -17,11 +17,12 @@ import (
 )
 
 // newAuth returns the identity service as Lectern runs it: argon2id at the
-// default parameters, throttling in db, sessions timed by cfg, TOTP secrets
+// default parameters, a computation waiting for its turn no longer than a
+// GraphQL request waits for its own (GRAPHQL_QUEUE_TIMEOUT), throttling in db, sessions timed by cfg, TOTP secrets
 // sealed with cfg's keys. now may be nil (time.Now). It fails when a part
 // cannot be built.
 func newAuth(cfg config.Config, db *database.DB, queue *jobs.Queue, log *audit.Log, logger *slog.Logger, now func() time.Time) (*auth.Service, error) {
-	hasher, err := password.NewHasher(password.DefaultParams())
+	hasher, err := password.NewHasher(password.DefaultParams(), password.WithQueueTimeout(cfg.Admission.QueueTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}

@@ -57,7 +57,8 @@ type Error struct {
 	// lists each problem by input field; mutations return them as typed
 	// userErrors in their payload instead of failing.
 	Fields []FieldError
-	// RetryAfter, for RATE_LIMITED, is how long the caller must wait.
+	// RetryAfter, for RATE_LIMITED, is how long the caller must wait;
+	// for UNAVAILABLE, when set, how long it should wait before retrying.
 	RetryAfter time.Duration
 }
 
@@ -115,10 +116,10 @@ func Limited(after time.Duration) *Error {
 	return &Error{Code: RateLimited, Message: "too many attempts; try again later", RetryAfter: after}
 }
 
-// RetryAfterOf returns how long a RATE_LIMITED err asks the caller to wait,
-// or 0 for any other error.
+// RetryAfterOf returns how long a RATE_LIMITED or UNAVAILABLE err asks the
+// caller to wait, or 0 for any other error or none said.
 func RetryAfterOf(err error) time.Duration {
-	if e, ok := errors.AsType[*Error](err); ok && e.Code == RateLimited {
+	if e, ok := errors.AsType[*Error](err); ok && (e.Code == RateLimited || e.Code == Unavailable) {
 		return e.RetryAfter
 	}
 	return 0

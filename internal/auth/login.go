@@ -69,8 +69,15 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (LogInResult, error)
 	if err != nil {
 		return LogInResult{}, err
 	}
-	if u == nil || u.PasswordHash == nil || u.DisabledAt != nil {
-		s.hasher.VerifyDummy(ctx, in.Password)
+	var hash *string
+	if u != nil && u.DisabledAt == nil {
+		hash = u.PasswordHash
+	}
+	ok, rehash, err := s.checkPassword(ctx, hash, in.Password, checks)
+	if err != nil {
+		return LogInResult{}, fmt.Errorf("log in: %w", err)
+	}
+	if hash == nil {
 		reason := "unknown_account"
 		if u != nil {
 			reason = "no_password"
@@ -79,10 +86,6 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (LogInResult, error)
 			}
 		}
 		return LogInResult{}, s.loginFailed(ctx, u, reason)
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, in.Password, *u.PasswordHash)
-	if err != nil {
-		return LogInResult{}, fmt.Errorf("log in: %w", err)
 	}
 	if !ok {
 		return LogInResult{}, s.loginFailed(ctx, u, "wrong_password")
@@ -95,6 +98,26 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (LogInResult, error)
 		return s.startChallenge(ctx, u)
 	}
 	return s.startSession(ctx, u, in.Transport, false, "password")
+}
+
+// checkPassword verifies pw against hash, or spends the same work on a
+// dummy when there is no hash to check (no account, no password, a
+// disabled one), so that the time taken does not tell the cases apart.
+// When the computation could not run (the request ended, or the server
+// was hashing all it could: password.ErrBusy) the answer is that error,
+// the same whether there was a hash or not, and the attempt counted under
+// checks is taken back: nothing was checked.
+func (s *Service) checkPassword(ctx context.Context, hash *string, pw string, checks []check) (ok, rehash bool, err error) {
+	if hash != nil {
+		ok, rehash, err = s.hasher.Verify(ctx, pw, *hash)
+	} else {
+		err = s.hasher.VerifyDummy(ctx, pw)
+	}
+	if err != nil {
+		s.undo(context.WithoutCancel(ctx), checks...)
+		return false, false, err
+	}
+	return ok, rehash, nil
 }
 
 // loginFailed records a failed sign-in and returns the one error every

@@ -134,14 +134,9 @@ func (s *Service) verifyPassword(ctx context.Context, u *ent.User, pw string, fi
 	if err := s.hit(ctx, u.ID, checks...); err != nil {
 		return err
 	}
-	ok := false
-	if u.PasswordHash != nil {
-		var err error
-		if ok, _, err = s.hasher.Verify(ctx, pw, *u.PasswordHash); err != nil {
-			return err
-		}
-	} else {
-		s.hasher.VerifyDummy(ctx, pw)
+	ok, _, err := s.checkPassword(ctx, u.PasswordHash, pw, checks)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		s.recordAside(ctx, audit.Event{Action: audit.LoginFailure, ActorID: u.ID, TargetType: "User",

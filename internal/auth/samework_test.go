@@ -39,14 +39,16 @@ type workBench struct {
 	hashes map[string]string
 }
 
-func newWorkBench(t testing.TB, db *database.DB) *workBench {
+// newWorkBench builds the bench over db; opts adjust its hasher after
+// the hook recording the computations (a hook among them replaces it).
+func newWorkBench(t testing.TB, db *database.DB, opts ...password.Option) *workBench {
 	t.Helper()
 	w := &workBench{db: countingDB(t, db), clock: testenv.NewWallClock(), hashes: map[string]string{}}
-	hasher, err := password.NewHasher(password.DefaultParams(), password.WithDeriveHook(func(p password.Params) {
+	hasher, err := password.NewHasher(password.DefaultParams(), append([]password.Option{password.WithDeriveHook(func(p password.Params) {
 		w.mu.Lock()
 		w.derived = append(w.derived, p)
 		w.mu.Unlock()
-	}))
+	})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lectern/internal/admission"
+	"lectern/internal/apperr"
 )
 
 // TestComputationGivesTheRequestsTurnAway: a request hashing a password
@@ -84,8 +85,46 @@ func TestComputationWaitEndsWithTheRequest(t *testing.T) {
 	if ok, _, err := h.Verify(dctx, "a password", h.dummy); ok || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Verify past the deadline: ok %v, %v, want context.DeadlineExceeded", ok, err)
 	}
-	h.VerifyDummy(ctx, "a guess") // returns rather than waiting for the slot
+	if err := h.VerifyDummy(ctx, "a guess"); !errors.Is(err, context.Canceled) {
+		t.Errorf("VerifyDummy after the client went: %v, want context.Canceled", err)
+	}
 
 	close(leave)
 	<-busy
+	// With a slot free, a request already over still computes nothing.
+	if _, err := h.Hash(ctx, "a password"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Hash after the client went, slot free: %v, want context.Canceled", err)
+	}
+}
+
+// TestComputationWaitIsBounded: with a queue timeout, a computation that
+// gets no slot within it is refused with ErrBusy, UNAVAILABLE with a
+// retry after a second, and the slot's holder is not disturbed.
+func TestComputationWaitIsBounded(t *testing.T) {
+	t.Parallel()
+	entered, leave := make(chan struct{}, 1), make(chan struct{})
+	h, err := NewHasher(DefaultParams(), WithConcurrency(1), WithQueueTimeout(10*time.Millisecond), WithDeriveHook(func(Params) {
+		entered <- struct{}{}
+		<-leave
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.Background(), "holds the only slot")
+		held <- err
+	}()
+	<-entered
+	_, err = h.Hash(context.Background(), "a password")
+	if !errors.Is(err, ErrBusy) || apperr.CodeOf(err) != apperr.Unavailable || apperr.RetryAfterOf(err) != time.Second {
+		t.Errorf("Hash with no slot within the queue timeout: %v, want ErrBusy (UNAVAILABLE, retry after 1s)", err)
+	}
+	if err := h.VerifyDummy(context.Background(), "a guess"); !errors.Is(err, ErrBusy) {
+		t.Errorf("VerifyDummy with no slot: %v, want ErrBusy", err)
+	}
+	close(leave)
+	if err := <-held; err != nil {
+		t.Errorf("the computation holding the slot: %v", err)
+	}
 }

@@ -8,11 +8,13 @@ import (
 	"io"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
 
 	"lectern/internal/admission"
+	"lectern/internal/apperr"
 )
 
 // Hasher hashes and verifies passwords with argon2id. It is safe for
@@ -30,6 +32,8 @@ type Hasher struct {
 	// once than there are cores finishes none sooner, and a burst of
 	// sign-ins would add 19 MiB per request to the process's memory.
 	slots chan struct{}
+	// wait bounds a computation's wait for a slot; 0 sets no bound.
+	wait time.Duration
 	// finished counts the computations finished since collect's goroutine
 	// last started a collection; it is 0 when that goroutine is not
 	// running.
@@ -45,6 +49,19 @@ type Option func(*Hasher)
 // its cost with another's. fn must be safe for concurrent use.
 func WithDeriveHook(fn func(Params)) Option {
 	return func(h *Hasher) { h.onDerive = fn }
+}
+
+// ErrBusy is what Hash and Verify return when a computation waited the
+// queue timeout (WithQueueTimeout) for a slot: the server was hashing as
+// many passwords as it has CPUs for, with more waiting. It is UNAVAILABLE
+// with a Retry-After, as a request refused by the admission bound is.
+var ErrBusy = &apperr.Error{Code: apperr.Unavailable, Message: "the server is busy; retry shortly", RetryAfter: time.Second}
+
+// WithQueueTimeout bounds how long a computation waits for a slot to d;
+// past it Hash and Verify return ErrBusy. The default, 0, sets no bound
+// but the caller's context.
+func WithQueueTimeout(d time.Duration) Option {
+	return func(h *Hasher) { h.wait = d }
 }
 
 // WithConcurrency bounds the argon2id computations the Hasher runs at once
@@ -78,8 +95,9 @@ func NewHasher(p Params, opts ...Option) (*Hasher, error) {
 // Hash returns password hashed with a fresh random salt, as a PHC string
 // such as "$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>". The password is
 // NFC-normalised first and otherwise used whole. It returns an error when
-// the salt cannot be read from the random source, or ctx's error when ctx
-// ends before the computation could start.
+// the salt cannot be read from the random source; ctx's error when ctx
+// ended before the computation could start; ErrBusy when no slot came
+// within the queue timeout.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
 	if _, err := io.ReadFull(h.entropy, salt); err != nil {
@@ -98,8 +116,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // are weaker than h's on any of memory, time, threads, salt length or key
 // length; it is false on a mismatch, since rehashing needs a verified
 // password. A malformed, unsupported or out-of-bounds encoding returns an
-// error wrapping ErrMalformedHash or ErrUnsupportedHash, with ok false; so
-// does ctx's error when ctx ends before the computation could start.
+// error wrapping ErrMalformedHash or ErrUnsupportedHash, with ok false.
+// When the computation could not start it returns ctx's error (ctx ended)
+// or ErrBusy (no slot within the queue timeout), with ok false.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok bool, needsRehash bool, err error) {
 	stored, err := parsePHC(encoded)
 	if err != nil {
@@ -117,23 +136,21 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok bool,
 
 // VerifyDummy spends the same time and memory as Verify against a hash made
 // by h, and discards the result. Call it when no account matches the login,
-// so response time does not reveal which accounts exist. Like Verify it
-// gives up when ctx ends before the computation could start: nobody is
-// left to time the answer.
-func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
-	_, _, _ = h.Verify(ctx, password, h.dummy)
+// so response time does not reveal which accounts exist. When the
+// computation could not start it returns the error Verify would, which
+// the caller must answer as it answers Verify's: an answer that differed
+// would tell the accounts apart.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	_, _, err := h.Verify(ctx, password, h.dummy)
+	return err
 }
 
-// derive computes the key of password with salt and p once a slot is
-// free, or returns ctx's error if ctx ends first. Its request's GraphQL
-// turn goes to another request meanwhile.
+// derive computes the key of password with salt and p once it has a
+// slot. Its request's GraphQL turn goes to another request meanwhile.
 func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Params) (key []byte, err error) {
 	normalised := norm.NFC.String(password)
 	admission.Aside(ctx, func() {
-		select {
-		case h.slots <- struct{}{}:
-		case <-ctx.Done():
-			err = ctx.Err()
+		if err = h.take(ctx); err != nil {
 			return
 		}
 		defer func() { <-h.slots }()
@@ -144,6 +161,34 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Par
 		}
 	})
 	return key, err
+}
+
+// take waits for a slot: it returns ctx's error when ctx has ended or
+// ends first (no computation starts for a request already over), and
+// ErrBusy when the queue timeout passes first.
+func (h *Hasher) take(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if h.wait > 0 {
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timeout:
+		return ErrBusy
+	}
 }
 
 // collect has the garbage collector reclaim the memory computations have
