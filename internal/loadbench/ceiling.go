@@ -96,7 +96,8 @@ func (p *pgbench) verify(ctx context.Context, work []workload) error {
 }
 
 // ceilings are the statements of w's SQL ceiling: its read's, or every
-// read's of a mix; none when a read has none (a write).
+// read's of a mix (prepareWorkloads refuses a mix with some and not
+// others); none for a write or a read without one.
 func (w workload) ceilings() []string {
 	var out []string
 	for _, r := range w.reads {

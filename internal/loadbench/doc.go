@@ -6,7 +6,8 @@
 // heap bytes and allocations per request, garbage collections and RSS.
 //
 // The read mix (mix) sends every read scenario in turn, each as often,
-// each connection (wrk thread) starting at its own place in the rotation
+// each wrk thread, or each connection of the built-in generator, starting
+// at its own place in the rotation
 // (mix.go): the throughput of a frontend's traffic rather than of one
 // page. Its SQL ceiling runs the reads' statements as one pgbench run with
 // a script for each (-f per statement), which pgbench picks among at
@@ -57,7 +58,7 @@
 // It reads published rows and no more: none of Lectern's row rules,
 // session lookup or authorization, so it is meant as an upper bound:
 //
-//	go run ./internal/loadbench -ceiling -scenarios catalogue,nested,course,course-bodies,filters -database-url 'postgres://…/lectern_bench?sslmode=disable'
+//	go run ./internal/loadbench -ceiling -scenarios catalogue,nested,course,course-bodies,filters,mix -database-url 'postgres://…/lectern_bench?sslmode=disable'
 //
 // Refreshing the profile that guides the server's build:
 //

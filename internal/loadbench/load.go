@@ -209,7 +209,7 @@ func (b *bench) rounds(ctx context.Context, rounds int, servers []*server, work 
 			if b.ceiling == nil || w.ceilings() == nil {
 				continue
 			}
-			log.Printf("round %d/%d: %s as one SQL statement on pgbench (%v warm-up, %v measured, %d connections)",
+			log.Printf("round %d/%d: %s as hand-written SQL on pgbench (%v warm-up, %v measured, %d connections)",
 				round, rounds, w.name, warmup, b.duration, b.conns)
 			c, err := b.ceiling.measure(ctx, w, b.conns, b.duration, fmt.Sprintf("%s-%d", w.name, round))
 			if err != nil {

@@ -7,8 +7,9 @@ import (
 )
 
 // rotation is a read mix's traffic on one server: its requests sent in
-// turn, each connection (or wrk thread) starting at its own place, so
-// that at any moment the reads in flight are spread over the mix.
+// turn, each wrk thread (whose connections share its place) or each
+// connection of the built-in generator starting at its own place, so that
+// at any moment the reads in flight are spread over the mix.
 type rotation []request
 
 func (r rotation) target() string             { return r[0].url }

@@ -62,7 +62,7 @@ func reportHeader(o options, driver string, courses int, gen generator) string {
 	h := fmt.Sprintf("Lectern on %s (%d published courses), cache %s; %d connections from %s; per run %v warm-up, %v measured; %d round(s), medians shown",
 		driver, courses, o.cache, o.concurrency, gen.name(), warmup, o.duration, o.rounds)
 	if o.ceiling {
-		h += fmt.Sprintf("; SQL ceiling: each read as one statement from pgbench, %d connections, %d threads", o.concurrency, loadThreads(o.concurrency))
+		h += fmt.Sprintf("; SQL ceiling: each read as one statement (the mix: its reads' statements) from pgbench, %d connections, %d threads", o.concurrency, loadThreads(o.concurrency))
 	}
 	return h
 }

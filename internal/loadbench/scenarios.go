@@ -247,12 +247,20 @@ func prepareWorkloads(ctx context.Context, a *app, list []scenario, servers []*s
 		parts := []scenario{sc}
 		if sc.mix != nil {
 			parts = parts[:0]
+			withCeiling := 0
 			for _, name := range sc.mix {
 				part, err := selectScenarios(name)
 				if err != nil {
 					return nil, fmt.Errorf("scenario %s: %w", sc.name, err)
 				}
+				if part[0].ceiling != "" {
+					withCeiling++
+				}
+				part[0].name = sc.name + "/" + part[0].name // in checks and logs
 				parts = append(parts, part[0])
+			}
+			if withCeiling != 0 && withCeiling != len(parts) {
+				return nil, fmt.Errorf("scenario %s: %d of its %d reads have a SQL ceiling: it needs all or none", sc.name, withCeiling, len(parts))
 			}
 		}
 		perServer := make([][]request, len(servers))
