@@ -44,12 +44,7 @@ local headers = {
 {{- end}}
 }
 
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
-
+` + wrkThreadIDs + `
 local pos
 function init(args)
   pos = (id - 1) % #bodies

@@ -1,14 +1,7 @@
 package main
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 )
 
@@ -64,38 +57,11 @@ func TestRotationSenders(t *testing.T) {
 // the reads in turn, each with its own headers, and the threads start at
 // different places.
 func TestRotationLua(t *testing.T) {
-	if _, err := exec.LookPath("wrk"); err != nil {
-		t.Skip("wrk is not installed")
-	}
-	var mu sync.Mutex
-	byConn := map[string][]sent{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		byConn[r.RemoteAddr] = append(byConn[r.RemoteAddr], sent{r.Header.Get("Authorization"), string(body)})
-		mu.Unlock()
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
-			w.WriteHeader(http.StatusBadRequest)
-		}
-	}))
-	defer srv.Close()
-	r := testRotation(srv.URL)
-	script := filepath.Join(t.TempDir(), "mix.lua")
-	if err := os.WriteFile(script, []byte(r.luaScript(2)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("wrk", "-t2", "-c2", "-d1s", "--latency", "-s", script, srv.URL).CombinedOutput()
-	if err != nil {
-		t.Fatalf("wrk: %v\n%s", err, out)
-	}
-	if res, err := parseWrk(string(out)); err != nil || res.errors > 0 {
-		t.Fatalf("wrk: %+v, %v\n%s", res, err, out)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(byConn) != 2 {
-		t.Fatalf("%d connections, want 2", len(byConn))
-	}
+	var r rotation
+	byConn := runWrkRecording(t, func(url string) traffic {
+		r = testRotation(url)
+		return r
+	})
 	var firsts []sent
 	for conn, got := range byConn {
 		if len(got) < len(r) || !followsRotation(r, got) {

@@ -349,12 +349,7 @@ local cycles = {
 {{- end}}
 }
 
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
-end
-
+` + wrkThreadIDs + `
 local cycle, pos
 function init(args)
   cycle, pos = cycles[id], 1

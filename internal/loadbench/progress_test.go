@@ -88,6 +88,46 @@ func testProgressTraffic(url string, learners, lessons int) *progressTraffic {
 // sent is one request as the server saw it.
 type sent struct{ auth, body string }
 
+// runWrkRecording runs wrk for a second, two threads of one connection
+// each, with the script of the traffic made for the URL of a server that
+// records every request it gets, and returns them by connection; it skips
+// the test when wrk is not installed.
+func runWrkRecording(t *testing.T, newTraffic func(url string) traffic) map[string][]sent {
+	t.Helper()
+	if _, err := exec.LookPath("wrk"); err != nil {
+		t.Skip("wrk is not installed")
+	}
+	var mu sync.Mutex
+	byConn := map[string][]sent{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		byConn[r.RemoteAddr] = append(byConn[r.RemoteAddr], sent{r.Header.Get("Authorization"), string(body)})
+		mu.Unlock()
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	script := filepath.Join(t.TempDir(), "script.lua")
+	if err := os.WriteFile(script, []byte(newTraffic(srv.URL).luaScript(2)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("wrk", "-t2", "-c2", "-d1s", "--latency", "-s", script, srv.URL).CombinedOutput()
+	if err != nil {
+		t.Fatalf("wrk: %v\n%s", err, out)
+	}
+	if res, err := parseWrk(string(out)); err != nil || res.errors > 0 {
+		t.Fatalf("wrk: %+v, %v\n%s", res, err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(byConn) != 2 {
+		t.Fatalf("%d connections, want 2", len(byConn))
+	}
+	return byConn
+}
+
 func expectedSends(p *progressTraffic, cycle []progressStep) []sent {
 	var want []sent
 	for _, st := range cycle {
@@ -125,38 +165,11 @@ func TestProgressSenders(t *testing.T) {
 // and checks that each connection replays one thread's cycle from its
 // start, as the built-in generator would.
 func TestProgressLua(t *testing.T) {
-	if _, err := exec.LookPath("wrk"); err != nil {
-		t.Skip("wrk is not installed")
-	}
-	var mu sync.Mutex
-	byConn := map[string][]sent{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		byConn[r.RemoteAddr] = append(byConn[r.RemoteAddr], sent{r.Header.Get("Authorization"), string(body)})
-		mu.Unlock()
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
-			w.WriteHeader(http.StatusBadRequest)
-		}
-	}))
-	defer srv.Close()
-	p := testProgressTraffic(srv.URL, 5, 3)
-	script := filepath.Join(t.TempDir(), "progress.lua")
-	if err := os.WriteFile(script, []byte(p.luaScript(2)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("wrk", "-t2", "-c2", "-d1s", "--latency", "-s", script, srv.URL).CombinedOutput()
-	if err != nil {
-		t.Fatalf("wrk: %v\n%s", err, out)
-	}
-	if res, err := parseWrk(string(out)); err != nil || res.errors > 0 {
-		t.Fatalf("wrk: %+v, %v\n%s", res, err, out)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(byConn) != 2 {
-		t.Fatalf("%d connections, want 2", len(byConn))
-	}
+	var p *progressTraffic
+	byConn := runWrkRecording(t, func(url string) traffic {
+		p = testProgressTraffic(url, 5, 3)
+		return p
+	})
 	var cycles [][]sent
 	for _, cycle := range progressCycles(5, 3, 2) {
 		cycles = append(cycles, expectedSends(p, cycle))

@@ -47,6 +47,16 @@ func (r request) luaScript(int) string {
 	return b.String()
 }
 
+// wrkThreadIDs is the part of a wrk script that numbers the threads from
+// 1 in the global id of each: setup runs in wrk's main Lua state once per
+// thread, in order, before the thread's own init.
+const wrkThreadIDs = `local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+`
+
 // luaString quotes s as a Lua long string, whose content is taken
 // literally: [==[s]==], with enough "=" that nothing in s (nor a "]" at its
 // end) closes it early. Lua drops a newline right after the opening
