@@ -52,5 +52,5 @@ func (FAQEntry) Annotations() []schema.Annotation {
 }
 
 func (FAQEntry) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{inPositionOrder()}
+	return []ent.Interceptor{inPositionOrder("course_id")}
 }

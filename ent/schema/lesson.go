@@ -81,5 +81,5 @@ func (Lesson) Annotations() []schema.Annotation {
 }
 
 func (Lesson) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{inPositionOrder()}
+	return []ent.Interceptor{inPositionOrder("section_id")}
 }

@@ -10,13 +10,17 @@ import (
 )
 
 // inPositionOrder makes every row-returning query of a positioned type
-// (sections, lessons, FAQ entries) come back in position order, so course
-// pages read in order however they were loaded (eager loading selects only
-// the columns a client asked for, so sorting in Go could not rely on the
-// position being there). These types are listed, never paginated; a
-// paginated query would bring its own order.
-func inPositionOrder() ent.Interceptor {
-	return inOrder("position", "id")
+// (sections, lessons, FAQ entries) come back in position order within its
+// parent, so course pages read in order however they were loaded (eager
+// loading selects only the columns a client asked for, so sorting in Go
+// could not rely on the position being there). parent is the column of
+// the parent the positions count in: ordering by it first follows the
+// (parent, position) index that finds the rows of a page's parents, so
+// the database reads them in order instead of sorting them (positions of
+// different parents have no order between them). These types are
+// listed, never paginated; a paginated query would bring its own order.
+func inPositionOrder(parent string) ent.Interceptor {
+	return inOrder(parent, "position", "id")
 }
 
 // inOrder makes every row-returning query of a type come back sorted by

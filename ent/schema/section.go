@@ -49,5 +49,5 @@ func (Section) Annotations() []schema.Annotation {
 }
 
 func (Section) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{inPositionOrder()}
+	return []ent.Interceptor{inPositionOrder("course_id")}
 }
