@@ -223,20 +223,7 @@ func TestStatementCounts(t *testing.T) {
 					for i := range args {
 						args[i] = "BEGINNER"
 					}
-					rows, err := db.SQL.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var plan []string
-					for rows.Next() {
-						var id, parent, unused int
-						var detail string
-						if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-							t.Fatal(err)
-						}
-						plan = append(plan, detail)
-					}
-					rows.Close()
+					plan := testenv.SQLitePlan(t, db.SQL, q, args...)
 					joined := strings.Join(plan, "; ")
 					if strings.Contains(joined, "course_status_level") || strings.Contains(joined, "TEMP B-TREE FOR ORDER BY") {
 						t.Errorf("ordered by %s, the page sorts the level's courses: %s\n%s", field, joined, q)

@@ -214,23 +214,7 @@ func TestOutlinesNeedNoSort(t *testing.T) {
 			t.Fatalf("no statement read the %s: %v", table, rec.stmts)
 		}
 		s := rec.stmts[i]
-		rows, err := db.SQL.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.query, s.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
+		plan := testenv.SQLitePlan(t, db.SQL, s.query, s.args...)
 		if slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "TEMP B-TREE") }) {
 			t.Errorf("the %s are sorted after they are read:\n%s\n%s", table, s.query, strings.Join(plan, "\n"))
 		}
