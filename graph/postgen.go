@@ -1,6 +1,6 @@
 //go:build ignore
 
-// Command postgen rewrites four spots of gqlgen's generated code that cost
+// Command postgen rewrites five spots of gqlgen's generated code that cost
 // Lectern more than the work they do; go generate runs it in graph/ right
 // after gqlgen, on generated.go:
 //
@@ -12,6 +12,8 @@
 //     object of every response;
 //   - strings are written by marshalString (strings.go), which escapes
 //     them byte by byte rather than rune by rune, with the same output;
+//   - a response's data is marshalled into the request's pooled buffer
+//     (dataBuffer in buffers.go) rather than a new one grown by doubling;
 //   - a field that is a plain struct field of a scalar type whose
 //     marshaller never fails (String, Int, Boolean, and their nullable
 //     pointers) is marshalled directly, without the field context, the
@@ -40,6 +42,8 @@ var rewrites = []struct{ from, to string }{
 	{"graphql.MarshalSliceConcurrently(", "marshalSlice("},
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := deferredGroup(ctx, fields)"},
 	{"graphql.MarshalString(", "marshalString("},
+	{"var buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)", "buf := dataBuffer(ctx)\n\t\t\tdata.MarshalGQL(buf)"},
+	{"import (\n\t\"bytes\"\n", "import (\n"},
 }
 
 func main() {

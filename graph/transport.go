@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lectern/internal/apperr"
+	"lectern/internal/bufpool"
 	"lectern/internal/idempotency"
 )
 
@@ -93,6 +94,8 @@ func (t post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	}
 	run := func(ctx context.Context, w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
+		ctx, release := withDataBuffer(ctx)
+		defer release()
 		responses, ctx := exec.DispatchOperation(ctx, oc)
 		writeResponse(w, responses(ctx))
 	}
@@ -133,14 +136,17 @@ func statusFor(errs gqlerror.List) int {
 // It declares the length to an http.ResponseWriter whose header is not yet
 // sent: without it an answer over 2 KB is chunked, which costs the client
 // the size up front and the server a write to the socket for the closing
-// chunk alone.
+// chunk alone. It makes the response in a pooled buffer (internal/bufpool),
+// given back once written.
 func writeResponse(w io.Writer, resp *graphql.Response) {
 	if resp == nil { // the client went away before the response was made
 		_, _ = w.Write([]byte("null"))
 		return
 	}
-	buf := make([]byte, 0, len(resp.Data)+64)
-	buf = append(buf, '{')
+	out := bufpool.Get()
+	defer bufpool.Put(out)
+	out.Grow(len(resp.Data) + 64)
+	buf := append(out.AvailableBuffer(), '{')
 	if len(resp.Errors) > 0 {
 		buf = appendMember(buf, "errors", resp.Errors)
 		buf = append(buf, ',')

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lectern/internal/apperr"
+	"lectern/internal/bufpool"
 	"lectern/internal/obs"
 )
 
@@ -71,7 +72,7 @@ func (a *Bound) Handler(next http.Handler) http.Handler {
 				"the server is at capacity; retry shortly", retryAfter)
 			return
 		}
-		out := heldResponse{ResponseWriter: w, body: responseBuffers.Get().(*bytes.Buffer)}
+		out := heldResponse{ResponseWriter: w, body: bufpool.Get()}
 		t := &turn{bound: a}
 		func() {
 			defer a.finish(t)
@@ -209,12 +210,6 @@ func (a *Bound) Stats() map[string]int64 {
 	}
 }
 
-// responseBuffers recycles the buffers answers are held in; one grown
-// past maxPooledBuffer by a large answer is left to the collector.
-var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledBuffer = 1 << 20
-
 // heldResponse holds an answer's status and body while the request has
 // its turn; send writes them once the turn is given back. Headers go
 // straight to the underlying writer, which sends nothing before send.
@@ -244,8 +239,5 @@ func (h *heldResponse) send() {
 	}
 	h.ResponseWriter.WriteHeader(h.status)
 	_, _ = h.ResponseWriter.Write(h.body.Bytes())
-	if h.body.Cap() <= maxPooledBuffer {
-		h.body.Reset()
-		responseBuffers.Put(h.body)
-	}
+	bufpool.Put(h.body)
 }
