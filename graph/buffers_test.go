@@ -16,8 +16,9 @@ import (
 // answer served while others are being made, in turn and at once, must be
 // byte for byte the answer the same request gets alone: a buffer given
 // back before its response was written, or shared by two requests, shows
-// as another request's bytes in an answer. Refusals (a bad document, an
-// error from a resolver) and answers of very different sizes are mixed in.
+// as another request's bytes in an answer. Refusals before execution (an
+// unknown field, a page over the bound), an error from a resolver beside
+// data, and answers of very different sizes are mixed in.
 // Each request's text is new (a numbered comment), so that none is
 // answered from the public-read cache.
 func TestPooledResponsesStayIntact(t *testing.T) {
@@ -36,6 +37,7 @@ func TestPooledResponsesStayIntact(t *testing.T) {
 			{`{ course(slug: "no-such-course") { title } }`, nil},          // null, no error
 			{`{ courses(first: 5000) { edges { node { title } } } }`, nil}, // refused: over the page bound
 			{`{ tags(first: 3) { edges { node { name } } } }`, nil},
+			{`{ a: node(id: "not-an-id") { id } b: courses(first: 2) { totalCount } }`, nil}, // a resolver's error beside data
 		}
 		n := 0
 		text := func(doc string) string {
